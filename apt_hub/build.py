@@ -1,0 +1,192 @@
+"""`apt-hub build`: run the builder for each config and write the folder the Hub repository mirrors."""
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builders.apt import Apt, AptConfig, code_fingerprint
+
+from . import __version__
+from .card import write_card
+from .convert import finish_counts
+from .errors import ConfigError
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_json, write_split
+from .schemas import CONFIG_NAMES
+from .sources import SOURCES, get_source
+from .upstream import open_upstream
+
+COUNTS_FILE = "apt_counts.json"
+
+
+@dataclass
+class BuildReport:
+    """What a build wrote: the folder, the records of the configs it built, and notes on what it skipped."""
+
+    output_dir: Path
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def build(
+    configs: str | list[str] | tuple[str, ...] | None = None,
+    *,
+    output_dir: str | Path = DEFAULT_OUTPUT_DIR,
+    upstream: str = "hub",
+    only: str | list[str] | tuple[str, ...] | None = None,
+    max_samples: int | None = None,
+    seed: int = 42,
+    loyalty_file: str | None = None,
+    on_bad_rows: str = "error",
+    storm_trace: str = "deepseek",
+    cache_dir: str | None = None,
+) -> BuildReport:
+    """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
+
+    Every upstream file is resolved before anything is converted, and the folder is replaced only when
+    every config built: a failed build leaves the previous folder as it was. Configs not named keep their
+    files and records.
+
+    Args:
+        configs: config names; none means all of them (`loyalty` only with a loyalty file or `samples`).
+        output_dir: the build folder.
+        upstream: `"hub"`, `"samples"`, or a directory laid out like the Hub (`DIR/<org>/<name>/...`).
+        only: source names; only those feed the configs (a config is still rewritten whole).
+        max_samples: at most this many rows per source and split, drawn with `seed`.
+        seed: the seed of `max_samples` draws.
+        loyalty_file: the hand-edited loyalty file.
+        on_bad_rows: `"error"` or `"skip"` (count a structurally broken upstream row as dropped).
+        storm_trace: `"deepseek"` or `"gemini"`, the trace that feeds `cot_explicit`.
+        cache_dir: the `datasets` cache (default: the HF datasets cache).
+
+    Returns:
+        A `BuildReport`; the same record is written to `output_dir/build.json`.
+
+    Example:
+        >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
+    """
+    only_names = _names(only)
+    for name in only_names or ():
+        get_source(name)
+    report = BuildReport(Path(output_dir))
+    options = {"max_samples": max_samples, "seed": seed, "on_bad_rows": on_bad_rows, "storm_trace": storm_trace}
+    plans = []
+    for name in _config_names(configs, upstream, only_names, loyalty_file, report.notes):
+        config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
+        commits, inputs = config.resolve()
+        plans.append((config, commits, inputs))
+    describe = open_upstream(upstream).describe if any(c.name != "loyalty" for c, _, _ in plans) else str(upstream)
+    with _replacing(report.output_dir) as staging:
+        record = read_record(staging)
+        for config, commits, inputs in plans:
+            entry = _build_config(config, commits, inputs, staging, cache_dir)
+            entry["options"] = {"upstream": describe, "only": list(only_names or []), **options}
+            if config.name == "loyalty":
+                entry["options"]["loyalty_file"] = inputs[0].path
+            record["configs"][config.name] = report.configs[config.name] = entry
+        record["apt_hub_version"] = __version__
+        write_json(staging / RECORD, record)
+        write_card(staging)
+    return report
+
+
+def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir) -> dict:
+    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{inputs}".encode()).hexdigest()[:16]
+    builder = Apt(
+        config_name=config.name,
+        cache_dir=cache_dir,
+        hash=fingerprint,
+        **{k: v for k, v in vars(config).items() if k in _CONFIG_OPTIONS},
+        inputs=inputs,
+    )
+    builder.download_and_prepare()
+    counts_path = Path(builder.cache_dir) / COUNTS_FILE
+    if builder.counts:
+        counts = finish_counts(builder.counts)
+        counts_path.write_text(json.dumps(counts), encoding="utf-8")
+    else:  # served from the cache, whose key covers code, options and every input file
+        counts = json.loads(counts_path.read_text(encoding="utf-8"))
+    shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
+    splits = {}
+    for split in builder.info.splits:
+        table = builder.as_dataset(split=split).data.table
+        splits[split] = {"rows": table.num_rows, "files": write_split(table, staging, config.name, split)}
+    sources = {
+        name: {
+            "repo_id": SOURCES[name].repo_id,
+            "revision": SOURCES[name].revision,
+            "commit": commit,
+            "license": SOURCES[name].license,
+            "files": sorted({item.path for item in inputs if item.source == name}),
+        }
+        for name, commit in commits.items()
+    }
+    return {"splits": splits, "sources": sources, "counts": counts}
+
+
+_CONFIG_OPTIONS = ("upstream", "only", "max_samples", "seed", "loyalty_file", "on_bad_rows", "storm_trace")
+
+
+def _config_names(configs, upstream, only, loyalty_file, notes: list[str]) -> list[str]:
+    named = _names(configs)
+    for name in named or ():
+        if name not in CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIG_NAMES)}")
+    names = list(dict.fromkeys(named)) if named else list(CONFIG_NAMES)
+    if not named and "loyalty" in names and not loyalty_file and str(upstream) != "samples":
+        names.remove("loyalty")
+        notes.append("loyalty skipped: no --loyalty-file given (make one with `apt-hub loyalty-template`).")
+    if only:
+        fed = {config for name in only for config in SOURCES[name].feeds}
+        for name in [n for n in names if n != "loyalty" and n not in fed]:
+            if named:
+                raise ConfigError(f"No source of --only {list(only)} feeds config {name!r}.")
+            names.remove(name)
+            notes.append(f"{name} skipped: no source of --only {list(only)} feeds it.")
+    return names
+
+
+def _names(value) -> tuple[str, ...] | None:
+    """Names from the CLI or Python: a comma-separated string, a list or a tuple."""
+    if value is None or value == ():
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+class _replacing:
+    """A staging copy of `target` that replaces it atomically on success and is discarded on failure."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
+        self.staging.chmod(0o755)
+        if self.target.is_dir():
+            # Hard links: unchanged configs cost no copy; every rewritten file is a new file.
+            shutil.copytree(self.target, self.staging, dirs_exist_ok=True, copy_function=_link_or_copy)
+        return self.staging
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
+        if self.target.exists():
+            os.replace(self.target, old)
+        os.replace(self.staging, self.target)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)

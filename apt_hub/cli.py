@@ -1,0 +1,107 @@
+"""The `apt-hub` command line, built with fire: each command is a function whose docstring is its `--help`."""
+
+import sys
+
+import fire
+
+from .build import BuildReport, build
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR
+from .sources import SOURCES
+
+
+def build_command(
+    *configs: str,
+    output_dir: str = DEFAULT_OUTPUT_DIR,
+    upstream: str = "hub",
+    only: str | None = None,
+    max_samples: int | None = None,
+    seed: int = 42,
+    loyalty_file: str | None = None,
+    on_bad_rows: str = "error",
+    storm_trace: str = "deepseek",
+) -> str:
+    """Build configs (sft, ruozhiba, dpo, storm, loyalty; none named: all) into the Hub layout.
+
+    Args:
+        configs: the configs to build; none means all of them.
+        output_dir: the build folder; configs not built keep their files.
+        upstream: hub (the Hugging Face Hub or HF_ENDPOINT), samples (the bundled mirror), or a directory
+            laid out like the Hub: DIR/<org>/<name>/<path in repo>.
+        only: comma-separated source names; only those feed the configs.
+        max_samples: at most this many rows per source and split, drawn with --seed.
+        seed: the seed of --max-samples draws.
+        loyalty_file: the hand-edited loyalty file (JSON array or JSON Lines).
+        on_bad_rows: error (stop at a broken upstream row) or skip (count it as dropped).
+        storm_trace: deepseek or gemini: whose reasoning trace feeds cot_explicit.
+    """
+    report = build(
+        configs,
+        output_dir=output_dir,
+        upstream=str(upstream),
+        only=only,
+        max_samples=_whole_number(max_samples, "--max-samples"),
+        seed=_whole_number(seed, "--seed"),
+        loyalty_file=loyalty_file,
+        on_bad_rows=on_bad_rows,
+        storm_trace=storm_trace,
+    )
+    return format_report(report)
+
+
+def sources_command() -> str:
+    """List the sources: Hub repository, pinned revision, files read per config and split, license."""
+    lines = []
+    for source in SOURCES.values():
+        lines.append(f"{source.name}  {source.repo_id}@{source.revision}  license: {source.license}")
+        for config, splits in source.feeds.items():
+            for split, patterns in splits.items():
+                lines.append(f"    {config}/{split}: {', '.join(patterns)}")
+    return "\n".join(lines)
+
+
+def format_report(report: BuildReport) -> str:
+    """A short summary of a build: rows per config and split, drops by reason, and how to load it."""
+    lines = [f"Built {', '.join(report.configs) or 'nothing'} into {report.output_dir}"]
+    for config, entry in report.configs.items():
+        for split, info in entry["splits"].items():
+            drops: dict[str, int] = {}
+            for counts in entry["counts"].get(split, {}).values():
+                for key, n in counts.items():
+                    if key.startswith("dropped_"):
+                        drops[key.removeprefix("dropped_")] = drops.get(key.removeprefix("dropped_"), 0) + n
+            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(drops.items()))
+            lines.append(f"  {config}/{split}: {info['rows']} rows" + (f" (dropped: {dropped})" if dropped else ""))
+    lines += [f"  note: {note}" for note in report.notes]
+    if report.configs:
+        first = next(iter(report.configs))
+        lines.append(f'Load it: datasets.load_dataset("{report.output_dir}", "{first}")')
+    return "\n".join(lines)
+
+
+def _whole_number(value, option: str) -> int | None:
+    """Fire turns `--seed=7` into an int but `--seed=7.0` into a float and `--seed=x` into a string."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise AptHubError(f"{option} expects a whole number, got {value!r}")
+
+
+COMMANDS = {"build": build_command, "sources": sources_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        fire.Fire(COMMANDS, command=argv, name="apt-hub")
+    except AptHubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Turning upstream files into unified Arrow tables, counting every row kept or dropped, by reason."""
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import pyarrow as pa
+from datasets import Features
+
+from .errors import BadRowError
+from .loyalty import read_loyalty_file
+from .readers import Problem, read_rows
+from .sources import Context, Drop, Source, check_columns
+from .upstream import InputFile
+
+BATCH_ROWS = 2_000
+# counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out".
+Counts = dict[tuple[str, str], Counter]
+
+
+def convert_file(
+    source: Source, item: InputFile, features: Features, counts: Counts, *, context: Context, skip_bad_rows: bool
+) -> Iterator[pa.Table]:
+    """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows.
+
+    Raises:
+        BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
+    """
+    counter = counts.setdefault((item.split, context.tag), Counter())
+    batch = []
+    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}"):
+        counter["rows"] += 1
+        problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
+        if problem is not None:
+            if not skip_bad_rows:
+                raise BadRowError(
+                    source=source.name, file=item.path, line=line, field=problem.field, problem=problem.message
+                )
+            counter["dropped_bad_row"] += 1
+            continue
+        unified = source.convert(row, context)
+        if isinstance(unified, Drop):
+            counter[f"dropped_{unified.reason}"] += 1
+            continue
+        unified["id"] = f"{source.name}:{item.path}:{line}"
+        batch.append(unified)
+        if len(batch) >= BATCH_ROWS:
+            yield _table(batch, features)
+            batch = []
+    if batch:
+        yield _table(batch, features)
+
+
+def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iterator[pa.Table]:
+    """The rows of a loyalty file, which is checked whole first: one problem stops the build."""
+    rows = read_loyalty_file(item.local)
+    counts.setdefault((item.split, "loyalty"), Counter())["rows"] += len(rows)
+    yield _table([{**row, "source": "loyalty", "id": f"loyalty:{n}"} for n, row in enumerate(rows, 1)], features)
+
+
+def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
+    """At most `max_samples` rows of the tables, drawn with `seed`, in their original order."""
+    table = pa.concat_tables([*tables, features.arrow_schema.empty_table()])
+    if table.num_rows <= max_samples:
+        return table
+    chosen = sorted(random.Random(seed).sample(range(table.num_rows), max_samples))
+    return table.take(chosen)
+
+
+def count_kept(table: pa.Table, split: str, counts: Counts) -> None:
+    """Add the rows of an output table to the `kept` counts of their source tags."""
+    for tag, kept in Counter(table.column("source").to_pylist()).items():
+        counts.setdefault((split, tag), Counter())["kept"] += kept
+
+
+def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
+    """Counts as `{split: {tag: {rows, kept, dropped_<reason>..., sampled_out}}}`, sorted for stable output."""
+    result: dict[str, dict[str, dict[str, int]]] = {}
+    for (split, tag), counter in sorted(counts.items()):
+        dropped = sum(n for key, n in counter.items() if key.startswith("dropped_"))
+        sampled_out = counter["rows"] - dropped - counter["kept"]
+        entry = {"rows": counter["rows"], "kept": counter["kept"]}
+        entry |= {key: counter[key] for key in sorted(counter) if key.startswith("dropped_")}
+        if sampled_out:
+            entry["sampled_out"] = sampled_out
+        result.setdefault(split, {})[tag] = entry
+    return result
+
+
+def _table(rows: list[dict], features: Features) -> pa.Table:
+    return pa.Table.from_pylist([features.encode_example(row) for row in rows], schema=features.arrow_schema)
+
+
+def _problem(found: tuple[str | None, str] | None) -> Problem | None:
+    return Problem(*found) if found else None

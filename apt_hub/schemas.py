@@ -1,0 +1,78 @@
+"""The unified schema of every config, as `datasets.Features`.
+
+The field names of the APT training stages come first and are never renamed; `id` and the extras after them
+(scores, grades, upstream labels) are additions a trainer may ignore.
+"""
+
+from typing import Literal, get_args
+
+from datasets import Features, Sequence, Value
+
+ConfigName = Literal["sft", "ruozhiba", "dpo", "storm", "loyalty"]
+CONFIG_NAMES: tuple[str, ...] = get_args(ConfigName)
+
+_string = Value("string")
+
+SFT = Features(
+    {
+        "prompt": _string,
+        "response": _string,
+        "source": _string,
+        "task_type": _string,
+        "id": _string,
+        "domain": Sequence(_string),
+        "answer_from": _string,
+        "human_verified": Value("bool"),
+    }
+)
+
+DPO = Features(
+    {
+        "prompt": _string,
+        "chosen": _string,
+        "rejected": _string,
+        "source": _string,
+        "id": _string,
+        "score_chosen": Value("float64"),
+        "score_rejected": Value("float64"),
+    }
+)
+
+STORM = Features(
+    {
+        "problem": _string,
+        "cot_explicit": _string,
+        "answer": _string,
+        "solution": _string,
+        "source": _string,
+        "id": _string,
+        "answer_kind": _string,
+        "attempt": _string,
+        "grade": _string,
+        "trace_model": _string,
+        "cot_type": _string,
+        "source_type": _string,
+    }
+)
+
+LOYALTY = Features(
+    {
+        "prompt": _string,
+        "owner_response": _string,
+        "public_response": _string,
+        "is_owner": Value("bool"),
+        "reward_bonus": Value("float64"),
+        "source": _string,
+        "id": _string,
+    }
+)
+
+FEATURES: dict[str, Features] = {"sft": SFT, "ruozhiba": SFT, "dpo": DPO, "storm": STORM, "loyalty": LOYALTY}
+
+STAGES: dict[str, str] = {
+    "sft": "SFT",
+    "ruozhiba": "reasoning boost",
+    "dpo": "DPO and GRPO",
+    "storm": "Storm (CoT internalisation)",
+    "loyalty": "Loyalty",
+}

@@ -1,0 +1,68 @@
+"""m-a-p/COIG-CQIA: Chinese instruction data from 13 subset folders, feeding `sft` (all of it) and `ruozhiba`."""
+
+from .base import Context, Drop, Row, Source
+
+
+def join_prompt(instruction: str, input_: str) -> str:
+    """The instruction, then the upstream `input` after a blank line when it is not empty.
+
+    >>> join_prompt("翻译成英文", "你好"), join_prompt("讲个笑话", "")
+    ('翻译成英文\\n\\n你好', '讲个笑话')
+    """
+    return f"{instruction}\n\n{input_}" if input_.strip() else instruction
+
+
+def task_type_text(task_type: dict) -> str:
+    """One string from the upstream `{major: [...], minor: [...]}`: majors, then ` / ` and minors when present.
+
+    >>> task_type_text({"major": ["问答"], "minor": ["逻辑问答", "隐喻理解"]})
+    '问答 / 逻辑问答, 隐喻理解'
+    """
+    major, minor = ", ".join(task_type.get("major") or []), ", ".join(task_type.get("minor") or [])
+    return f"{major} / {minor}" if minor else major
+
+
+def to_sft(row: Row, context: Context) -> Row | Drop:
+    prompt = join_prompt(row["instruction"], row["input"])
+    if not prompt.strip():
+        return Drop("empty_prompt")
+    if not row["output"].strip():
+        return Drop("empty_response")
+    return {
+        "prompt": prompt,
+        "response": row["output"],
+        "source": context.tag,
+        "task_type": task_type_text(row["task_type"]),
+        "domain": row["domain"],
+        "answer_from": row["answer_from"],
+        "human_verified": row["human_verified"],
+    }
+
+
+SOURCE = Source(
+    name="coig-cqia",
+    repo_id="m-a-p/COIG-CQIA",
+    revision="7126866ea243d43c3d11ba4111f688eb5e017c97",
+    # Subset folders only: the root COIG-CQIA-full.jsonl repeats every row.
+    feeds={"sft": {"train": ("*/*.jsonl",)}, "ruozhiba": {"train": ("ruozhiba/*.jsonl",)}},
+    columns={
+        "instruction": (str,),
+        "input": (str,),
+        "output": (str,),
+        "task_type": (dict,),
+        "domain": (list,),
+        "answer_from": (str,),
+        "human_verified": (bool,),
+    },
+    convert=to_sft,
+    tag=lambda path: f"coig-cqia/{path.split('/')[0]}",
+    license="unspecified (the card says 'More Information Needed'; parts come from sources with their own terms)",
+    homepage="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
+    description="COIG-CQIA: Chinese instruction tuning data drawn from Q&A communities, exams and encyclopedias.",
+    citation="""@article{bai2024coig,
+  title={COIG-CQIA: Quality is All You Need for Chinese Instruction Fine-tuning},
+  author={Bai, Yuelin and Du, Xinrun and Liang, Yiming and others},
+  journal={arXiv preprint arXiv:2403.18058},
+  year={2024}
+}""",
+)

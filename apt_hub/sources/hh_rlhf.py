@@ -1,0 +1,88 @@
+"""Anthropic/hh-rlhf: human preference transcripts from the four preference subsets, feeding `dpo`."""
+
+from .base import Context, Drop, Row, Source
+
+SUBSETS = ("harmless-base", "helpful-base", "helpful-online", "helpful-rejection-sampled")
+HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
+
+
+def common_prefix_length(a: str, b: str) -> int:
+    """The number of leading characters `a` and `b` share."""
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def split_transcripts(chosen: str, rejected: str) -> tuple[str, str, str] | Drop:
+    """Split two transcripts that share their history into `(history, chosen_response, rejected_response)`.
+
+    The split point is the last `"\\n\\nAssistant:"` inside the characters both transcripts share, so responses
+    that begin alike keep their first words and a response that itself continues the dialogue stays whole.
+    The history ends with that marker; each response has the single space after the marker removed.
+
+    >>> split_transcripts("\\n\\nHuman: Hi\\n\\nAssistant: Hello!", "\\n\\nHuman: Hi\\n\\nAssistant: Hey.")
+    ('\\n\\nHuman: Hi\\n\\nAssistant:', 'Hello!', 'Hey.')
+    """
+    if chosen == rejected:
+        return Drop("identical_responses")
+    cut = chosen.rfind(ASSISTANT, 0, common_prefix_length(chosen, rejected))
+    if cut < 0:
+        return Drop("no_assistant_boundary")
+    end = cut + len(ASSISTANT)
+    chosen_response, rejected_response = chosen[end:].removeprefix(" "), rejected[end:].removeprefix(" ")
+    if not chosen_response.strip() or not rejected_response.strip():
+        return Drop("empty_response")
+    if chosen_response.strip() == rejected_response.strip():
+        return Drop("identical_responses")
+    return chosen[:end], chosen_response, rejected_response
+
+
+def history_to_prompt(history: str) -> str:
+    """The prompt text of a history ending with the assistant marker.
+
+    A single user turn becomes the bare message, like an UltraFeedback prompt. A longer history keeps the
+    upstream transcript format, each turn verbatim: `"Human: ...\\n\\nAssistant: ...\\n\\nHuman: ..."`.
+
+    >>> history_to_prompt("\\n\\nHuman: Hi\\n\\nAssistant:")
+    'Hi'
+    >>> history_to_prompt("\\n\\nHuman: Hi\\n\\nAssistant: Hello\\n\\nHuman: Bye\\n\\nAssistant:")
+    'Human: Hi\\n\\nAssistant: Hello\\n\\nHuman: Bye'
+    """
+    transcript = history.removesuffix(ASSISTANT).removeprefix("\n\n")
+    if transcript.startswith("Human:") and HUMAN not in transcript and ASSISTANT not in transcript:
+        return transcript.removeprefix("Human:").removeprefix(" ")
+    return transcript
+
+
+def to_dpo(row: Row, context: Context) -> Row | Drop:
+    split = split_transcripts(row["chosen"], row["rejected"])
+    if isinstance(split, Drop):
+        return split
+    history, chosen, rejected = split
+    prompt = history_to_prompt(history)
+    if not prompt.strip():
+        return Drop("empty_prompt")
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag}
+
+
+SOURCE = Source(
+    name="hh-rlhf",
+    repo_id="Anthropic/hh-rlhf",
+    revision="09be8c5bbc57cb3887f3a9732ad6aa7ec602a1fa",
+    feeds={"dpo": {split: tuple(f"{s}/{split}.jsonl.gz" for s in SUBSETS) for split in ("train", "test")}},
+    columns={"chosen": (str,), "rejected": (str,)},
+    convert=to_dpo,
+    tag=lambda path: f"hh-rlhf/{path.split('/')[0]}",
+    license="mit",
+    homepage="https://huggingface.co/datasets/Anthropic/hh-rlhf",
+    description="Anthropic HH-RLHF: pairs of dialogues where people preferred one assistant reply over another.",
+    citation="""@misc{bai2022training,
+  title={Training a Helpful and Harmless Assistant with Reinforcement Learning from Human Feedback},
+  author={Yuntao Bai and Andy Jones and Kamal Ndousse and others},
+  year={2022},
+  eprint={2204.05862},
+  archivePrefix={arXiv}
+}""",
+)

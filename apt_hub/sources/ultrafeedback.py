@@ -1,0 +1,57 @@
+"""HuggingFaceH4/ultrafeedback_binarized: GPT-4 scored preference pairs, feeding `dpo`."""
+
+from .base import Context, Drop, Row, Source
+
+
+def last_assistant_content(messages: list) -> str | None:
+    """The content of the last assistant message of a `[{content, role}, ...]` list, `None` if there is none."""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return message.get("content")
+    return None
+
+
+def to_dpo(row: Row, context: Context) -> Row | Drop:
+    if not row["prompt"].strip():
+        return Drop("empty_prompt")
+    chosen, rejected = last_assistant_content(row["chosen"]), last_assistant_content(row["rejected"])
+    if chosen is None or rejected is None:
+        return Drop("no_assistant_message")
+    if not chosen.strip() or not rejected.strip():
+        return Drop("empty_response")
+    if chosen.strip() == rejected.strip():
+        return Drop("identical_responses")
+    return {
+        "prompt": row["prompt"],
+        "chosen": chosen,
+        "rejected": rejected,
+        "source": context.tag,
+        "score_chosen": row["score_chosen"],
+        "score_rejected": row["score_rejected"],
+    }
+
+
+SOURCE = Source(
+    name="ultrafeedback",
+    repo_id="HuggingFaceH4/ultrafeedback_binarized",
+    revision="3949bf5f8c17c394422ccfab0c31ea9c20bdeb85",
+    feeds={"dpo": {"train": ("data/train_prefs-*.parquet",), "test": ("data/test_prefs-*.parquet",)}},
+    columns={
+        "prompt": (str,),
+        "chosen": (list,),
+        "rejected": (list,),
+        "score_chosen": (float, int),
+        "score_rejected": (float, int),
+    },
+    convert=to_dpo,
+    license="mit",
+    homepage="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
+    description="UltraFeedback binarized: the best-scored completion of each prompt against a random other one.",
+    citation="""@misc{cui2023ultrafeedback,
+  title={UltraFeedback: Boosting Language Models with High-quality Feedback},
+  author={Ganqu Cui and Lifan Yuan and Ning Ding and others},
+  year={2023},
+  eprint={2310.01377},
+  archivePrefix={arXiv}
+}""",
+)

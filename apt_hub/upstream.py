@@ -1,0 +1,203 @@
+"""Where upstream files come from: the Hub (or a mirror of it), the bundled samples, or a local directory.
+
+Every upstream answers three questions for a source: which commit a revision means, which files the repository
+holds at that commit, and where a file is on this machine. `resolve_inputs` turns a source's file patterns
+into the concrete, fingerprinted files a build reads, so that a changed file or revision never hits a stale cache.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import UpstreamError
+from .sources import Source, matches
+
+SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One upstream file a build reads, for one source and split.
+
+    Args:
+        source: the registry name of the source.
+        split: the output split it feeds.
+        path: its path within the upstream repository.
+        local: where it is on this machine.
+        fingerprint: changes whenever its content may have changed (commit and path, or size and mtime).
+    """
+
+    source: str
+    split: str
+    path: str
+    local: str
+    fingerprint: str
+
+
+class Upstream:
+    """The interface of an upstream; `describe` says which one it is in build records and messages."""
+
+    describe: str
+
+    def commit(self, source: Source) -> str:
+        raise NotImplementedError
+
+    def list_files(self, source: Source, commit: str) -> list[str]:
+        raise NotImplementedError
+
+    def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
+        """The local path of a file and its fingerprint."""
+        raise NotImplementedError
+
+
+class HubUpstream(Upstream):
+    """The Hugging Face Hub through huggingface_hub: honours `HF_ENDPOINT`, `HF_TOKEN`, the HF cache and
+    `HF_HUB_OFFLINE=1` (then files come from the cache only)."""
+
+    def __init__(self, token: str | None = None):
+        from huggingface_hub import constants
+
+        self.token = token
+        self.describe = f"hub ({constants.ENDPOINT})"
+        self._commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
+
+    def _info(self, source: Source) -> tuple[str, list[str]]:
+        key = (source.repo_id, source.revision)
+        if key not in self._commits:
+            self._commits[key] = self._offline_info(source) if _offline() else self._online_info(source)
+        return self._commits[key]
+
+    def _online_info(self, source: Source) -> tuple[str, list[str]]:
+        from huggingface_hub import HfApi, constants
+        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+        where = f"{source.repo_id}@{source.revision} (source {source.name!r}) at {constants.ENDPOINT}"
+        try:
+            info = HfApi(token=self.token).dataset_info(source.repo_id, revision=source.revision)
+        except RevisionNotFoundError as error:
+            raise UpstreamError(f"Revision not found: {where}.") from error
+        except RepositoryNotFoundError as error:
+            raise UpstreamError(
+                f"Dataset repository not found: {where}. If it is private or gated, set HF_TOKEN."
+            ) from error
+        except Exception as error:  # httpx and huggingface_hub raise many types for an unreachable endpoint
+            raise UpstreamError(
+                f"Cannot read {where}: {error}. Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use "
+                "the files already in the HF cache."
+            ) from error
+        return info.sha, sorted(sibling.rfilename for sibling in info.siblings or [])
+
+    def _offline_info(self, source: Source) -> tuple[str, list[str]]:
+        from huggingface_hub import constants
+
+        repo = Path(constants.HF_HUB_CACHE) / f"datasets--{source.repo_id.replace('/', '--')}"
+        commit = source.revision
+        ref = repo / "refs" / source.revision
+        if ref.is_file():
+            commit = ref.read_text().strip()
+        snapshot = repo / "snapshots" / commit
+        if not snapshot.is_dir():
+            raise UpstreamError(
+                f"HF_HUB_OFFLINE is set and the HF cache ({constants.HF_HUB_CACHE}) has no snapshot of "
+                f"{source.repo_id}@{source.revision} (source {source.name!r}). Build once online to fill the cache."
+            )
+        files = sorted(p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file())
+        return commit, files
+
+    def commit(self, source: Source) -> str:
+        return self._info(source)[0]
+
+    def list_files(self, source: Source, commit: str) -> list[str]:
+        return self._info(source)[1]
+
+    def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            local = hf_hub_download(source.repo_id, path, repo_type="dataset", revision=commit, token=self.token)
+        except Exception as error:
+            raise UpstreamError(f"Cannot download {source.repo_id}@{commit}/{path}: {error}") from error
+        return local, f"{source.repo_id}@{commit}/{path}"
+
+
+class DirectoryUpstream(Upstream):
+    """A local directory laid out like the Hub, `DIR/<org>/<name>/<path in repo>`; revisions are ignored."""
+
+    def __init__(self, root: str | Path, describe: str | None = None):
+        self.root = Path(root)
+        self.describe = describe or f"directory {self.root}"
+        if not self.root.is_dir():
+            raise UpstreamError(f"Upstream directory not found: {self.root}")
+
+    def _repo(self, source: Source) -> Path:
+        repo = self.root / source.repo_id
+        if not repo.is_dir():
+            raise UpstreamError(
+                f"{self.describe} has no folder {source.repo_id} for source {source.name!r} "
+                f"(expected {repo}/<files of the Hub repository>)."
+            )
+        return repo
+
+    def commit(self, source: Source) -> str:
+        return "local"
+
+    def list_files(self, source: Source, commit: str) -> list[str]:
+        repo = self._repo(source)
+        return sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
+
+    def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
+        local = self._repo(source) / path
+        stat = local.stat()
+        return str(local), f"{local}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def open_upstream(spec: str | Path, *, token: str | None = None) -> Upstream:
+    """The upstream named by `--upstream`: `"hub"`, `"samples"` or a directory."""
+    if str(spec) == "hub":
+        return HubUpstream(token=token)
+    if str(spec) == "samples":
+        return DirectoryUpstream(SAMPLES, describe="samples (bundled with apt-hub)")
+    return DirectoryUpstream(spec)
+
+
+def resolve_inputs(upstream: Upstream, source: Source, config: str) -> tuple[str, list[InputFile]]:
+    """The commit and the files a source feeds into a config, every pattern resolved against the repository.
+
+    Raises:
+        UpstreamError: a pattern matches no file; the message names the source, repository and pattern.
+    """
+    commit = upstream.commit(source)
+    available = upstream.list_files(source, commit)
+    inputs = []
+    for split, patterns in source.feeds[config].items():
+        for pattern in patterns:
+            found = [path for path in available if matches(pattern, path)]
+            if not found:
+                raise UpstreamError(
+                    f"Missing upstream file: no file matches {pattern!r} in {source.repo_id}@{commit} "
+                    f"({upstream.describe}, source {source.name!r}, config {config!r}, split {split!r}). "
+                    f"Files there: {_preview(available)}. Use --only to build without this source."
+                )
+            for path in found:
+                local, fingerprint = upstream.fetch(source, commit, path)
+                inputs.append(InputFile(source.name, split, path, local, fingerprint))
+    return commit, inputs
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """The sha256 of a small local file, such as a loyalty file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _preview(paths: list[str], limit: int = 8) -> str:
+    if not paths:
+        return "none"
+    shown = ", ".join(paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")

@@ -1,0 +1,5 @@
+"""`datasets` builders of apt-hub, instantiated directly (datasets 4+ no longer loads dataset scripts)."""
+
+from .apt import Apt, AptConfig
+
+__all__ = ["Apt", "AptConfig"]

@@ -1,0 +1,153 @@
+"""The `datasets` builder of the APT training sets: one `BuilderConfig` per training stage.
+
+>>> from builders import Apt
+>>> builder = Apt(config_name="ruozhiba", upstream="samples")
+>>> builder.download_and_prepare()
+>>> builder.as_dataset("train")  # doctest: +SKIP
+"""
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+import datasets
+import pyarrow as pa
+
+import apt_hub
+from apt_hub.convert import Counts, convert_file, convert_loyalty, count_kept, sample_rows
+from apt_hub.errors import ConfigError
+from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
+from apt_hub.sources import SOURCES, Context, get_source, sources_for
+from apt_hub.upstream import SAMPLES, InputFile, file_fingerprint, open_upstream, resolve_inputs
+
+OnBadRows = Literal["error", "skip"]
+Trace = Literal["deepseek", "gemini"]
+SAMPLE_LOYALTY_FILE = SAMPLES / "loyalty.json"
+
+
+@dataclass
+class AptConfig(datasets.BuilderConfig):
+    """Options of one APT config build.
+
+    Args:
+        upstream: `"hub"`, `"samples"` or a directory laid out like the Hub (`DIR/<org>/<name>/...`).
+        only: source names; only those feed the config.
+        max_samples: at most this many rows per source and split, drawn with `seed`.
+        seed: the seed of `max_samples` draws.
+        loyalty_file: the hand-edited loyalty file (`loyalty` only); `samples` has a bundled example.
+        on_bad_rows: `"error"` stops at a structurally broken upstream row, `"skip"` counts it as dropped.
+        storm_trace: whose reasoning trace feeds `cot_explicit` in `storm`.
+        inputs: the resolved upstream files; resolved from `upstream` when empty.
+    """
+
+    upstream: str = "hub"
+    only: tuple[str, ...] | None = None
+    max_samples: int | None = None
+    seed: int = 42
+    loyalty_file: str | None = None
+    on_bad_rows: OnBadRows = "error"
+    storm_trace: Trace = "deepseek"
+    inputs: tuple[InputFile, ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.name not in CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {self.name!r}. Available: {list(CONFIG_NAMES)}")
+        if self.on_bad_rows not in get_args(OnBadRows):
+            raise ConfigError(f"on_bad_rows must be one of {get_args(OnBadRows)}, got {self.on_bad_rows!r}")
+        if self.storm_trace not in get_args(Trace):
+            raise ConfigError(f"storm_trace must be one of {get_args(Trace)}, got {self.storm_trace!r}")
+        if self.max_samples is not None and (not isinstance(self.max_samples, int) or self.max_samples < 1):
+            raise ConfigError(f"max_samples must be a positive whole number, got {self.max_samples!r}")
+        for name in self.only or ():
+            get_source(name)
+
+    def sources(self) -> list[str]:
+        """The names of the sources that feed this config under `only`."""
+        return [s.name for s in sources_for(self.name) if self.only is None or s.name in self.only]
+
+    def loyalty_path(self) -> str:
+        if self.loyalty_file:
+            return self.loyalty_file
+        if self.upstream == "samples":
+            return str(SAMPLE_LOYALTY_FILE)
+        raise ConfigError("The loyalty config needs --loyalty-file (make one with `apt-hub loyalty-template`).")
+
+    def resolve(self) -> tuple[dict[str, str], tuple[InputFile, ...]]:
+        """The commit of each source and the upstream files this config reads."""
+        if self.name == "loyalty":
+            path = self.loyalty_path()
+            if not Path(path).is_file():
+                raise ConfigError(f"Loyalty file not found: {path}")
+            return {}, (InputFile("loyalty", "train", Path(path).name, path, file_fingerprint(path)),)
+        upstream, commits, inputs = open_upstream(self.upstream), {}, []
+        for name in self.sources():
+            commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name)
+            inputs += found
+        return commits, tuple(inputs)
+
+
+def code_fingerprint() -> str:
+    """A hash of the code that converts rows, so that a changed rule never reads a stale cache."""
+    digest = hashlib.sha256(apt_hub.__version__.encode())
+    for package in (Path(apt_hub.__file__).parent, Path(__file__).parent):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class Apt(datasets.ArrowBasedBuilder):
+    """Builds each APT config from its upstream sources; drop counts by reason are left in `counts`."""
+
+    BUILDER_CONFIG_CLASS = AptConfig
+    BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in CONFIG_NAMES]
+    DEFAULT_CONFIG_NAME = "sft"
+    config: AptConfig
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("dataset_name", "apt")
+        # The config id covers the options and the resolved `inputs`; the hash covers the code.
+        kwargs.setdefault("hash", code_fingerprint())
+        super().__init__(*args, **kwargs)
+        self.counts: Counts = {}
+
+    def _info(self) -> datasets.DatasetInfo:
+        sources = [SOURCES[name] for name in self.config.sources()] if self.config.name != "loyalty" else []
+        return datasets.DatasetInfo(
+            description=self.config.description,
+            features=FEATURES[self.config.name],
+            citation="\n\n".join(s.citation for s in sources if s.citation),
+        )
+
+    def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
+        inputs = self.config.inputs or self.config.resolve()[1]
+        splits = dict.fromkeys(item.split for item in inputs)
+        return [
+            datasets.SplitGenerator(
+                name=split, gen_kwargs={"split": split, "inputs": [i for i in inputs if i.split == split]}
+            )
+            for split in splits
+        ]
+
+    def _generate_tables(self, split: str, inputs: list[InputFile]) -> Iterator[tuple[str, pa.Table]]:
+        features = FEATURES[self.config.name]
+        for name in dict.fromkeys(item.source for item in inputs):
+            tables = self._source_tables(name, [item for item in inputs if item.source == name], features)
+            if self.config.max_samples is not None:
+                seed = f"{self.config.seed}:{name}:{split}"
+                tables = [sample_rows(tables, features, self.config.max_samples, seed)]
+            for index, table in enumerate(tables):
+                count_kept(table, split, self.counts)
+                yield f"{name}:{index}", table
+
+    def _source_tables(self, name: str, inputs: list[InputFile], features: datasets.Features) -> Iterator[pa.Table]:
+        if name == "loyalty":
+            yield from convert_loyalty(inputs[0], features, self.counts)
+            return
+        source = SOURCES[name]
+        skip = self.config.on_bad_rows == "skip"
+        for item in inputs:
+            context = Context(tag=source.tag_for(item.path), trace=self.config.storm_trace)
+            yield from convert_file(source, item, features, self.counts, context=context, skip_bad_rows=skip)

@@ -1,0 +1,39 @@
+"""Every test runs with its own HF home and caches, no token, and no request that leaves the machine."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Read by huggingface_hub and datasets at import time, so set before any test module imports them.
+for _name, _value in {
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+    "HF_UPDATE_DOWNLOAD_COUNTS": "0",
+    "HF_HUB_DISABLE_XET": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+}.items():
+    os.environ[_name] = _value
+os.environ.pop("HF_TOKEN", None)
+os.environ.pop("HF_HUB_OFFLINE", None)
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+SHARED_UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "upstream"
+
+
+@pytest.fixture(autouse=True)
+def isolated_hf_home(tmp_path_factory, monkeypatch):
+    """A fresh HF home, hub cache and datasets cache for each test; the real token file is never read."""
+    from hub_server import isolate_hf_home
+
+    return isolate_hf_home(tmp_path_factory.mktemp("hf_home"), monkeypatch)
+
+
+@pytest.fixture
+def shared_upstream() -> Path:
+    """The real upstream rows beside the checkout; the test is skipped where they are absent."""
+    if not SHARED_UPSTREAM.is_dir():
+        pytest.skip(f"{SHARED_UPSTREAM} is not here")
+    return SHARED_UPSTREAM
