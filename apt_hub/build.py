@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from datasets.exceptions import DatasetGenerationError
+
 from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
 from .convert import finish_counts
-from .errors import ConfigError
+from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_json, write_split
 from .schemas import CONFIG_NAMES
 from .sources import SOURCES, get_source
@@ -103,7 +105,13 @@ def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, sta
         **{k: v for k, v in vars(config).items() if k in _CONFIG_OPTIONS},
         inputs=inputs,
     )
-    builder.download_and_prepare()
+    try:
+        builder.download_and_prepare()
+    except DatasetGenerationError as error:
+        # datasets wraps what the generator raised; our errors already say what, where and how to fix it.
+        if isinstance(error.__cause__, AptHubError):
+            raise error.__cause__ from None
+        raise
     counts_path = Path(builder.cache_dir) / COUNTS_FILE
     if builder.counts:
         counts = finish_counts(builder.counts)

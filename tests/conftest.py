@@ -37,3 +37,26 @@ def shared_upstream() -> Path:
     if not SHARED_UPSTREAM.is_dir():
         pytest.skip(f"{SHARED_UPSTREAM} is not here")
     return SHARED_UPSTREAM
+
+
+TOKENS = {"hf_alice_write": "alice", "hf_alice_read": "alice", "hf_bob_write": "bob"}
+
+
+@pytest.fixture(scope="session")
+def hub_server():
+    """One Hub-compatible server on 127.0.0.1 for the session; `hub` empties it for each test."""
+    from hub_server import HubServer
+
+    with HubServer(tokens=TOKENS, read_only_tokens={"hf_alice_read"}) as server:
+        yield server
+
+
+@pytest.fixture
+def hub(hub_server, isolated_hf_home, monkeypatch):
+    """An empty Hub with huggingface_hub and datasets pointed at it, and a fresh HF home."""
+    from hub_server import point_clients_at
+
+    hub_server.reset()
+    point_clients_at(hub_server.endpoint, monkeypatch)
+    yield hub_server
+    assert not hub_server.errors, hub_server.errors[0]

@@ -1,0 +1,449 @@
+"""Sources of your own: Hub datasets described in a YAML or TOML file, built beside the built-in ones.
+
+```yaml
+# apt-sources.yaml
+sources:
+  - name: my-sft                 # letters, digits, '.', '_', '-'; not a built-in source or config name
+    repo_id: me/my-instructions  # the Hub dataset repository
+    revision: main               # a branch, tag or (better, reproducible) commit id
+    config: sft                  # the config it feeds: sft, ruozhiba, dpo or storm
+    files: ["data/*.jsonl"]      # patterns in the repository; a list feeds train, or {train: [...], test: [...]}
+    # data_dir: data             # instead of files: DIR/<split>[-_.]* for each of `splits` (default [train])
+    columns: {prompt: instruction, response: output}   # unified field: upstream column
+    # mapping: my_mapping.py:to_sft                    # instead of columns: a function (row, context) -> row
+    license: cc-by-4.0
+```
+
+TOML holds the same entries as `[[sources]]` tables. `apt-hub build` and `apt-hub sources` read the file given
+by `--sources-file`, else the first of `apt-sources.yaml`, `apt-sources.yml`, `apt-sources.toml` found in the
+current directory. A mapping is `package.module:function`, `package.module.function`, or `file.py:function`
+with the file relative to the sources file. Files are read with the build's readers (`.jsonl`, `.jsonl.gz`,
+`.parquet`).
+"""
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import json
+import re
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .schemas import CONFIG_NAMES, FEATURES
+from .sources import SOURCES, Context, Drop, Row, Source, register
+
+DEFAULT_FILES = ("apt-sources.yaml", "apt-sources.yml", "apt-sources.toml")
+TARGET_CONFIGS = tuple(name for name in CONFIG_NAMES if name != "loyalty")
+# The fields each config needs from a source; the other unified fields are optional.
+REQUIRED = {
+    "sft": ("prompt", "response"),
+    "ruozhiba": ("prompt", "response"),
+    "dpo": ("prompt", "chosen", "rejected"),
+    "storm": ("problem", "cot_explicit", "answer"),
+}
+FIELDS = {
+    "name": "the source name",
+    "repo_id": "the Hub dataset, 'org/name'",
+    "revision": "a branch, tag or commit id (default 'main')",
+    "config": f"the config it feeds, one of {list(TARGET_CONFIGS)}",
+    "files": "file patterns: a list (train), or a mapping of split to patterns",
+    "data_dir": "a folder of the repository whose files are named <split>...",
+    "splits": "the splits of data_dir (default ['train'])",
+    "columns": "a mapping of unified field to upstream column",
+    "mapping": "a function: 'module:function' or 'file.py:function'",
+    "license": "the license of the data",
+    "description": "one sentence on the data",
+    "homepage": "a link to the data",
+    "citation": "a BibTeX entry",
+}
+SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+SPLIT = re.compile(r"[A-Za-z0-9_]+")
+# The built-in sources, fixed when this module is first imported, before any custom source is registered.
+BUILT_IN = frozenset(SOURCES)
+_ACTIVE: dict[str, Source] = {}
+
+
+class _Problems:
+    """Problems of a sources file, each naming file, line, entry and field; raised together."""
+
+    def __init__(self, path: Path):
+        self.path, self.messages = path, []
+
+    def add(self, line: int | None, entry: str, field: str | None, message: str) -> None:
+        where = f"{self.path}:{line}" if line else str(self.path)
+        self.messages.append(f"{where}: {entry}" + (f", field {field!r}" if field else "") + f": {message}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            lines = "\n".join(f"  {message}" for message in self.messages)
+            raise ConfigError(f"{self.path}: {len(self.messages)} problem(s) in the sources file:\n{lines}")
+
+
+@dataclass(frozen=True)
+class ColumnMapper:
+    """A row mapper from a column mapping: copies upstream columns into unified fields, drops empty texts."""
+
+    columns: tuple[tuple[str, str], ...]
+    required: tuple[str, ...]
+
+    def __call__(self, row: Row, context: Context) -> Row | Drop:
+        unified = {target: row[column] for target, column in self.columns}
+        return finish_row(unified, self.required, context)
+
+
+@dataclass(frozen=True)
+class FunctionMapper:
+    """A row mapper calling a user's function, whose answer is checked against the config's schema."""
+
+    function: Callable[..., Any]
+    spec: str
+    config: str
+    takes_context: bool
+
+    def __call__(self, row: Row, context: Context) -> Row | Drop:
+        result = self.function(row, context) if self.takes_context else self.function(row)
+        if isinstance(result, Drop):
+            return result
+        fields = sorted(set(FEATURES[self.config]) - {"id"})
+        if not isinstance(result, dict):
+            raise ConfigError(f"Mapping {self.spec} returned {type(result).__name__}; expected a dict or a Drop.")
+        unknown = sorted(set(result) - set(fields))
+        if unknown:
+            raise ConfigError(f"Mapping {self.spec} returned fields {unknown} that config {self.config!r} lacks: {fields}")
+        for name in REQUIRED[self.config]:
+            if not isinstance(result.get(name), str):
+                raise ConfigError(
+                    f"Mapping {self.spec} returned {name}={result.get(name)!r}; config {self.config!r} needs a string."
+                )
+        return finish_row(dict(result), REQUIRED[self.config], context)
+
+
+def finish_row(unified: Row, required: tuple[str, ...], context: Context) -> Row | Drop:
+    """Drop a row with an empty required text (counted as `empty_<field>`), else tag it with its source."""
+    for name in required:
+        if not unified[name].strip():
+            return Drop(f"empty_{name}")
+    unified.setdefault("source", context.tag)
+    return unified
+
+
+def default_sources_file(directory: str | Path = ".") -> Path | None:
+    """The first of `apt-sources.yaml`, `apt-sources.yml`, `apt-sources.toml` in `directory`, if any."""
+    return next((Path(directory) / name for name in DEFAULT_FILES if (Path(directory) / name).is_file()), None)
+
+
+def use_sources_file(path: str | Path | None = None) -> Path | None:
+    """Register the sources of a file (default: `default_sources_file()`), replacing those of an earlier call.
+
+    Args:
+        path: the sources file; `None` looks for one in the current directory.
+
+    Returns:
+        The file read, or `None` when there is none.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, or has a wrong entry (every problem is listed).
+    """
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"Sources file not found: {path}")
+    found = Path(path) if path is not None else default_sources_file()
+    sources = load_sources_file(found) if found else []
+    for name, source in list(_ACTIVE.items()):
+        if SOURCES.get(name) is source:
+            del SOURCES[name]
+        del _ACTIVE[name]
+    for source in sources:
+        _ACTIVE[source.name] = register(source)
+    return found
+
+
+def load_sources_file(path: str | Path) -> list[Source]:
+    """The sources described in a YAML or TOML file, checked entry by entry.
+
+    Args:
+        path: a `.yaml`, `.yml` or `.toml` file.
+
+    Returns:
+        One `Source` per entry, not yet registered.
+
+    Raises:
+        ConfigError: every problem of the file, each with its line, entry and field.
+
+    Example:
+        >>> [source.name for source in load_sources_file("apt-sources.yaml")]  # doctest: +SKIP
+        ['my-sft']
+    """
+    path = Path(path)
+    problems = _Problems(path)
+    entries, lines = _read_entries(path, problems)
+    problems.raise_if_any()
+    sources, names = [], set()
+    for index, entry in enumerate(entries):
+        source = _entry_source(entry, index, lines[index] if index < len(lines) else {}, path, problems, names)
+        if source is not None:
+            sources.append(source)
+    problems.raise_if_any()
+    return sources
+
+
+def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict[str, int]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Cannot read the sources file {path}: {error}") from error
+    try:
+        if path.suffix == ".toml":
+            data, lines = tomllib.loads(text), _toml_lines(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data, lines = yaml.safe_load(text), _yaml_lines(text)
+        else:
+            raise ConfigError(f"{path}: expected a .yaml, .yml or .toml sources file.")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from error
+    entries = data.get("sources") if isinstance(data, dict) else data
+    if not isinstance(entries, list) or (isinstance(data, dict) and set(data) - {"sources"}):
+        problems.add(1, "file", None, "expected a list of entries under 'sources' ([[sources]] tables in TOML)")
+        return [], []
+    return entries, lines
+
+
+def _yaml_lines(text: str) -> list[dict[str, int]]:
+    """For each entry, the line where it and each of its fields begin (key "" is the entry itself)."""
+    root = yaml.compose(text)
+    if isinstance(root, yaml.MappingNode):
+        root = next((value for key, value in root.value if key.value == "sources"), None)
+    if not isinstance(root, yaml.SequenceNode):
+        return []
+    lines = []
+    for node in root.value:
+        found = {"": node.start_mark.line + 1}
+        if isinstance(node, yaml.MappingNode):
+            found |= {key.value: key.start_mark.line + 1 for key, _ in node.value}
+        lines.append(found)
+    return lines
+
+
+def _toml_lines(text: str) -> list[dict[str, int]]:
+    """Like `_yaml_lines` for `[[sources]]` tables, found by their headers and `key =` lines."""
+    lines: list[dict[str, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if re.fullmatch(r"\[\[\s*sources\s*\]\]", stripped):
+            lines.append({"": number})
+        elif lines and (match := re.fullmatch(r"\[\s*sources\.([A-Za-z_][\w-]*)\s*\]", stripped)):
+            lines[-1].setdefault(match[1], number)
+        elif lines and (match := re.match(r"([A-Za-z_][\w-]*)\s*=", stripped)):
+            lines[-1].setdefault(match[1], number)
+    return lines
+
+
+def _entry_source(
+    entry: Any, index: int, lines: dict[str, int], path: Path, problems: _Problems, names: set[str]
+) -> Source | None:
+    """The `Source` of one entry, or `None` after adding its problems."""
+    label = f"entry {index + 1}"
+    if not isinstance(entry, dict):
+        problems.add(lines.get(""), label, None, f"expected a mapping of {sorted(FIELDS)}, got {entry!r}")
+        return None
+    if isinstance(entry.get("name"), str):
+        label = f"source {entry['name']!r} ({label})"
+    count = len(problems.messages)
+
+    def problem(field: str | None, message: str) -> None:
+        problems.add(lines.get(field or "", lines.get("")), label, field, message)
+
+    for field in entry:
+        if field not in FIELDS:
+            problem(field, f"unknown field; expected one of {sorted(FIELDS)}")
+    _check_strings(entry, problem)
+    _check_name(entry.get("name"), names, problem)
+    if isinstance(entry.get("repo_id"), str) and not REPO_ID.fullmatch(entry["repo_id"]):
+        problem("repo_id", f"expected 'org/name', got {entry['repo_id']!r}")
+    config = entry.get("config")
+    if config is None:
+        problem("config", f"missing; expected one of {list(TARGET_CONFIGS)}")
+    elif config not in TARGET_CONFIGS:
+        problem("config", f"expected one of {list(TARGET_CONFIGS)}, got {config!r}")
+        config = None
+    feeds = _feeds(entry, problem)
+    convert, columns = _converter(entry, config, path.parent, problem)
+    if len(problems.messages) > count or config is None:
+        return None
+    return Source(
+        name=entry["name"],
+        repo_id=entry["repo_id"],
+        revision=entry.get("revision", "main"),
+        feeds={config: feeds},
+        columns=columns,
+        convert=convert,
+        license=entry.get("license", "unknown"),
+        citation=entry.get("citation", ""),
+        homepage=entry.get("homepage", f"https://huggingface.co/datasets/{entry['repo_id']}"),
+        description=entry.get("description", ""),
+        extra={"defined_in": str(path), "fingerprint": _fingerprint(entry, convert)},
+    )
+
+
+def _check_strings(entry: dict, problem: Callable[[str | None, str], None]) -> None:
+    for field in ("name", "repo_id", "revision", "data_dir", "mapping", "license", "description", "homepage", "citation"):
+        value = entry.get(field)
+        if value is not None and not isinstance(value, str):
+            hint = " (quote it: YAML reads 1234567 as a number)" if isinstance(value, int | float) else ""
+            problem(field, f"expected a string, got {value!r}{hint}")
+    for field in ("name", "repo_id"):
+        if field not in entry:
+            problem(field, f"missing; expected {FIELDS[field]}")
+
+
+def _check_name(name: Any, names: set[str], problem: Callable[[str | None, str], None]) -> None:
+    if not isinstance(name, str):
+        return
+    if not SOURCE_NAME.fullmatch(name):
+        problem("name", f"expected letters, digits, '.', '_' or '-' (no '/' or ':'), got {name!r}")
+    elif name in BUILT_IN or name in CONFIG_NAMES:
+        problem("name", f"{name!r} is taken by a built-in source or config ({sorted(BUILT_IN | set(CONFIG_NAMES))})")
+    elif name in names:
+        problem("name", f"{name!r} is given to two entries")
+    names.add(name)
+
+
+def _feeds(entry: dict, problem: Callable[[str | None, str], None]) -> dict[str, tuple[str, ...]]:
+    """`{split: patterns}` from `files`, or from `data_dir` and `splits`."""
+    if ("files" in entry) == ("data_dir" in entry):
+        problem("files", "give exactly one of 'files' and 'data_dir'")
+        return {}
+    if "splits" in entry and "data_dir" not in entry:
+        problem("splits", "only goes with 'data_dir' (with 'files', map splits to patterns)")
+    if "data_dir" in entry:
+        splits = entry.get("splits", ["train"])
+        if not isinstance(splits, list) or not splits or not all(isinstance(s, str) and SPLIT.fullmatch(s) for s in splits):
+            problem("splits", f"expected a list of split names such as ['train', 'test'], got {splits!r}")
+            return {}
+        folder = str(entry["data_dir"]).strip("/")
+        return {split: (f"{folder}/{split}[-_.]*",) for split in splits}
+    files = entry["files"]
+    by_split = files if isinstance(files, dict) else {"train": files}
+    feeds = {}
+    for split, patterns in by_split.items():
+        patterns = [patterns] if isinstance(patterns, str) else patterns
+        if not (isinstance(split, str) and SPLIT.fullmatch(split)):
+            problem("files", f"expected split names such as 'train' as keys, got {split!r}")
+        elif not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+            problem("files", f"expected a pattern or a list of patterns for split {split!r}, got {patterns!r}")
+        else:
+            feeds[split] = tuple(patterns)
+    return feeds
+
+
+def _converter(entry: dict, config: str | None, base: Path, problem) -> tuple[Callable | None, dict]:
+    """The row mapper and the upstream columns to check, from `columns` or `mapping`."""
+    if ("columns" in entry) == ("mapping" in entry):
+        problem("columns", "give exactly one of 'columns' (a column mapping) and 'mapping' (a function)")
+        return None, {}
+    if config is None:
+        return None, {}
+    if "mapping" in entry:
+        if not isinstance(entry["mapping"], str):
+            return None, {}
+        try:
+            function = load_function(entry["mapping"], base)
+        except ConfigError as error:
+            problem("mapping", str(error))
+            return None, {}
+        return FunctionMapper(function, entry["mapping"], config, _takes_context(function)), {}
+    return _column_mapper(entry["columns"], config, problem)
+
+
+def _column_mapper(columns: Any, config: str, problem) -> tuple[ColumnMapper | None, dict]:
+    fields = [name for name in FEATURES[config] if name not in ("id", "source")]
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        problem("columns", f"expected a mapping of unified field to upstream column name, got {columns!r}")
+        return None, {}
+    unknown = sorted(set(columns) - set(fields))
+    missing = [name for name in REQUIRED[config] if name not in columns]
+    if unknown:
+        problem("columns", f"unknown unified fields {unknown}; config {config!r} has {fields}")
+    if missing:
+        problem("columns", f"missing {missing}: config {config!r} needs {list(REQUIRED[config])}")
+    if unknown or missing:
+        return None, {}
+    checks = {column: (str,) if target in REQUIRED[config] else (object,) for target, column in columns.items()}
+    return ColumnMapper(tuple(columns.items()), REQUIRED[config]), checks
+
+
+def load_function(spec: str, base: str | Path = ".") -> Callable[..., Any]:
+    """The function named by `module:function`, `module.function` or `file.py:function` (relative to `base`).
+
+    Raises:
+        ConfigError: the module cannot be imported or has no such callable.
+    """
+    module_name, sep, function_name = spec.rpartition(":")
+    if not sep:
+        module_name, _, function_name = spec.rpartition(".")
+    if not module_name or not function_name:
+        raise ConfigError(f"expected 'module:function' or 'file.py:function', got {spec!r}")
+    try:
+        module = _import(module_name, Path(base))
+    except ConfigError:
+        raise
+    except Exception as error:  # an import runs user code, which may raise anything
+        raise ConfigError(f"cannot import {module_name!r}: {type(error).__name__}: {error}") from error
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ConfigError(f"{module_name!r} has no function {function_name!r}")
+    return function
+
+
+def _import(module_name: str, base: Path):
+    if module_name.endswith(".py"):
+        file = (base / module_name).resolve()
+        if not file.is_file():
+            raise ConfigError(f"file not found: {file}")
+        name = f"apt_hub_custom_{hashlib.sha256(str(file).encode()).hexdigest()[:12]}"
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    added = str(base.resolve()) not in sys.path
+    if added:
+        sys.path.insert(0, str(base.resolve()))
+    try:
+        return importlib.import_module(module_name)
+    finally:
+        if added:
+            sys.path.remove(str(base.resolve()))
+
+
+def _takes_context(function: Callable) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+
+
+def _fingerprint(entry: dict, convert: Callable | None) -> str:
+    """Changes when the entry or the code of its mapping function changes, so the build cache never goes stale."""
+    digest = hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode())
+    if isinstance(convert, FunctionMapper):
+        try:
+            digest.update(Path(inspect.getsourcefile(convert.function)).read_bytes())
+        except (OSError, TypeError):
+            digest.update(convert.function.__code__.co_code)
+    return digest.hexdigest()[:16]
+
+
+def describe_custom(source: Source) -> str:
+    """`custom, from FILE` for a source of a sources file, `built-in` otherwise."""
+    defined_in = source.extra.get("defined_in")
+    return f"custom, from {defined_in}" if defined_in else "built-in"

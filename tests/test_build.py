@@ -1,0 +1,229 @@
+"""`apt-hub build` end to end: from the bundled samples, a Hub-layout directory and a Hub-compatible server."""
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+from huggingface_hub import DatasetCard
+
+from apt_hub.build import build
+from apt_hub.cli import main
+from apt_hub.errors import AptHubError, BadRowError, UpstreamError
+from apt_hub.layout import read_record
+from apt_hub.schemas import CONFIG_NAMES, FEATURES
+from apt_hub.sources import SOURCES
+from apt_hub.upstream import SAMPLES
+
+UNIFIED_FIELDS = {
+    "sft": ["prompt", "response", "source", "task_type"],
+    "ruozhiba": ["prompt", "response", "source", "task_type"],
+    "dpo": ["prompt", "chosen", "rejected", "source"],
+    "storm": ["problem", "cot_explicit", "answer", "solution", "source"],
+    "loyalty": ["prompt", "owner_response", "public_response", "is_owner", "reward_bonus"],
+}
+
+
+@pytest.fixture(scope="module")
+def samples_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "apt"
+    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
+    return out
+
+
+@pytest.fixture
+def mirror(tmp_path) -> Path:
+    """A writable copy of the bundled samples, laid out like the Hub."""
+    root = tmp_path / "mirror"
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("loyalty.json"))
+    return root
+
+
+def rows(root: Path, config: str, split: str = "train") -> list[dict]:
+    return datasets.load_dataset(str(root), config, split=split).to_list()
+
+
+@pytest.mark.parametrize("config", CONFIG_NAMES)
+def test_every_config_loads_with_its_unified_fields(samples_build, config):
+    record = read_record(samples_build)["configs"][config]
+    for split, info in record["splits"].items():
+        loaded = datasets.load_dataset(str(samples_build), config, split=split)
+        assert loaded.column_names[: len(UNIFIED_FIELDS[config])] == UNIFIED_FIELDS[config]
+        assert loaded.features == FEATURES[config]
+        assert len(loaded) == info["rows"] > 0
+        assert len(set(loaded["id"])) == len(loaded)
+        kept = sum(counts["kept"] for counts in record["counts"][split].values())
+        assert kept == info["rows"]
+
+
+def test_sft_reads_every_subset_folder_and_never_the_root_file(samples_build):
+    sft = rows(samples_build, "sft")
+    subsets = {row["source"] for row in sft}
+    assert subsets == {f"coig-cqia/{p.name}" for p in (SAMPLES / "m-a-p/COIG-CQIA").iterdir() if p.is_dir()}
+    assert not any("COIG-CQIA-full" in row["id"] for row in sft)
+    assert len({(row["prompt"], row["response"]) for row in sft}) == len(sft)
+    ruozhiba = rows(samples_build, "ruozhiba")
+    assert {row["source"] for row in ruozhiba} == {"coig-cqia/ruozhiba"}
+    assert {row["id"] for row in ruozhiba} <= {row["id"] for row in sft}
+
+
+def test_record_names_sources_commits_and_options(samples_build):
+    record = read_record(samples_build)["configs"]["dpo"]
+    assert set(record["sources"]) == {"hh-rlhf", "ultrafeedback"}
+    assert record["sources"]["hh-rlhf"]["repo_id"] == "Anthropic/hh-rlhf"
+    assert record["sources"]["hh-rlhf"]["revision"] == SOURCES["hh-rlhf"].revision
+    assert "harmless-base/train.jsonl.gz" in record["sources"]["hh-rlhf"]["files"]
+    assert record["options"]["upstream"].startswith("samples")
+    assert set(record["counts"]) == {"train", "test"}
+
+
+def test_readme_yaml_lists_every_config_and_split(samples_build):
+    card = datasets.load_dataset_builder(str(samples_build), "dpo")
+    assert set(card.config.data_files) == {"train", "test"}
+    configs = DatasetCard.load(samples_build / "README.md").data.configs
+    assert sorted(entry["config_name"] for entry in configs) == sorted(CONFIG_NAMES)
+
+
+def test_directory_upstream_gives_the_same_rows_as_samples(samples_build, mirror, tmp_path):
+    out = tmp_path / "apt"
+    build(["dpo", "storm"], upstream=str(mirror), output_dir=out)
+    for config in ("dpo", "storm"):
+        assert rows(out, config) == rows(samples_build, config)
+
+
+def test_hub_upstream_gives_the_same_rows_as_samples(samples_build, hub, tmp_path):
+    for source in SOURCES.values():
+        revision = source.revision if len(source.revision) == 40 else None
+        hub.add_repo(source.repo_id, SAMPLES / source.repo_id, sha=revision)
+    out = tmp_path / "apt"
+    report = build(["sft", "dpo", "storm"], upstream="hub", output_dir=out)
+    for config in ("sft", "dpo", "storm"):
+        assert rows(out, config) == rows(samples_build, config)
+    commits = {name: entry["commit"] for name, entry in report.configs["dpo"]["sources"].items()}
+    assert commits == {"hh-rlhf": SOURCES["hh-rlhf"].revision, "ultrafeedback": SOURCES["ultrafeedback"].revision}
+    downloads = [r["path"] for r in hub.requests if r["method"] == "GET" and "/resolve/" in r["path"]]
+    assert not any("COIG-CQIA-full" in path or "red-team" in path for path in downloads)
+
+
+def test_max_samples_draws_the_same_rows_for_the_same_seed(tmp_path):
+    first = build(["dpo"], upstream="samples", output_dir=tmp_path / "a", max_samples=3, seed=1)
+    again = build(["dpo"], upstream="samples", output_dir=tmp_path / "b", max_samples=3, seed=1)
+    other = build(["dpo"], upstream="samples", output_dir=tmp_path / "c", max_samples=3, seed=2)
+    assert rows(tmp_path / "a", "dpo") == rows(tmp_path / "b", "dpo")
+    assert rows(tmp_path / "a", "dpo") != rows(tmp_path / "c", "dpo")
+    for report in (first, again, other):
+        assert report.configs["dpo"]["splits"]["train"]["rows"] == 6  # 3 per source
+        counts = report.configs["dpo"]["counts"]["train"]
+        assert sum(c.get("sampled_out", 0) for c in counts.values()) > 0
+
+
+def test_building_one_config_keeps_the_others(samples_build, tmp_path):
+    out = tmp_path / "apt"
+    shutil.copytree(samples_build, out)
+    before = (out / "data/sft/train-00000-of-00001.parquet").read_bytes()
+    build(["ruozhiba"], upstream="samples", output_dir=out, only="coig-cqia")
+    assert (out / "data/sft/train-00000-of-00001.parquet").read_bytes() == before
+    assert set(read_record(out)["configs"]) == set(CONFIG_NAMES)
+
+
+def test_parquet_is_deterministic(samples_build, tmp_path):
+    out = tmp_path / "apt"
+    build(upstream="samples", output_dir=out)
+    for path in samples_build.glob("data/*/*.parquet"):
+        assert (out / path.relative_to(samples_build)).read_bytes() == path.read_bytes()
+    assert (out / "build.json").read_bytes() == (samples_build / "build.json").read_bytes()
+
+
+def test_a_missing_file_names_it_and_only_can_leave_its_source_out(mirror, tmp_path):
+    (mirror / "Anthropic/hh-rlhf/helpful-online/test.jsonl.gz").unlink()
+    with pytest.raises(UpstreamError, match=r"helpful-online/test\.jsonl\.gz.*Anthropic/hh-rlhf.*'hh-rlhf'"):
+        build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt")
+    report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="ultrafeedback")
+    assert set(report.configs["dpo"]["sources"]) == {"ultrafeedback"}
+
+
+def write_gz_lines(path: Path, lines: list[str]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    "bad_line, field, problem",
+    [
+        ('{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: yo"', None, "invalid JSON"),
+        ('{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: yo"}', "rejected", "missing field"),
+        ('{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: yo", "rejected": 5}', "rejected", "expected string, got int"),
+    ],
+)
+def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(mirror, tmp_path, bad_line, field, problem):
+    target = mirror / "Anthropic/hh-rlhf/helpful-base/train.jsonl.gz"
+    with gzip.open(target, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    write_gz_lines(target, lines[:2] + [bad_line] + lines[2:])
+    out = tmp_path / "apt"
+    build(["storm"], upstream=str(mirror), output_dir=out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with pytest.raises(BadRowError) as error:
+        build(["dpo"], upstream=str(mirror), output_dir=out)
+    assert (error.value.file, error.value.line, error.value.field) == ("helpful-base/train.jsonl.gz", 3, field)
+    assert problem in str(error.value) and "hh-rlhf" in str(error.value)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # the failed build changed nothing
+    report = build(["dpo"], upstream=str(mirror), output_dir=out, on_bad_rows="skip")
+    assert report.configs["dpo"]["counts"]["train"]["hh-rlhf/helpful-base"]["dropped_bad_row"] == 1
+
+
+def test_a_missing_parquet_column_is_named(mirror, tmp_path):
+    path = next((mirror / "simplescaling/s1K-1.1/data").glob("train-*.parquet"))
+    pq.write_table(pq.read_table(path).drop_columns(["question"]), path)
+    with pytest.raises(BadRowError, match=r"train-00000-of-00001\.parquet:1, field 'question': missing field"):
+        build(["storm"], upstream=str(mirror), output_dir=tmp_path / "apt")
+
+
+def test_changed_upstream_file_is_not_served_from_the_cache(mirror, tmp_path):
+    out = tmp_path / "apt"
+    build(["ruozhiba"], upstream=str(mirror), output_dir=out)
+    target = mirror / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"
+    first = json.loads(target.read_text(encoding="utf-8").splitlines()[0])
+    target.write_text(json.dumps(first | {"output": "新的回答"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    build(["ruozhiba"], upstream=str(mirror), output_dir=out)
+    assert [row["response"] for row in rows(out, "ruozhiba")] == ["新的回答"]
+
+
+def test_storm_trace_option_reaches_the_rows(tmp_path):
+    build(["storm"], upstream="samples", output_dir=tmp_path / "apt", storm_trace="gemini")
+    assert {row["trace_model"] for row in rows(tmp_path / "apt", "storm")} == {"gemini"}
+
+
+def test_all_configs_from_a_directory_skip_loyalty_without_a_file(mirror, tmp_path):
+    report = build(upstream=str(mirror), output_dir=tmp_path / "apt", only="coig-cqia")
+    assert set(report.configs) == {"sft", "ruozhiba"}
+    assert any("loyalty skipped" in note for note in report.notes)
+    with pytest.raises(AptHubError, match="--loyalty-file"):
+        build(["loyalty"], upstream=str(mirror), output_dir=tmp_path / "apt")
+
+
+def test_real_hh_rlhf_rows_convert_with_the_expected_counts(shared_upstream, mirror, tmp_path):
+    real = shared_upstream / "hh-rlhf/harmless-base/test.jsonl.gz"
+    shutil.copy(real, mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz")
+    report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="hh-rlhf")
+    counts = report.configs["dpo"]["counts"]["test"]["hh-rlhf/harmless-base"]
+    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4}
+    loaded = rows(tmp_path / "apt", "dpo", "test")
+    harmless = [row for row in loaded if row["source"] == "hh-rlhf/harmless-base"]
+    assert all(row["chosen"].strip() and row["rejected"].strip() for row in harmless)
+    assert not any(row["prompt"].startswith("\n") or row["prompt"].endswith("Assistant:") for row in harmless)
+
+
+def test_cli_reports_errors_without_a_traceback(capsys, tmp_path):
+    assert main(["build", "nope", "--upstream=samples", f"--output-dir={tmp_path}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Unknown config 'nope'. Available: ['sft'") and "Traceback" not in err
+
+
+def test_cli_build_prints_rows_drops_and_the_load_line(capsys, tmp_path):
+    assert main(["build", "dpo", "--upstream=samples", f"--output-dir={tmp_path / 'apt'}"]) == 0
+    out = capsys.readouterr().out
+    assert "dpo/train:" in out and "dropped:" in out and f'load_dataset("{tmp_path / "apt"}", "dpo")' in out
