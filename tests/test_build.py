@@ -227,3 +227,54 @@ def test_cli_build_prints_rows_drops_and_the_load_line(capsys, tmp_path):
     assert main(["build", "dpo", "--upstream=samples", f"--output-dir={tmp_path / 'apt'}"]) == 0
     out = capsys.readouterr().out
     assert "dpo/train:" in out and "dropped:" in out and f'load_dataset("{tmp_path / "apt"}", "dpo")' in out
+
+
+def test_sample_drop_counts_per_subset_and_reason(samples_build):
+    """Each quirk row of the bundled hh-rlhf and UltraFeedback files lands in its reason (tools/make_samples.py)."""
+    counts = read_record(samples_build)["configs"]["dpo"]["counts"]
+    dropped = {
+        (split, tag, key.removeprefix("dropped_")): n
+        for split, tags in counts.items()
+        for tag, entry in tags.items()
+        for key, n in entry.items()
+        if key.startswith("dropped_")
+    }
+    assert dropped == {
+        ("train", "hh-rlhf/harmless-base", "empty_response"): 2,
+        ("train", "hh-rlhf/harmless-base", "identical_responses"): 1,
+        ("train", "hh-rlhf/harmless-base", "no_assistant_boundary"): 1,
+        ("train", "hh-rlhf/helpful-base", "identical_responses"): 1,
+        ("train", "hh-rlhf/helpful-online", "empty_response"): 1,
+        ("train", "hh-rlhf/helpful-online", "no_assistant_boundary"): 1,
+        ("train", "hh-rlhf/helpful-rejection-sampled", "empty_response"): 1,
+        ("train", "hh-rlhf/helpful-rejection-sampled", "identical_responses"): 1,
+        ("train", "ultrafeedback", "empty_response"): 1,
+        ("test", "hh-rlhf/harmless-base", "empty_response"): 2,
+        ("test", "hh-rlhf/helpful-base", "no_assistant_boundary"): 1,
+        ("test", "hh-rlhf/helpful-rejection-sampled", "identical_responses"): 1,
+    }
+    assert {tag: entry["kept"] for tag, entry in counts["train"].items()} == {
+        "hh-rlhf/harmless-base": 8,
+        "hh-rlhf/helpful-base": 9,
+        "hh-rlhf/helpful-online": 7,
+        "hh-rlhf/helpful-rejection-sampled": 7,
+        "ultrafeedback": 9,
+    }
+
+
+def test_sample_storm_answers_follow_the_extraction_order(samples_build):
+    storm = rows(samples_build, "storm")
+    answers = [row["answer"] for row in storm]
+    assert answers[:5] + answers[6:] == [
+        "111",
+        "\\frac{3}{8}",
+        "3",
+        "42",
+        "SILENT",
+        "3\\sqrt{2}",
+        "2.02\\text{ s}",
+        "20",
+        "1",
+    ]
+    assert storm[5]["answer"] == storm[5]["attempt"].strip() and storm[5]["answer_kind"] == "attempt"
+    assert [row["answer_kind"] for row in storm].count("answer_line") == 3
