@@ -278,3 +278,15 @@ def test_sample_storm_answers_follow_the_extraction_order(samples_build):
     ]
     assert storm[5]["answer"] == storm[5]["attempt"].strip() and storm[5]["answer_kind"] == "attempt"
     assert [row["answer_kind"] for row in storm].count("answer_line") == 3
+
+
+def test_cache_is_keyed_by_options_and_reused_when_nothing_changed(tmp_path):
+    out, cache = tmp_path / "apt", str(tmp_path / "cache")
+    first = build(["storm"], upstream="samples", output_dir=out, cache_dir=cache)
+    deepseek = rows(out, "storm")
+    build(["storm"], upstream="samples", output_dir=out, cache_dir=cache, storm_trace="gemini")
+    assert {row["trace_model"] for row in rows(out, "storm")} == {"gemini"}
+    again = build(["storm"], upstream="samples", output_dir=out, cache_dir=cache)
+    assert rows(out, "storm") == deepseek
+    assert again.configs["storm"]["counts"] == first.configs["storm"]["counts"]  # read back with the cache
+    assert len(list((tmp_path / "cache").glob("apt/*/*/*/dataset_info.json"))) == 2
