@@ -1,0 +1,41 @@
+"""The `datasets` builder used directly, as the README shows, and the validation of its configs."""
+
+import pytest
+
+from apt_hub.errors import ConfigError
+from builders import Apt, AptConfig
+
+
+def test_builder_instantiated_directly_builds_from_samples(tmp_path):
+    builder = Apt(config_name="ruozhiba", upstream="samples", cache_dir=str(tmp_path))
+    builder.download_and_prepare()
+    ruozhiba = builder.as_dataset("train")
+    assert len(ruozhiba) == 8 and set(ruozhiba["source"]) == {"coig-cqia/ruozhiba"}
+    assert builder.counts[("train", "coig-cqia/ruozhiba")]["kept"] == 8
+
+
+def test_builder_cache_dir_depends_on_options(tmp_path):
+    deepseek = Apt(config_name="storm", upstream="samples", cache_dir=str(tmp_path))
+    gemini = Apt(config_name="storm", upstream="samples", cache_dir=str(tmp_path), storm_trace="gemini")
+    assert deepseek.cache_dir != gemini.cache_dir
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"name": "sfx"}, r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty'\]"),
+        ({"name": "dpo", "on_bad_rows": "ignore"}, r"on_bad_rows must be one of \('error', 'skip'\)"),
+        ({"name": "storm", "storm_trace": "gpt"}, r"storm_trace must be one of \('deepseek', 'gemini'\)"),
+        ({"name": "dpo", "max_samples": 0}, "max_samples must be a positive whole number, got 0"),
+        ({"name": "dpo", "only": ("hh-rlhf", "nope")}, r"Unknown source 'nope'"),
+    ],
+)
+def test_config_validation(options, message):
+    with pytest.raises(ConfigError, match=message):
+        AptConfig(**options)
+
+
+def test_sources_under_only(tmp_path):
+    assert AptConfig(name="dpo").sources() == ["hh-rlhf", "ultrafeedback"]
+    assert AptConfig(name="dpo", only=("ultrafeedback",)).sources() == ["ultrafeedback"]
+    assert AptConfig(name="sft", only=("ultrafeedback",)).sources() == []
