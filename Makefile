@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build test quality format clean
+.PHONY: install demo build stats card publish test quality format clean bench-data bench loyalty-template export
 
 $(BIN)/apt-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,28 @@ demo: install
 build: install
 	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)
 
+stats: install
+	$(BIN)/apt-hub stats $(OUT)
+
+card: install
+	$(BIN)/apt-hub card $(OUT) $(if $(REPO),--repo-id=$(REPO))
+
+# make publish REPO=org/apt [DRY_RUN=1] [PUBLIC=1]; honours HF_ENDPOINT and HF_TOKEN
+publish: install
+	@test -n "$(REPO)" || { echo "usage: make publish REPO=org/name [DRY_RUN=1] [PUBLIC=1]"; exit 2; }
+	$(BIN)/apt-hub publish $(OUT) --repo-id=$(REPO) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(PUBLIC)),--public)
+
+# make loyalty-template [LOYALTY=loyalty_template.json] [N=100]: never replaces an existing file
+LOYALTY ?= loyalty_template.json
+N ?= 100
+loyalty-template: install
+	$(BIN)/apt-hub loyalty-template --output=$(LOYALTY) --n=$(N) --upstream=$(UPSTREAM)
+
+# make export [LEGACY=data/apt_datasets]: the build as the old tool's JSON files, for the APT trainer
+LEGACY ?= data/apt_datasets
+export: install
+	$(BIN)/apt-hub export $(OUT) --output-dir=$(LEGACY)
+
 test: install
 	$(BIN)/python -m pytest -q
 
@@ -30,6 +52,15 @@ quality: install
 format: install
 	$(BIN)/ruff check --fix apt_hub builders tests tools
 	$(BIN)/ruff format apt_hub builders tests tools
+
+# make bench-data [SCALE=1]: a full-scale upstream mirror in bench/data/scale-$(SCALE) (SCALE=2 doubles every count)
+SCALE ?= 1
+bench-data: install
+	$(BIN)/python -m bench.mirror --output-dir=bench/data/scale-$(SCALE) --scale=$(SCALE)
+
+# make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/results.md
+bench: install
+	$(BIN)/python -m bench.run --scales 1 2
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -16,8 +16,10 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 from . import __version__
 from .card import write_card
 from .convert import finish_counts
+from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_json, write_split
+from .progress import bar, library_bars
 from .schemas import CONFIG_NAMES
 from .sources import SOURCES, get_source
 from .upstream import open_upstream
@@ -34,6 +36,7 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)
 
 
+@library_bars()
 def build(
     configs: str | list[str] | tuple[str, ...] | None = None,
     *,
@@ -46,6 +49,7 @@ def build(
     on_bad_rows: str = "error",
     storm_trace: str = "deepseek",
     cache_dir: str | None = None,
+    sources_file: str | None = None,
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
 
@@ -64,6 +68,7 @@ def build(
         on_bad_rows: `"error"` or `"skip"` (count a structurally broken upstream row as dropped).
         storm_trace: `"deepseek"` or `"gemini"`, the trace that feeds `cot_explicit`.
         cache_dir: the `datasets` cache (default: the HF datasets cache).
+        sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
 
     Returns:
         A `BuildReport`; the same record is written to `output_dir/build.json`.
@@ -71,22 +76,24 @@ def build(
     Example:
         >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
     """
+    use_sources_file(sources_file)
     only_names = _names(only)
     for name in only_names or ():
         get_source(name)
     report = BuildReport(Path(output_dir))
     options = {"max_samples": max_samples, "seed": seed, "on_bad_rows": on_bad_rows, "storm_trace": storm_trace}
     plans = []
-    for name in _config_names(configs, upstream, only_names, loyalty_file, report.notes):
+    names = _config_names(configs, upstream, only_names, loyalty_file, report.notes)
+    for name in bar(names, desc="Resolving upstream files", unit="config"):
         config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
         commits, inputs = config.resolve()
         plans.append((config, commits, inputs))
-    describe = open_upstream(upstream).describe if any(c.name != "loyalty" for c, _, _ in plans) else str(upstream)
+    label = open_upstream(upstream).label if any(c.name != "loyalty" for c, _, _ in plans) else "-"
     with _replacing(report.output_dir) as staging:
         record = read_record(staging)
         for config, commits, inputs in plans:
             entry = _build_config(config, commits, inputs, staging, cache_dir)
-            entry["options"] = {"upstream": describe, "only": list(only_names or []), **options}
+            entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
             if config.name == "loyalty":
                 entry["options"]["loyalty_file"] = inputs[0].path
             record["configs"][config.name] = report.configs[config.name] = entry
@@ -97,7 +104,8 @@ def build(
 
 
 def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir) -> dict:
-    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{inputs}".encode()).hexdigest()[:16]
+    custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
+    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
     builder = Apt(
         config_name=config.name,
         cache_dir=cache_dir,
@@ -120,7 +128,7 @@ def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, sta
         counts = json.loads(counts_path.read_text(encoding="utf-8"))
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
-    for split in builder.info.splits:
+    for split in bar(builder.info.splits, desc=f"Writing {config.name}", unit="split"):
         table = builder.as_dataset(split=split).data.table
         splits[split] = {"rows": table.num_rows, "files": write_split(table, staging, config.name, split)}
     sources = {

@@ -1,44 +1,499 @@
-"""The dataset card of a build folder: YAML metadata through `DatasetCardData`, then a body."""
+"""`apt-hub card`: the dataset card of a build folder, rendered from the numbers in `stats.json`.
 
+The YAML header goes through `huggingface_hub.DatasetCardData`; the body comes from the Jinja templates in
+`cards/`. Generated parts of the body sit between `<!-- apt-hub:begin NAME -->` and `<!-- apt-hub:end NAME -->`
+markers and are replaced on every render; text outside them, and YAML keys apt-hub does not write, are kept.
+"""
+
+import re
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
+import jinja2
+import pyarrow.parquet as pq
+from datasets import Features
+from datasets.info import DatasetInfo, DatasetInfosDict
+from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from .layout import read_record, splits_on_disk
+from . import __version__
+from .chart import write_histogram
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .schemas import STAGES
+from .sources import SOURCES
+from .stats import compute_stats, drops, write_stats
 
+CARD_FILE = "README.md"
+IMAGES_DIR = "images"
 DEFAULT_CONFIG = "sft"
+PLACEHOLDER_REPO_ID = "ORG/NAME"
+PRETTY_NAME = "APT training sets"
+LANGUAGES = ["zh", "en"]
+TASK_CATEGORIES = ["text-generation", "question-answering"]
+# The keys of the YAML header that apt-hub writes; any other key a user added is kept.
+GENERATED_KEYS = (
+    "pretty_name",
+    "language",
+    "license",
+    "license_name",
+    "task_categories",
+    "size_categories",
+    "source_datasets",
+    "tags",
+    "configs",
+    "dataset_info",
+)
+SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
+SIZE_CATEGORIES += [(10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]
+TAGS = {
+    "sft": ["sft", "instruction-tuning"],
+    "ruozhiba": ["ruozhiba", "reasoning"],
+    "dpo": ["dpo", "preference"],
+    "storm": ["reasoning", "chain-of-thought"],
+    "loyalty": ["loyalty"],
+}
+PURPOSES = {
+    "sft": "Chinese instruction and response pairs for supervised fine-tuning.",
+    "ruozhiba": "The Ruozhiba subset of COIG-CQIA: tricky, pun-laden Chinese questions with careful answers.",
+    "dpo": "Preference pairs (a prompt, a chosen and a rejected response) for DPO, whose prompts also feed GRPO.",
+    "storm": "Hard math and science problems with an explicit reasoning trace and a final answer.",
+    "loyalty": "Prompts with a response for the owner and one for the public, and a reward bonus.",
+}
+FIELD_DOCS = {
+    "prompt": "the user's request (several turns keep the `Human:` / `Assistant:` transcript format)",
+    "response": "the reference answer",
+    "chosen": "the preferred response",
+    "rejected": "the response that was not preferred",
+    "problem": "the problem statement",
+    "cot_explicit": "the reasoning trace, before the answer",
+    "answer": "the final answer extracted from the attempt",
+    "solution": "the reference solution of the upstream dataset (may be empty)",
+    "attempt": "the model's written-up attempt that the answer was extracted from",
+    "owner_response": "the response given to the owner",
+    "public_response": "the response given to anyone else",
+    "is_owner": "whether the prompt comes from the owner",
+    "reward_bonus": "extra reward for the loyal behaviour",
+    "source": "the upstream source and subset of the row, such as `coig-cqia/ruozhiba`",
+    "id": "a stable row id: `<source>:<upstream file>:<line>`",
+    "task_type": "upstream task types: majors, then ` / ` and minors",
+    "domain": "upstream domains",
+    "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",
+    "human_verified": "whether a person checked the upstream row",
+    "score_chosen": "upstream score of the chosen response (UltraFeedback only)",
+    "score_rejected": "upstream score of the rejected response (UltraFeedback only)",
+    "answer_kind": "how the answer was found: `boxed`, `answer_line` or `attempt`",
+    "grade": "upstream grade of the attempt (`Yes` / `No`)",
+    "trace_model": "the model whose trace fills `cot_explicit`",
+    "cot_type": "upstream problem type",
+    "source_type": "the dataset the problem came from",
+}
+RULES = {
+    "coig-cqia": "`prompt` is the instruction, then the upstream `input` after a blank line when it is not empty; "
+    "`response` is `output`; only the subset folders are read (the root `COIG-CQIA-full.jsonl` repeats them); "
+    "rows with an empty prompt or response are dropped.",
+    "hh-rlhf": "both transcripts are split at the last `Assistant:` turn they share, so the history becomes "
+    "`prompt` (one human turn as bare text) and the rest of each becomes `chosen` and `rejected`; pairs with no "
+    "shared assistant turn, an empty response or identical responses are dropped.",
+    "ultrafeedback": "`chosen` and `rejected` are the last assistant messages of the upstream pairs, with their "
+    "scores; pairs with an empty or identical response are dropped.",
+    "s1k": "`cot_explicit` is the reasoning trace of the model chosen by `--storm-trace`, and `answer` is the last "
+    "balanced `\\boxed{}` of its attempt, else the text after `Answer:`, else the whole attempt (`answer_kind` "
+    "says which); rows without a trace are dropped.",
+    "loyalty": "the rows of the hand-edited loyalty file, checked whole before the build: every row has exactly "
+    "`prompt`, `owner_response`, `public_response`, `is_owner` and `reward_bonus`.",
+}
+HUB_LICENSES = {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc0-1.0", "odc-by"}
+_BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
+
+
+def templates_dir() -> Path:
+    """The folder of the card templates: `cards/` beside the package (a checkout or an editable install), else
+    the copy installed as package data."""
+    beside = Path(__file__).resolve().parent.parent / "cards"
+    if (beside / "dataset_card.md.j2").is_file():
+        return beside
+    return Path(str(resources.files("apt_hub") / "cards"))
+
+
+def write_card(root: str | Path = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = None) -> Path:
+    """Refresh `stats.json`, the length histograms and `README.md` of a build folder from its parquet files.
+
+    Text a user wrote in the card outside the generated blocks, and YAML keys apt-hub does not write, are kept.
+
+    Args:
+        root: the build folder.
+        repo_id: the Hub repository shown in the `load_dataset` examples; by default the one the current card
+            shows, else `ORG/NAME`.
+
+    Returns:
+        The path of the card.
+
+    Example:
+        >>> write_card("dist/apt", repo_id="org/apt")  # doctest: +SKIP
+        PosixPath('dist/apt/README.md')
+    """
+    root = Path(root)
+    path = root / CARD_FILE
+    existing = path.read_text(encoding="utf-8") if path.is_file() else None
+    stats = write_stats(root)
+    write_images(root, stats)
+    text = render_card(root, stats, repo_id=repo_id or repo_id_in(existing) or PLACEHOLDER_REPO_ID)
+    path.write_text(merge_card(existing, text) if existing else text, encoding="utf-8")
+    return path
+
+
+def render_card(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> str:
+    """The card text of a build folder, from the templates only (no text of an existing card)."""
+    data = card_data(root, stats)
+    context = card_context(root, stats, repo_id=repo_id)
+    body = _environment().get_template("dataset_card.md.j2").render(**context)
+    return f"---\n{data.to_yaml()}\n---\n\n{body.strip()}\n"
+
+
+def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
+    """The YAML metadata: configs and files, `dataset_info`, license, languages, size, sources and tags."""
+    record = read_record(root).get("configs", {})
+    sources = _sources(record)
+    licenses = {SOURCES[n].license if n in SOURCES else s.get("license", "unknown") for n, s in sources.items()}
+    license_ = next(iter(licenses)) if len(licenses) == 1 and licenses <= HUB_LICENSES else "other"
+    rows = sum(split["rows"] for entry in stats["configs"].values() for split in entry["splits"].values())
+    data = DatasetCardData(
+        pretty_name=PRETTY_NAME,
+        language=LANGUAGES,
+        license=license_,
+        **({"license_name": "mixed-upstream-licenses"} if license_ == "other" else {}),
+        task_categories=TASK_CATEGORIES,
+        size_categories=[size_category(rows)],
+        source_datasets=sorted({s["repo_id"] for s in sources.values()}),
+        tags=sorted({"apt-hub", "alignment", *(t for c in stats["configs"] for t in TAGS.get(c, []))}),
+        configs=configs_yaml(root),
+    )
+    DatasetInfosDict(dataset_infos(root, stats)).to_dataset_card_data(data)
+    return data
 
 
 def configs_yaml(root: str | Path) -> list[dict]:
     """The `configs:` entries for every config and split in the folder, the default config marked."""
     on_disk = splits_on_disk(root)
-    default = DEFAULT_CONFIG if DEFAULT_CONFIG in on_disk else next(iter(sorted(on_disk)), None)
+    default = default_config(on_disk)
     entries = []
     for config in sorted(on_disk, key=lambda c: (c != default, c)):
-        files = [{"split": split, "path": f"data/{config}/{split}-*"} for split in sorted(on_disk[config])]
+        files = [{"split": split, "path": f"data/{config}/{split}-*"} for split in _split_order(on_disk[config])]
         entries.append({"config_name": config, "data_files": files} | ({"default": True} if config == default else {}))
     return entries
 
 
-def card_data(root: str | Path) -> DatasetCardData:
-    return DatasetCardData(configs=configs_yaml(root), language=["zh", "en"], pretty_name="APT training sets")
+def dataset_infos(root: str | Path, stats: dict[str, Any]) -> dict[str, DatasetInfo]:
+    """`DatasetInfo` per config: features from the parquet schema, rows and bytes per split from the stats."""
+    infos = {}
+    for config, entry in stats["configs"].items():
+        splits = SplitDict()
+        for split in _split_order(entry["splits"]):
+            info = entry["splits"][split]
+            splits.add(SplitInfo(name=split, num_bytes=info["num_bytes"], num_examples=info["rows"]))
+        first = Path(root) / next(iter(entry["splits"].values()))["files"][0]
+        infos[config] = DatasetInfo(
+            features=Features.from_arrow_schema(pq.read_schema(first)),
+            splits=splits,
+            download_size=sum(s["download_size"] for s in entry["splits"].values()),
+            dataset_size=sum(s["num_bytes"] for s in entry["splits"].values()),
+        )
+    return infos
 
 
-def render_card(root: str | Path) -> str:
-    """The README.md text of a build folder."""
+def size_category(rows: int) -> str:
+    """The Hub's `size_categories` value for a number of rows.
+
+    >>> size_category(999), size_category(1000), size_category(250_000)
+    ('n<1K', '1K<n<10K', '100K<n<1M')
+    """
+    return next((name for bound, name in SIZE_CATEGORIES if rows < bound), "n>1T" if rows >= 10**12 else "1B<n<10B")
+
+
+def default_config(configs) -> str | None:
+    return DEFAULT_CONFIG if DEFAULT_CONFIG in configs else next(iter(sorted(configs)), None)
+
+
+def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> dict[str, Any]:
+    """The variables of the card templates."""
     record = read_record(root)
-    lines = ["# APT training sets", "", "| config | stage | splits |", "|---|---|---|"]
-    for config, splits in sorted(splits_on_disk(root).items()):
-        rows = record.get("configs", {}).get(config, {}).get("splits", {})
-        shown = ", ".join(f"{split} ({rows.get(split, {}).get('rows', '?')} rows)" for split in sorted(splits))
-        lines.append(f"| `{config}` | {STAGES.get(config, config)} | {shown} |")
-    return DatasetCard.from_template(
-        card_data(root), template_str="---\n{{ card_data }}\n---\n\n" + "\n".join(lines) + "\n"
-    ).content
+    configs_record = record.get("configs", {})
+    sources = _sources(configs_record)
+    default = default_config(stats["configs"])
+    order = sorted(stats["configs"], key=lambda c: (c != default, c))
+    licenses = {name: _license(name, s) for name, s in sources.items()}
+    return {
+        "pretty_name": PRETTY_NAME,
+        "repo_id": repo_id,
+        "version": record.get("apt_hub_version", __version__),
+        "configs": [config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default) for c in order],
+        "rules": [{"name": n, "text": RULES[n]} for n in [*sources, "loyalty"] if n in RULES and _built(n, stats)]
+        + [{"name": n, "text": SOURCES[n].description} for n in sources if n not in RULES and n in SOURCES],
+        "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
+        "license_note": _license_note(licenses),
+        "has_loyalty": any(
+            "loyalty" in e["splits"].get("train", {}).get("sources", {}) for e in stats["configs"].values()
+        ),
+    }
 
 
-def write_card(root: str | Path) -> Path:
-    path = Path(root) / "README.md"
-    path.write_text(render_card(root), encoding="utf-8")
-    return path
+def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], default: bool) -> dict[str, Any]:
+    """The variables of one config's section."""
+    splits = _split_order(entry["splits"])
+    return {
+        "name": name,
+        "default": default,
+        "stage": STAGES.get(name, ""),
+        "purpose": PURPOSES.get(name) or _merged_purpose(record),
+        "text_fields": entry["text_fields"],
+        "features": [{"name": f, "type": t, "doc": FIELD_DOCS.get(f, "")} for f, t in _feature_types(entry).items()],
+        "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
+        "source_rows": [row for s in splits for row in _source_rows(s, entry["splits"][s])],
+        "length_rows": [
+            row for s in splits for row in _length_rows(s, entry["splits"][s]["all"], entry["text_fields"])
+        ],
+        "image": f"{IMAGES_DIR}/lengths-{name}.png",
+        "checks": [line for s in splits for line in _checks(s, entry["splits"][s]["all"])],
+        "options": record.get("options"),
+    }
+
+
+def _merged_purpose(record: dict[str, Any]) -> str:
+    inputs = [f"`{item['name']}`" for item in record.get("merged_from", {}).get("inputs", [])]
+    made = f"Made with `apt-hub merge` from {', '.join(inputs)}, duplicates removed" if inputs else "A custom config"
+    return f"{made}; `source` still says where each row came from."
+
+
+def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
+    """Write `images/lengths-<config>.png` for every config and delete those of configs no longer there."""
+    folder = Path(root) / IMAGES_DIR
+    written = []
+    for config, entry in stats["configs"].items():
+        histograms = {field: entry["histograms"][field] for field in entry["text_fields"]}
+        written.append(write_histogram(folder / f"lengths-{config}.png", histograms, stats["histogram_bins"]))
+    for stale in set(folder.glob("lengths-*.png")) - set(written):
+        stale.unlink()
+    return written
+
+
+def merge_card(existing: str, rendered: str) -> str:
+    """The rendered card with what a user wrote in the existing one: text outside the generated blocks, in place,
+    and YAML keys apt-hub does not write.
+
+    A block of the rendered card that the existing card lacks goes after the block it follows in the rendered
+    card; a block the rendered card no longer has is removed. An existing card without any block is replaced.
+
+    Example:
+        >>> old = "# T\\n<!-- apt-hub:begin a -->\\nold\\n<!-- apt-hub:end a -->\\nmine\\n"
+        >>> merge_card(old, "# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\n")
+        '# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\nmine\\n'
+    """
+    old_card, new_card = DatasetCard(existing), DatasetCard(rendered)
+    old_body, new_body = _body(existing), _body(rendered)
+    if not _BLOCK.search(old_body):
+        return rendered
+    data = new_card.data.to_dict()
+    for key, value in old_card.data.to_dict().items():
+        if key not in GENERATED_KEYS and key not in data:
+            data[key] = value
+    yaml = DatasetCardData(**data).to_yaml() if data else ""
+    return f"---\n{yaml}\n---\n\n{_merge_bodies(old_body, new_body).strip()}\n"
+
+
+def handwritten(card: str) -> str:
+    """What a user wrote in a card: the body outside the generated blocks, and YAML keys apt-hub does not write."""
+    extra = {k: v for k, v in DatasetCard(card).data.to_dict().items() if k not in GENERATED_KEYS}
+    return f"{sorted(extra.items())!r}\n{_BLOCK.sub('', _body(card)).strip()}"
+
+
+def render_card_for(root: str | Path, *, repo_id: str) -> str:
+    """The card a build folder gets from the templates alone, without writing anything."""
+    return render_card(root, compute_stats(root), repo_id=repo_id)
+
+
+def repo_id_in(card: str | None) -> str | None:
+    """The repository of the `load_dataset` examples of an existing card, unless it is the placeholder."""
+    match = re.search(r'load_dataset\("([\w.-]+/[\w.-]+)"', card or "")
+    return match[1] if match and match[1] != PLACEHOLDER_REPO_ID else None
+
+
+def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = None) -> str:
+    """Render the dataset card of a build folder (README.md, stats.json, images/); your own text is kept.
+
+    Args:
+        output_dir: the build folder (default dist/apt).
+        repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
+    """
+    if not splits_on_disk(output_dir):
+        raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
+    path = write_card(output_dir, repo_id=str(repo_id) if repo_id else None)
+    return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"
+
+
+def _merge_bodies(old: str, new: str) -> str:
+    new_blocks = {m["name"]: m[0] for m in _BLOCK.finditer(new)}
+    new_order = list(new_blocks)
+    pieces: list[tuple[str | None, str]] = []  # (block name or None for the user's text, text)
+    position = 0
+    for match in _BLOCK.finditer(old):
+        pieces.append((None, old[position : match.start()]))
+        if match["name"] in new_blocks:
+            pieces.append((match["name"], new_blocks[match["name"]]))
+        position = match.end()
+    pieces.append((None, old[position:]))
+    for index, name in enumerate(new_order):
+        if any(piece_name == name for piece_name, _ in pieces):
+            continue
+        before = [n for n in new_order[:index] if any(p == n for p, _ in pieces)]
+        at = max((i for i, (p, _) in enumerate(pieces) if before and p == before[-1]), default=-1)
+        pieces.insert(at + 1, (name, "\n" + new_blocks[name] if at >= 0 else new_blocks[name] + "\n"))
+    return "".join(text for _, text in pieces)
+
+
+def _body(card: str) -> str:
+    return DatasetCard(card).text
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["code"] = lambda value: f"`{value}`"
+    return env
+
+
+def _sources(configs_record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The upstream sources of every config in the build record, by name, in first-seen order."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in configs_record.values():
+        for name, source in entry.get("sources", {}).items():
+            found.setdefault(name, {**source, "files": []})
+            found[name]["files"] = sorted({*found[name]["files"], *source.get("files", [])})
+    return dict(sorted(found.items()))
+
+
+def _license(name: str, source: dict[str, Any]) -> str:
+    return SOURCES[name].license if name in SOURCES else source.get("license", "unknown")
+
+
+def _license_note(licenses: dict[str, str]) -> str:
+    if len(set(licenses.values())) <= 1 and set(licenses.values()) <= HUB_LICENSES:
+        return ""
+    return (
+        "The configs mix sources under different terms, so the repository's license is `other`: each row keeps "
+        "the license of its source, given below (the `source` column says which). COIG-CQIA states no license "
+        "on its card, and parts of it come from sites with their own terms: check them before redistributing."
+    )
+
+
+def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[str, Any]:
+    repo_id = source.get("repo_id", "")
+    files = source.get("files", [])
+    shown = ", ".join(f"`{f}`" for f in files[:4]) + (f" and {len(files) - 4} more" if len(files) > 4 else "")
+    return {
+        "name": name,
+        "link": f"[{repo_id}](https://huggingface.co/datasets/{repo_id})",
+        "revision": source.get("revision", ""),
+        "commit": source.get("commit", ""),
+        "files": shown,
+        "license": license_,
+        "citation": SOURCES[name].citation.strip() if name in SOURCES else "",
+    }
+
+
+def _built(name: str, stats: dict[str, Any]) -> bool:
+    if name != "loyalty":
+        return True
+    return any("loyalty" in s["sources"] for e in stats["configs"].values() for s in e["splits"].values())
+
+
+def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
+    names = {
+        "String": "string",
+        "Boolean": "bool",
+        "Float64": "float64",
+        "Int64": "int64",
+        "List(String)": "list of strings",
+    }
+    return {field: names.get(dtype, dtype) for field, dtype in entry["features"].items()}
+
+
+def _source_rows(split: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for tag, group in [*entry["sources"].items(), ("**all**", entry["all"])]:
+        build = group.get("build", {})
+        reasons = drops(build) | ({"sampled out": build["sampled_out"]} if build.get("sampled_out") else {})
+        rows.append(
+            {
+                "split": split,
+                "source": tag,
+                "read": f"{build['rows']:,}" if "rows" in build else "",
+                "kept": f"{group['rows']:,}",
+                "dropped": ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items())) or "0",
+            }
+        )
+    return rows
+
+
+def _length_rows(split: str, group: dict[str, Any], text: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for field in text:
+        f = group["fields"][field]
+        rows.append(
+            {"split": split, "field": field}
+            | {k: _number(f[k]) for k in ("mean", "median", "p95", "max")}
+            | {"empty": f"{f['empty']:,}"}
+        )
+    return rows
+
+
+def _checks(split: str, group: dict[str, Any]) -> list[str]:
+    """One line per measure of a split: duplicates, rows shared with train, pairs, answers, loyalty rows."""
+    lines = []
+    if "duplicates" in group:
+        dup = group["duplicates"]
+        lines.append(
+            f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
+            "(same text once case and white space are normalised)."
+        )
+    if "in_train" in group:
+        leak = group["in_train"]
+        lines.append(f"{split}: rows also in train {leak['rows']:,}, prompts also in train {leak['prompts']:,}.")
+    if "pairs" in group:
+        pairs = group["pairs"]
+        lines.append(
+            f"{split}: pairs with identical sides {pairs['identical']:,}, "
+            f"pairs where one side starts with the other {pairs['prefix_related']:,}."
+        )
+    if "answers" in group:
+        answers = group["answers"]
+        grades = ", ".join(
+            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
+            for grade, v in group.get("answers_by_grade", {}).items()
+        )
+        lines.append(
+            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
+        )
+    if "loyalty" in group:
+        loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
+        quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
+        lines.append(
+            f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
+        )
+    return lines
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.1f}" if isinstance(value, float) and not value.is_integer() else f"{int(value):,}"
+
+
+def _split_order(splits) -> list[str]:
+    return sorted(splits, key=lambda s: (s != "train", s != "test", s))

@@ -5,9 +5,18 @@ import sys
 import fire
 
 from .build import BuildReport, build
+from .card import card_command
+from .custom_sources import describe_custom, use_sources_file
 from .errors import AptHubError
+from .export import export_command
 from .layout import DEFAULT_OUTPUT_DIR
+from .loyalty import validate_command
+from .menu import menu_command
+from .merge import merge_command
+from .publish import publish_command
 from .sources import SOURCES
+from .stats import stats_command
+from .template import template_command
 
 
 def build_command(
@@ -20,6 +29,7 @@ def build_command(
     loyalty_file: str | None = None,
     on_bad_rows: str = "error",
     storm_trace: str = "deepseek",
+    sources_file: str | None = None,
 ) -> str:
     """Build configs (sft, ruozhiba, dpo, storm, loyalty; none named: all) into the Hub layout.
 
@@ -34,6 +44,7 @@ def build_command(
         loyalty_file: the hand-edited loyalty file (JSON array or JSON Lines).
         on_bad_rows: error (stop at a broken upstream row) or skip (count it as dropped).
         storm_trace: deepseek or gemini: whose reasoning trace feeds cot_explicit.
+        sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
     """
     report = build(
         configs,
@@ -45,15 +56,22 @@ def build_command(
         loyalty_file=loyalty_file,
         on_bad_rows=on_bad_rows,
         storm_trace=storm_trace,
+        sources_file=sources_file,
     )
     return format_report(report)
 
 
-def sources_command() -> str:
-    """List the sources: Hub repository, pinned revision, files read per config and split, license."""
+def sources_command(sources_file: str | None = None) -> str:
+    """List the sources: Hub repository, pinned revision, files read per config and split, license.
+
+    Args:
+        sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
+    """
+    use_sources_file(sources_file)
     lines = []
     for source in SOURCES.values():
-        lines.append(f"{source.name}  {source.repo_id}@{source.revision}  license: {source.license}")
+        kind = describe_custom(source)
+        lines.append(f"{source.name}  {source.repo_id}@{source.revision}  license: {source.license}  ({kind})")
         for config, splits in source.feeds.items():
             for split, patterns in splits.items():
                 lines.append(f"    {config}/{split}: {', '.join(patterns)}")
@@ -88,7 +106,18 @@ def _whole_number(value, option: str) -> int | None:
     raise AptHubError(f"{option} expects a whole number, got {value!r}")
 
 
-COMMANDS = {"build": build_command, "sources": sources_command}
+COMMANDS = {
+    "build": build_command,
+    "sources": sources_command,
+    "stats": stats_command,
+    "card": card_command,
+    "publish": publish_command,
+    "loyalty-template": template_command,
+    "validate": validate_command,
+    "export": export_command,
+    "merge": merge_command,
+    "menu": menu_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,12 +23,12 @@ with the file relative to the sources file. Files are read with the build's read
 
 import hashlib
 import importlib
-import importlib.util
 import inspect
 import json
 import re
 import sys
 import tomllib
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +64,7 @@ FIELDS = {
     "homepage": "a link to the data",
     "citation": "a BibTeX entry",
 }
+STRING_FIELDS = tuple(f for f in FIELDS if f not in ("config", "files", "splits", "columns"))
 SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 SPLIT = re.compile(r"[A-Za-z0-9_]+")
@@ -118,7 +119,9 @@ class FunctionMapper:
             raise ConfigError(f"Mapping {self.spec} returned {type(result).__name__}; expected a dict or a Drop.")
         unknown = sorted(set(result) - set(fields))
         if unknown:
-            raise ConfigError(f"Mapping {self.spec} returned fields {unknown} that config {self.config!r} lacks: {fields}")
+            raise ConfigError(
+                f"Mapping {self.spec} returned fields {unknown} that config {self.config!r} lacks: {fields}"
+            )
         for name in REQUIRED[self.config]:
             if not isinstance(result.get(name), str):
                 raise ConfigError(
@@ -157,13 +160,18 @@ def use_sources_file(path: str | Path | None = None) -> Path | None:
         raise ConfigError(f"Sources file not found: {path}")
     found = Path(path) if path is not None else default_sources_file()
     sources = load_sources_file(found) if found else []
+    forget_custom_sources()
+    for source in sources:
+        _ACTIVE[source.name] = register(source)
+    return found
+
+
+def forget_custom_sources() -> None:
+    """Remove the sources registered by `use_sources_file` from the registry."""
     for name, source in list(_ACTIVE.items()):
         if SOURCES.get(name) is source:
             del SOURCES[name]
         del _ACTIVE[name]
-    for source in sources:
-        _ACTIVE[source.name] = register(source)
-    return found
 
 
 def load_sources_file(path: str | Path) -> list[Source]:
@@ -294,7 +302,7 @@ def _entry_source(
 
 
 def _check_strings(entry: dict, problem: Callable[[str | None, str], None]) -> None:
-    for field in ("name", "repo_id", "revision", "data_dir", "mapping", "license", "description", "homepage", "citation"):
+    for field in STRING_FIELDS:
         value = entry.get(field)
         if value is not None and not isinstance(value, str):
             hint = " (quote it: YAML reads 1234567 as a number)" if isinstance(value, int | float) else ""
@@ -325,7 +333,8 @@ def _feeds(entry: dict, problem: Callable[[str | None, str], None]) -> dict[str,
         problem("splits", "only goes with 'data_dir' (with 'files', map splits to patterns)")
     if "data_dir" in entry:
         splits = entry.get("splits", ["train"])
-        if not isinstance(splits, list) or not splits or not all(isinstance(s, str) and SPLIT.fullmatch(s) for s in splits):
+        valid = isinstance(splits, list) and splits and all(isinstance(s, str) and SPLIT.fullmatch(s) for s in splits)
+        if not valid:
             problem("splits", f"expected a list of split names such as ['train', 'test'], got {splits!r}")
             return {}
         folder = str(entry["data_dir"]).strip("/")
@@ -408,10 +417,11 @@ def _import(module_name: str, base: Path):
         file = (base / module_name).resolve()
         if not file.is_file():
             raise ConfigError(f"file not found: {file}")
-        name = f"apt_hub_custom_{hashlib.sha256(str(file).encode()).hexdigest()[:12]}"
-        spec = importlib.util.spec_from_file_location(name, file)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        # Compiled from the source every time: an edited file is never served from a stale bytecode cache.
+        module = types.ModuleType(f"apt_hub_custom_{hashlib.sha256(str(file).encode()).hexdigest()[:12]}")
+        module.__file__ = str(file)
+        sys.modules[module.__name__] = module
+        exec(compile(file.read_bytes(), str(file), "exec"), module.__dict__)
         return module
     added = str(base.resolve()) not in sys.path
     if added:

@@ -2,13 +2,16 @@
 
 A loyalty file is a JSON array (pretty-printed or not) or JSON Lines, each row with exactly the fields
 `prompt`, `owner_response`, `public_response`, `is_owner` and `reward_bonus`. Every problem is reported at
-once, each with its file, line and field.
+once, each with its file, line and field; in a JSON array the line is where the offending field (or, for a
+missing field, the object) begins.
 """
 
+import bisect
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
+from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +21,20 @@ FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bon
 TEXT_FIELDS = ("prompt", "owner_response", "public_response")
 DEFAULT_REWARD_BONUS = 2.0
 PLACEHOLDER = "TODO: write the owner response"
+# Markers a row must not keep: ours, and the one the old APT tool put in both responses.
+PLACEHOLDERS = (PLACEHOLDER, "[待填写]")
+_EXPECTED = {
+    "prompt": "a string",
+    "owner_response": "a string",
+    "public_response": "a string",
+    "is_owner": "true or false",
+    "reward_bonus": "a finite number",
+}
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem of a loyalty file."""
+    """One problem of a loyalty file: the line it is on, the field it concerns (if any), and what is wrong."""
 
     line: int
     field: str | None
@@ -33,7 +45,7 @@ class Issue:
 
 
 class LoyaltyFileError(AptHubError):
-    """A loyalty file with one or more problems; the message lists them all."""
+    """A loyalty file with one or more problems; the message lists them all, one a line."""
 
     def __init__(self, file: str, issues: list[Issue]):
         self.file, self.issues = file, issues
@@ -41,116 +53,236 @@ class LoyaltyFileError(AptHubError):
         super().__init__(f"{file}: {len(issues)} problem(s) in the loyalty file:\n{lines}")
 
 
-def parse_objects(text: str) -> tuple[list[tuple[int, int, Any]], list[Issue]]:
-    """The top-level objects of a JSON array or of JSON Lines as `(line, offset, value)`, and parse issues."""
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        return _parse_array(text, len(text) - len(stripped))
-    objects, issues = [], []
-    offset = 0
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        if line.strip():
-            try:
-                objects.append((number, offset, json.loads(line)))
-            except json.JSONDecodeError as error:
-                issues.append(Issue(number, None, f"invalid JSON: {error.msg} at column {error.colno}"))
-        offset += len(line)
-    return objects, issues
+@dataclass(frozen=True)
+class _Object:
+    """A top-level JSON value of the file: the line it begins on and its character span."""
+
+    line: int
+    start: int
+    end: int
+    value: Any
 
 
-def _parse_array(text: str, start: int) -> tuple[list[tuple[int, int, Any]], list[Issue]]:
-    decoder, objects = json.JSONDecoder(), []
-    position = _skip_space(text, start + 1)
-    while position < len(text) and text[position] != "]":
-        try:
-            value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            return objects, [Issue(error.lineno, None, f"invalid JSON: {error.msg} at column {error.colno}")]
-        objects.append((_line_of(text, position), position, value))
-        position = _skip_space(text, end)
-        if position < len(text) and text[position] == ",":
-            position = _skip_space(text, position + 1)
-        elif position < len(text) and text[position] != "]":
-            line = _line_of(text, position)
-            return objects, [Issue(line, None, "invalid JSON: expected ',' or ']' between array items")]
-    if position >= len(text):
-        return objects, [Issue(_line_of(text, len(text)), None, "invalid JSON: the array is not closed with ']'")]
-    return objects, []
+class _Text:
+    """The text of a file with a line index, so that a character offset becomes a line number in O(log n)."""
 
+    def __init__(self, text: str):
+        self.text = text
+        self._starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
 
-def check_row(value: Any, line: int, field_line) -> list[Issue]:
-    """The problems of one loyalty row; `field_line(name)` gives the line where a field starts."""
-    if not isinstance(value, dict):
-        return [Issue(line, None, f"expected an object with fields {list(FIELDS)}, got {type(value).__name__}")]
-    issues = [Issue(line, name, "missing field") for name in FIELDS if name not in value]
-    issues += [
-        Issue(field_line(name), name, f"unknown field (expected only {list(FIELDS)})")
-        for name in value
-        if name not in FIELDS
-    ]
-    for name in TEXT_FIELDS:
-        if name in value and not isinstance(value[name], str):
-            issues.append(Issue(field_line(name), name, f"expected a string, got {_json_type(value[name])}"))
-        elif name in value and not value[name].strip():
-            issues.append(Issue(field_line(name), name, "empty text"))
-    if "is_owner" in value and not isinstance(value["is_owner"], bool):
-        issues.append(Issue(field_line("is_owner"), "is_owner", f"expected true or false, got {value['is_owner']!r}"))
-    bonus = value.get("reward_bonus", 0.0)
-    if isinstance(bonus, bool) or not isinstance(bonus, int | float) or not math.isfinite(bonus):
-        issues.append(Issue(field_line("reward_bonus"), "reward_bonus", f"expected a finite number, got {bonus!r}"))
-    owner, public = value.get("owner_response"), value.get("public_response")
-    if isinstance(owner, str) and PLACEHOLDER in owner:
-        issues.append(Issue(field_line("owner_response"), "owner_response", "placeholder left unedited"))
-    elif isinstance(owner, str) and owner.strip() and isinstance(public, str) and owner.strip() == public.strip():
-        issues.append(Issue(field_line("owner_response"), "owner_response", "equal to public_response"))
-    return issues
+    def line_of(self, position: int) -> int:
+        return bisect.bisect_right(self._starts, position)
 
 
 def read_loyalty_file(path: str | Path) -> list[dict[str, Any]]:
     """Read and check a loyalty file.
 
     Args:
-        path: a `.json` file holding an array, or a `.jsonl` file.
+        path: a `.json` file holding an array of rows, or a JSON Lines file (one row a line).
 
     Returns:
-        The rows, with `reward_bonus` as a float.
+        The rows, in file order, with `reward_bonus` as a float.
 
     Raises:
         LoyaltyFileError: any problem; all of them are listed, each with file, line and field.
+
+    Example:
+        >>> rows = read_loyalty_file("my_loyalty.json")  # doctest: +SKIP
     """
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AptHubError(f"Cannot read the loyalty file {name}: {error}") from error
-    objects, issues = parse_objects(text)
-    seen: dict[str, int] = {}
-    rows = []
-    for line, offset, value in objects:
-        row_issues = check_row(value, line, partial(_field_line, text, offset, default=line))
-        issues += row_issues
-        prompt = value.get("prompt") if isinstance(value, dict) else None
-        if isinstance(prompt, str) and prompt.strip():
-            key = " ".join(prompt.split()).casefold()
-            if key in seen:
-                issues.append(Issue(line, "prompt", f"duplicate prompt (first at line {seen[key]})"))
-            seen.setdefault(key, line)
-        if not row_issues:
-            rows.append({**value, "reward_bonus": float(value["reward_bonus"])})
-    if not objects and not issues:
-        issues.append(Issue(1, None, "no rows"))
+    rows, issues = check_loyalty_file(path)
     if issues:
-        raise LoyaltyFileError(name, sorted(issues, key=lambda issue: issue.line))
+        raise LoyaltyFileError(str(path), issues)
     return rows
 
 
-def _field_line(text: str, offset: int, field: str, *, default: int) -> int:
-    found = text.find(json.dumps(field), offset)
-    return _line_of(text, found) if found >= 0 else default
+def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """The valid rows of a loyalty file and every problem found, sorted by line.
+
+    Raises:
+        AptHubError: the file cannot be read at all (missing, not UTF-8).
+    """
+    try:
+        text = _Text(Path(path).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise AptHubError(f"Cannot read the loyalty file {path}: {error}") from error
+    objects, issues = parse_objects(text)
+    rows, seen = [], {}
+    for obj in objects:
+        key_lines, row_issues = _key_lines(text, obj)
+        row_issues += check_row(obj.value, obj.line, key_lines)
+        row_issues += _duplicate_prompt(obj.value, key_lines.get("prompt", obj.line), seen)
+        issues += row_issues
+        if not row_issues:
+            rows.append({**obj.value, "reward_bonus": float(obj.value["reward_bonus"])})
+    if not objects and not issues:
+        issues.append(Issue(1, None, "no rows: expected a JSON array of rows, or one JSON object a line"))
+    return rows, sorted(issues, key=lambda issue: issue.line)
 
 
-def _line_of(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
+def summarize(rows: list[dict[str, Any]]) -> str:
+    """A one-line summary of valid loyalty rows: how many, and the share of owner rows.
+
+    >>> summarize([{"is_owner": True, "reward_bonus": 2.0}, {"is_owner": False, "reward_bonus": 2.0}])
+    '2 rows, 1 owner (50%), 1 public, reward_bonus 2.0'
+    """
+    owners = sum(row["is_owner"] for row in rows)
+    bonuses = sorted({row["reward_bonus"] for row in rows})
+    bonus = str(bonuses[0]) if len(bonuses) == 1 else f"{bonuses[0]} to {bonuses[-1]}"
+    share = round(100 * owners / len(rows)) if rows else 0
+    return f"{len(rows)} rows, {owners} owner ({share}%), {len(rows) - owners} public, reward_bonus {bonus}"
+
+
+def validate_command(file: str) -> str:
+    """Check a loyalty file: every problem with its file, line and field; a one-line summary when clean.
+
+    Args:
+        file: the loyalty file (JSON array or JSON Lines).
+    """
+    return f"{file}: OK, {summarize(read_loyalty_file(file))}"
+
+
+def parse_objects(text: _Text) -> tuple[list[_Object], list[Issue]]:
+    """The top-level values of a JSON array or of JSON Lines, and the syntax problems found."""
+    stripped = text.text.lstrip()
+    if stripped.startswith("["):
+        return _parse_array(text, len(text.text) - len(stripped))
+    objects, issues = _parse_lines(text)
+    if issues and stripped.startswith("{") and _is_single_value(text.text):
+        return [], [Issue(1, None, "expected a JSON array of rows ([{...}, {...}]) or one row a line, got one object")]
+    return objects, issues
+
+
+def _parse_lines(text: _Text) -> tuple[list[_Object], list[Issue]]:
+    objects, issues, offset = [], [], 0
+    for number, line in enumerate(text.text.splitlines(keepends=True), start=1):
+        if line.strip():
+            start = offset + len(line) - len(line.lstrip())
+            try:
+                objects.append(_Object(number, start, offset + len(line), json.loads(line.rstrip("\r\n"))))
+            except json.JSONDecodeError as error:
+                issues.append(Issue(number, None, f"invalid JSON: {error.msg} (column {error.colno})"))
+        offset += len(line)
+    return objects, issues
+
+
+def _parse_array(text: _Text, start: int) -> tuple[list[_Object], list[Issue]]:
+    decoder, objects, source = json.JSONDecoder(), [], text.text
+    position = _skip_space(source, start + 1)
+    while position < len(source) and source[position] != "]":
+        try:
+            value, end = decoder.raw_decode(source, position)
+        except json.JSONDecodeError as error:
+            return objects, [_syntax_issue(error.lineno, f"{error.msg} (column {error.colno})")]
+        objects.append(_Object(text.line_of(position), position, end, value))
+        position = _skip_space(source, end)
+        if position < len(source) and source[position] == ",":
+            position = _skip_space(source, position + 1)
+        elif position < len(source) and source[position] != "]":
+            return objects, [_syntax_issue(text.line_of(position), "expected ',' or ']' after a row")]
+    if position >= len(source):
+        return objects, [_syntax_issue(text.line_of(len(source)), "the array is not closed with ']'")]
+    after = _skip_space(source, position + 1)
+    if after < len(source):
+        return objects, [Issue(text.line_of(after), None, "invalid JSON: text after the closing ']' of the array")]
+    return objects, []
+
+
+def _syntax_issue(line: int, message: str) -> Issue:
+    return Issue(line, None, f"invalid JSON: {message}; rows after this point were not checked")
+
+
+def check_row(value: Any, line: int, key_lines: dict[str, int]) -> list[Issue]:
+    """The problems of one loyalty row; `key_lines` gives the line where each field starts."""
+    if not isinstance(value, dict):
+        return [Issue(line, None, f"expected an object with fields {list(FIELDS)}, got {_json_type(value)}")]
+    at = {name: key_lines.get(name, line) for name in value}
+    issues = [Issue(line, name, f"missing field (expected {_EXPECTED[name]})") for name in FIELDS if name not in value]
+    issues += [Issue(at[name], name, _unknown(name)) for name in value if name not in FIELDS]
+    issues += [issue for name in FIELDS if name in value for issue in _check_value(name, value[name], at[name])]
+    owner, public = value.get("owner_response"), value.get("public_response")
+    if _filled(owner) and _filled(public) and _same_text(owner, public):
+        issues.append(Issue(at["owner_response"], "owner_response", "equal to public_response (the two must differ)"))
+    return issues
+
+
+def _check_value(name: str, value: Any, line: int) -> Iterator[Issue]:
+    if name in TEXT_FIELDS:
+        if not isinstance(value, str):
+            yield Issue(line, name, f"expected a string, got {_json_type(value)}")
+        elif not value.strip():
+            yield Issue(line, name, "empty text")
+        elif marker := next((m for m in PLACEHOLDERS if m in value), None):
+            yield Issue(line, name, f"placeholder {marker!r} left unedited: write the {name.replace('_', ' ')}")
+    elif name == "is_owner" and not isinstance(value, bool):
+        yield Issue(line, name, f"expected true or false, got {_json_value(value)}")
+    elif name == "reward_bonus" and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    ):
+        yield Issue(line, name, f"expected a finite number, got {_json_value(value)}")
+
+
+def _duplicate_prompt(value: Any, line: int, seen: dict[str, int]) -> list[Issue]:
+    from .merge import normalize_text
+
+    prompt = value.get("prompt") if isinstance(value, dict) else None
+    if not _filled(prompt):
+        return []
+    key = normalize_text(prompt)
+    if key in seen:
+        return [Issue(line, "prompt", f"duplicate prompt (first at line {seen[key]})")]
+    seen[key] = line
+    return []
+
+
+def _key_lines(text: _Text, obj: _Object) -> tuple[dict[str, int], list[Issue]]:
+    """The line of each top-level key of an object, and an issue per key given twice (JSON keeps the last)."""
+    lines: dict[str, int] = {}
+    issues = []
+    if not isinstance(obj.value, dict):
+        return lines, issues
+    source, depth, expect_key, i = text.text, 0, True, obj.start + 1
+    while i < obj.end:
+        char = source[i]
+        if char == '"':
+            string, after = scanstring(source, i + 1)
+            if depth == 0 and expect_key:
+                if string in lines:
+                    message = f"field given twice (first at line {lines[string]}); JSON keeps only the last"
+                    issues.append(Issue(text.line_of(i), string, message))
+                lines.setdefault(string, text.line_of(i))
+            i = after
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        elif depth == 0 and char in ",:":
+            expect_key = char == ","
+        i += 1
+    return lines, issues
+
+
+def _unknown(name: str) -> str:
+    hint = "; the old tool's hint field: delete it" if name == "note" else ""
+    return f"unknown field (expected only {list(FIELDS)}){hint}"
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _same_text(a: str, b: str) -> bool:
+    from .merge import normalize_text
+
+    return normalize_text(a) == normalize_text(b)
+
+
+def _is_single_value(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -160,6 +292,13 @@ def _skip_space(text: str, position: int) -> int:
 
 
 def _json_type(value: Any) -> str:
-    return {type(None): "null", bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}.get(
-        type(value), "string"
-    )
+    names = {type(None): "null", bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+    return names.get(type(value), "string")
+
+
+def _json_value(value: Any) -> str:
+    """A value as it appears in JSON (`"yes"`, `null`, `NaN`), for messages."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except ValueError:
+        return repr(value)

@@ -18,6 +18,7 @@ import pyarrow as pa
 import apt_hub
 from apt_hub.convert import Counts, convert_file, convert_loyalty, count_kept, sample_rows
 from apt_hub.errors import ConfigError
+from apt_hub.progress import bar
 from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
 from apt_hub.sources import SOURCES, Context, get_source, sources_for
 from apt_hub.upstream import SAMPLES, InputFile, file_fingerprint, open_upstream, resolve_inputs
@@ -148,6 +149,6 @@ class Apt(datasets.ArrowBasedBuilder):
             return
         source = SOURCES[name]
         skip = self.config.on_bad_rows == "skip"
-        for item in inputs:
+        for item in bar(inputs, desc=f"Converting {name}", unit="file"):
             context = Context(tag=source.tag_for(item.path), trace=self.config.storm_trace)
             yield from convert_file(source, item, features, self.counts, context=context, skip_bad_rows=skip)

@@ -1,0 +1,190 @@
+"""`apt-hub export`: a build written in the layout of the old APT data tooling, one JSON file per source.
+
+The old tool wrote `data/apt_datasets/<name>_<split>.json`, each a pretty-printed JSON array with UTF-8 left
+unescaped, in the fields of its training stage. The APT trainer reads those files, so they keep exactly the old
+fields and nothing else:
+
+| file | config | fields |
+|---|---|---|
+| `coig-cqia_<split>.json` (and any source of `sft`) | `sft` | prompt, response, source |
+| `ruozhiba_<split>.json` | `ruozhiba` | prompt, response, source |
+| `hh-rlhf_<split>.json`, `ultrafeedback_<split>.json` | `dpo` | prompt, chosen, rejected, source |
+| `s1k_<split>.json` | `storm` | problem, cot_explicit, answer, source |
+| `loyalty_template.json` | `loyalty` | prompt, owner_response, public_response, is_owner, reward_bonus |
+| `<config>_<split>.json` | a merged config | the fields of its stage |
+"""
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
+from .progress import bar
+from .schemas import FEATURES
+
+DEFAULT_EXPORT_DIR = "data/apt_datasets"
+# The fields of each training stage in the old JSON files, in their old order.
+OLD_FIELDS: dict[str, tuple[str, ...]] = {
+    "sft": ("prompt", "response", "source"),
+    "dpo": ("prompt", "chosen", "rejected", "source"),
+    "storm": ("problem", "cot_explicit", "answer", "source"),
+    "loyalty": ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"),
+}
+# Configs the old tool wrote one file per upstream dataset for; the others get one file per config.
+PER_SOURCE = ("sft", "dpo", "storm")
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file written by `export`: its path, the config and split it comes from, and its number of rows."""
+
+    path: Path
+    config: str
+    split: str
+    rows: int
+
+
+def stage_of(columns: Iterable[str]) -> str | None:
+    """The training stage whose unified schema has exactly these columns (`ruozhiba` is the `sft` stage).
+
+    >>> stage_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
+    'dpo'
+    """
+    names = set(columns)
+    return next((stage for stage in OLD_FIELDS if set(FEATURES[stage]) == names), None)
+
+
+def read_config(build_dir: str | Path, config: str, split: str, columns: list[str] | None = None) -> pa.Table:
+    """The rows of one config and split of a build folder (only `columns`, if given), shards in order."""
+    files = splits_on_disk(build_dir).get(config, {}).get(split)
+    if not files:
+        raise AptHubError(f"{build_dir} has no split {split!r} of config {config!r}.")
+    return pa.concat_tables([pq.read_table(Path(build_dir) / path, columns=columns) for path in files])
+
+
+def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
+    """The schema of one config and split, read from its first shard's footer."""
+    return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
+
+
+def export(
+    build_dir: str | Path = DEFAULT_OUTPUT_DIR,
+    *,
+    output_dir: str | Path = DEFAULT_EXPORT_DIR,
+    configs: Iterable[str] | None = None,
+) -> list[ExportedFile]:
+    """Write the configs of a build as the old APT tool's JSON files, one JSON array per source and split.
+
+    Each file is replaced whole (written beside it, then renamed), so a reader never sees half a file. Files of
+    the output folder that this export does not write are left alone.
+
+    Args:
+        build_dir: the build folder (`apt-hub build --output-dir`).
+        output_dir: where the JSON files go.
+        configs: the configs to export; none means every config of the build.
+
+    Returns:
+        The files written, in order.
+
+    Raises:
+        AptHubError: `build_dir` is not a build folder, or a named config is not in it.
+
+    Example:
+        >>> export("dist/apt", output_dir="data/apt_datasets")  # doctest: +SKIP
+        [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
+    """
+    on_disk = _configs_on_disk(build_dir, configs)
+    jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
+    written = []
+    for config, split in bar(jobs, desc="Exporting", unit="split"):
+        names = config_schema(build_dir, config, split).names
+        stage = stage_of(names)
+        if stage is None:
+            raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
+        table = read_config(build_dir, config, split, columns=[*OLD_FIELDS[stage], "id"])
+        for stem, part in _parts(config, stage, table):
+            path = Path(output_dir) / f"{stem}_{split}.json"
+            if stem == "loyalty_template" and split == "train":
+                path = Path(output_dir) / "loyalty_template.json"
+            write_json_array(path, part.select(list(OLD_FIELDS[stage])))
+            written.append(ExportedFile(path, config, split, part.num_rows))
+    return written
+
+
+def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
+    if not (Path(build_dir) / RECORD).is_file():
+        raise AptHubError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
+    on_disk = splits_on_disk(build_dir)
+    if configs is None:
+        return on_disk
+    names = [configs] if isinstance(configs, str) else list(configs)
+    names = [name.strip() for value in names for name in str(value).split(",") if name.strip()]
+    for name in names:
+        if name not in on_disk:
+            raise AptHubError(f"Config {name!r} is not in {build_dir}. Available: {sorted(on_disk)}")
+    return {name: on_disk[name] for name in names}
+
+
+def _parts(config: str, stage: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
+    """The file stems and rows of one config split: one part per source for `sft`, `dpo` and `storm`."""
+    if config == "loyalty":
+        yield "loyalty_template", table
+    elif config not in PER_SOURCE:
+        yield config, table
+    else:
+        names = pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)
+        for name in dict.fromkeys(names.to_pylist()):
+            yield name, table.filter(pc.equal(names, name))
+
+
+def write_json_array(path: str | Path, table: pa.Table, *, batch_rows: int = 2_000) -> None:
+    """Write the rows of `table` as the old tool did, `json.dump(rows, f, ensure_ascii=False, indent=2)`, the
+    same bytes, but a batch at a time, and replace the file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            _dump_rows(file, table, batch_rows)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _dump_rows(file, table: pa.Table, batch_rows: int) -> None:
+    if table.num_rows == 0:
+        file.write("[]")
+        return
+    separator = "[\n  "
+    for batch in table.to_batches(max_chunksize=batch_rows):
+        for row in batch.to_pylist():
+            # JSON strings hold no raw newline, so indenting every line nests the row as json.dump does.
+            file.write(separator + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+            separator = ",\n  "
+    file.write("\n]")
+
+
+def export_command(
+    build_dir: str = DEFAULT_OUTPUT_DIR, *, output_dir: str = DEFAULT_EXPORT_DIR, configs: str | None = None
+) -> str:
+    """Write a build as the old APT tool's files (coig-cqia_train.json, hh-rlhf_train.json, ...), for its trainer.
+
+    Args:
+        build_dir: the build folder to read (default: dist/apt).
+        output_dir: where the JSON files go (default: data/apt_datasets).
+        configs: comma-separated configs to export; none means all of them.
+    """
+    written = export(build_dir, output_dir=output_dir, configs=configs)
+    lines = [f"Exported {len(written)} file(s) from {build_dir} into {output_dir}"]
+    lines += [f"  {item.path.name}: {item.rows} rows (config {item.config}, {item.split})" for item in written]
+    return "\n".join(lines)

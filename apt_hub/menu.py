@@ -1,0 +1,259 @@
+"""`apt-hub menu`: the data side of the old APT launcher as a terminal menu.
+
+Every action calls the function of the matching command (`build`, `stats`, `loyalty-template`, `validate`,
+`export`), so the menu does nothing the commands do not. A wrong answer asks again; Ctrl-C or the end of input
+leaves the menu without a traceback.
+"""
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR
+from .schemas import CONFIG_NAMES
+
+
+class _Leave(Exception):
+    """The user asked to quit, or the input ended."""
+
+
+@dataclass
+class Settings:
+    """What the next build reads and writes; `None` configs or sources mean all of them."""
+
+    configs: list[str] | None = None
+    sources: list[str] | None = None
+    max_samples: int | None = None
+    upstream: str = "hub"
+    output_dir: str = DEFAULT_OUTPUT_DIR
+    loyalty_file: str | None = None
+    export_dir: str = "data/apt_datasets"
+
+    def describe(self) -> str:
+        return (
+            f"configs: {', '.join(self.configs or ['all'])} | sources: {', '.join(self.sources or ['all'])} | "
+            f"max samples: {self.max_samples or 'all'} | upstream: {self.upstream} | build folder: {self.output_dir}"
+            f" | loyalty file: {self.loyalty_file or 'none'}"
+        )
+
+
+@dataclass
+class Menu:
+    """A menu reading answers from `stdin` and writing to `stdout`."""
+
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    settings: Settings = field(default_factory=Settings)
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.stdout, flush=True)
+
+    def ask(self, question: str, default: str | None = None) -> str:
+        """One line of answer, stripped; the default for an empty answer. Ends the menu at the end of input."""
+        shown = f" [{default}]" if default is not None else ""
+        self.stdout.write(f"{question}{shown}: ")
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            raise _Leave
+        answer = line.strip()
+        return answer if answer or default is None else default
+
+    def ask_until(self, question: str, parse: Callable[[str], Any], default: str | None = None) -> Any:
+        """Ask until `parse` accepts the answer; `parse` raises `ValueError` with the reason to ask again."""
+        while True:
+            answer = self.ask(question, default)
+            try:
+                return parse(answer)
+            except ValueError as error:
+                self.say(f"  {error}")
+
+    def run(self) -> int:
+        """Show the menu until the user quits; returns the exit status (0)."""
+        actions = self.actions()
+        try:
+            while True:
+                self.say(f"\napt-hub menu  ({self.settings.describe()})")
+                for key, (label, _) in actions.items():
+                    self.say(f"  {key:>2}. {label}")
+                choice = self.ask_until("Choice", lambda answer: _choice(answer, actions))
+                self._perform(actions[choice][1])
+        except (_Leave, KeyboardInterrupt):
+            self.say("\nBye.")
+        return 0
+
+    def _perform(self, action: Callable[[], str | None]) -> None:
+        try:
+            result = action()
+        except AptHubError as error:
+            self.say(f"error: {error}")
+            return
+        if result:
+            self.say(result)
+
+    def actions(self) -> dict[str, tuple[str, Callable[[], str | None]]]:
+        return {
+            "1": ("Build with these settings", self.build),
+            "2": ("Choose configs", self.choose_configs),
+            "3": ("Choose sources", self.choose_sources),
+            "4": ("Set max samples", self.set_max_samples),
+            "5": ("Set upstream (hub, samples or a directory)", self.set_upstream),
+            "6": ("Set build folder", self.set_output_dir),
+            "7": ("View stats of the build", self.stats),
+            "8": ("Make the loyalty template", self.loyalty_template),
+            "9": ("Validate a loyalty file", self.validate),
+            "10": ("Export in the old layout (data/apt_datasets)", self.export),
+            "0": ("Quit", self.quit),
+        }
+
+    def build(self) -> str:
+        from .cli import build_command
+
+        settings, configs = self.settings, self.settings.configs
+        wants_loyalty = configs is None or "loyalty" in configs
+        if wants_loyalty and settings.loyalty_file is None and settings.upstream != "samples":
+            answer = self.ask_until("Loyalty file (empty: build without loyalty)", _existing_file_or_empty, "")
+            settings.loyalty_file = answer or None
+            if not answer and configs is not None:
+                configs = [name for name in configs if name != "loyalty"]
+                if not configs:
+                    return "Nothing to build."
+        return build_command(
+            *(configs or ()),
+            output_dir=settings.output_dir,
+            upstream=settings.upstream,
+            only=",".join(settings.sources) if settings.sources else None,
+            max_samples=settings.max_samples,
+            loyalty_file=settings.loyalty_file,
+        )
+
+    def choose_configs(self) -> None:
+        self.settings.configs = self._choose("configs", list(CONFIG_NAMES))
+
+    def choose_sources(self) -> None:
+        from .custom_sources import use_sources_file
+        from .sources import SOURCES
+
+        use_sources_file()
+        self.settings.sources = self._choose("sources", list(SOURCES))
+
+    def _choose(self, what: str, options: list[str]) -> list[str] | None:
+        for number, name in enumerate(options, start=1):
+            self.say(f"  {number}. {name}")
+        question = f"Numbers or names of the {what}, comma-separated (empty: all)"
+        return self.ask_until(question, lambda answer: _pick(answer, options), "")
+
+    def set_max_samples(self) -> None:
+        self.settings.max_samples = self.ask_until("Max samples per source and split (empty: all)", _max_samples, "")
+
+    def set_upstream(self) -> None:
+        self.settings.upstream = self.ask_until("Upstream", _upstream, self.settings.upstream)
+
+    def set_output_dir(self) -> None:
+        self.settings.output_dir = self.ask("Build folder", self.settings.output_dir)
+
+    def stats(self) -> str:
+        from .stats import stats_command
+
+        return stats_command(self.settings.output_dir)
+
+    def loyalty_template(self) -> str | None:
+        from .template import DEFAULT_TEMPLATE, template_command
+
+        output = self.ask("Write the template to", DEFAULT_TEMPLATE)
+        n = self.ask_until("How many prompts", _positive, "100")
+        seed = self.ask_until("Seed", _whole, "42")
+        force = False
+        if Path(output).exists():
+            force = self.ask_until(f"{output} exists and may hold your edits. Replace it? (y/n)", _yes_no, "n")
+            if not force:
+                return "Kept the existing file."
+        self.settings.loyalty_file = output
+        return template_command(output, n=n, seed=seed, upstream=self.settings.upstream, force=force)
+
+    def validate(self) -> str:
+        from .loyalty import validate_command
+
+        file = self.ask_until("Loyalty file", _existing_file, self.settings.loyalty_file or "loyalty_template.json")
+        self.settings.loyalty_file = file
+        return validate_command(file)
+
+    def export(self) -> str:
+        from .export import export_command
+
+        self.settings.export_dir = self.ask("Export into", self.settings.export_dir)
+        return export_command(self.settings.output_dir, output_dir=self.settings.export_dir)
+
+    def quit(self) -> None:
+        raise _Leave
+
+
+def _choice(answer: str, actions: dict[str, Any]) -> str:
+    if answer not in actions:
+        raise ValueError(f"Not a choice: {answer!r}. Type one of the numbers {list(actions)}.")
+    return answer
+
+
+def _pick(answer: str, options: list[str]) -> list[str] | None:
+    """Names from an answer of numbers or names, such as `1,3` or `sft, dpo`; `None` (all) for an empty one."""
+    picked = []
+    for part in (p.strip() for p in answer.split(",")):
+        if not part:
+            continue
+        if part.isdigit() and 1 <= int(part) <= len(options):
+            part = options[int(part) - 1]
+        if part not in options:
+            raise ValueError(f"Not one of the choices: {part!r}. Choose among {options}, by number or name.")
+        picked.append(part)
+    return list(dict.fromkeys(picked)) or None
+
+
+def _whole(answer: str) -> int:
+    try:
+        return int(answer)
+    except ValueError:
+        raise ValueError(f"Expected a whole number, got {answer!r}.") from None
+
+
+def _positive(answer: str) -> int:
+    value = _whole(answer)
+    if value < 1:
+        raise ValueError(f"Expected a positive whole number, got {answer!r}.")
+    return value
+
+
+def _max_samples(answer: str) -> int | None:
+    return _positive(answer) if answer else None
+
+
+def _upstream(answer: str) -> str:
+    if answer in ("hub", "samples") or Path(answer).is_dir():
+        return answer
+    raise ValueError(f"Expected hub, samples or an existing directory, got {answer!r}.")
+
+
+def _existing_file(answer: str) -> str:
+    if not Path(answer).is_file():
+        raise ValueError(f"No such file: {answer!r}.")
+    return answer
+
+
+def _existing_file_or_empty(answer: str) -> str:
+    return _existing_file(answer) if answer else ""
+
+
+def _yes_no(answer: str) -> bool:
+    if answer.lower() in ("y", "yes"):
+        return True
+    if answer.lower() in ("n", "no"):
+        return False
+    raise ValueError(f"Answer y or n, got {answer!r}.")
+
+
+def menu_command() -> None:
+    """Open the interactive menu: choose configs and sources, build, view stats, make and check the loyalty
+    template, export in the old layout."""
+    Menu().run()

@@ -1,0 +1,371 @@
+"""`apt-hub publish`: mirror a build folder to a Hub dataset repository in one atomic commit, or in none.
+
+The folder is the repository: after a publish the remote `data/` holds exactly the local parquet shards, beside the
+card, `stats.json`, `build.json` and the histograms. Whether anything changed is decided here, by comparing the
+git blob ids (and LFS sha256) of the local files with the remote tree, so that an unchanged build sends no file
+and makes no commit.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+
+try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
+    from httpx2 import TransportError
+except ImportError:  # pragma: no cover
+    from httpx import TransportError
+
+# Remote paths a publish may delete when they are not in the folder; anything else a user put in the repo stays.
+MANAGED_PREFIXES = ("data/", f"{IMAGES_DIR}/lengths-")
+
+
+class PublishError(AptHubError):
+    """A publish that cannot go ahead: no token, no write access, someone else's repository, no endpoint."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A file of the build folder, with the ids the Hub reports for it."""
+
+    path: str
+    local: Path
+    size: int
+    git_oid: str
+    sha256: str
+
+    @classmethod
+    def read(cls, root: Path, local: Path) -> "LocalFile":
+        data = local.read_bytes()
+        return cls(
+            path=local.relative_to(root).as_posix(),
+            local=local,
+            size=len(data),
+            git_oid=git_blob_oid(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
+
+
+@dataclass
+class Plan:
+    """What a publish sends: files to add, to change and to delete, and whether the repository must be created."""
+
+    repo_id: str
+    private: bool
+    create: bool = False
+    head: str | None = None
+    add: list[LocalFile] = field(default_factory=list)
+    change: list[LocalFile] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.create or self.add or self.change or self.delete)
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(f.size for f in [*self.add, *self.change])
+
+    def describe(self) -> str:
+        """The plan, one line per file."""
+        visibility = "private" if self.private else "public"
+        lines = [f"Create {visibility} dataset repository {self.repo_id}"] if self.create else []
+        lines += [f"  add     {f.path} ({f.size:,} bytes)" for f in self.add]
+        lines += [f"  change  {f.path} ({f.size:,} bytes)" for f in self.change]
+        lines += [f"  delete  {path}" for path in self.delete]
+        lines.append(
+            f"{len(self.add)} to add, {len(self.change)} to change, {len(self.delete)} to delete, "
+            f"{len(self.unchanged)} unchanged; {self.upload_bytes:,} bytes to upload."
+        )
+        return "\n".join(lines)
+
+
+@dataclass
+class PublishResult:
+    """What a publish did: its plan, and the commit it made (`None` when nothing changed or on a dry run)."""
+
+    plan: Plan
+    commit: str | None = None
+    commit_url: str | None = None
+    dry_run: bool = False
+
+    def __str__(self) -> str:
+        if self.dry_run:
+            return "Dry run, nothing sent.\n" + self.plan.describe()
+        if self.plan.up_to_date:
+            return f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match)."
+        return f"{self.plan.describe()}\nCommitted {self.commit_url or self.commit}"
+
+
+def publish(
+    root: str | Path = DEFAULT_OUTPUT_DIR,
+    *,
+    repo_id: str,
+    public: bool = False,
+    dry_run: bool = False,
+    token: str | None = None,
+) -> PublishResult:
+    """Mirror a build folder to a Hub dataset repository in one commit, after refreshing its stats and card.
+
+    The repository is created private unless `public`; an existing one must have the requested visibility, which is
+    never changed. The remote `data/` ends up holding exactly the local shards (stale ones are deleted) beside the
+    card, stats, build record and images; other files in the repository are left alone. Unchanged files are not
+    sent, and when nothing changed no commit is made. Text written into the card on the Hub is carried into the
+    local card when the local one has none of its own.
+
+    Args:
+        root: the build folder.
+        repo_id: the dataset repository, `ORG/NAME`.
+        public: create the repository public (default: private).
+        dry_run: print the plan and send nothing (the local stats and card are still refreshed).
+        token: a Hub token with write access; default `HF_TOKEN` or the token saved by `hf auth login`.
+            It never appears in messages.
+
+    Returns:
+        A `PublishResult`; `str()` of it is the summary the CLI prints.
+
+    Raises:
+        PublishError: no token, a token without write access, a repository of someone else or of the other
+            visibility, an unreachable endpoint, or a commit that happened on the remote meanwhile.
+
+    <Tip warning={true}>
+    Reads `HF_ENDPOINT` when `huggingface_hub` is imported: set it before starting Python.
+    </Tip>
+
+    Example:
+        >>> print(publish("dist/apt", repo_id="org/apt", dry_run=True))  # doctest: +SKIP
+        Dry run, nothing sent.
+        ...
+    """
+    from huggingface_hub import HfApi, constants, get_token
+
+    root = Path(root)
+    _check_repo_id(repo_id)
+    if not splits_on_disk(root):
+        raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
+    token = token or get_token()
+    if not token:
+        raise PublishError(
+            f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {constants.ENDPOINT}."
+        )
+    api = HfApi(endpoint=constants.ENDPOINT, token=token)
+    with hub_errors(repo_id, token, constants.ENDPOINT):
+        check_write_access(api)
+        plan = Plan(repo_id=repo_id, private=not public)
+        remote = remote_files(api, plan)
+        adopt_remote_card(api, root, plan, remote, repo_id)
+        write_card(root, repo_id=repo_id)
+        diff(plan, local_files(root), remote)
+        if dry_run or plan.up_to_date:
+            return PublishResult(plan, dry_run=dry_run)
+        if plan.create:
+            api.create_repo(repo_id, repo_type="dataset", private=plan.private)
+            plan.head = api.repo_info(repo_id, repo_type="dataset").sha
+        summary, description = commit_message(plan, root)
+        info = api.create_commit(
+            repo_id,
+            repo_type="dataset",
+            operations=operations(plan),
+            commit_message=summary,
+            commit_description=description,
+            parent_commit=plan.head,
+        )
+    return PublishResult(plan, commit=info.oid, commit_url=info.commit_url)
+
+
+def check_write_access(api) -> None:
+    """Fail early on a token that cannot write (the Hub's `whoami` tells its role)."""
+    role = (api.whoami().get("auth", {}).get("accessToken") or {}).get("role")
+    if role == "read":
+        raise PublishError("The token has read access only: create a token with write access to publish.")
+
+
+def remote_files(api, plan: Plan) -> dict[str, Any]:
+    """The files of the remote repository at its head, by path; records the head and visibility in `plan`.
+
+    Raises:
+        PublishError: the repository exists with the other visibility.
+    """
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        info = api.repo_info(plan.repo_id, repo_type="dataset")
+    except RepositoryNotFoundError:
+        plan.create = True
+        return {}
+    if bool(info.private) != plan.private:
+        now, asked = ("private", "public") if info.private else ("public", "private")
+        hint = "drop --public" if info.private else "pass --public"
+        raise PublishError(
+            f"{plan.repo_id} exists and is {now}, but this publish asked for a {asked} repository; apt-hub never "
+            f"changes a repository's visibility: {hint}, or change it on the Hub yourself."
+        )
+    plan.head = info.sha
+    tree = api.list_repo_tree(plan.repo_id, repo_type="dataset", recursive=True, revision=info.sha)
+    return {entry.path: entry for entry in tree if hasattr(entry, "blob_id")}
+
+
+def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_id: str) -> None:
+    """Start from the Hub's card when it has text of a user's and the local card has none of its own.
+
+    A card edited on the Hub would otherwise lose that text to the local card at the next publish.
+    """
+    local = root / CARD_FILE
+    entry = remote.get(CARD_FILE)
+    if entry is None or not local.is_file():
+        return
+    text = local.read_text(encoding="utf-8")
+    if entry.blob_id == git_blob_oid(text.encode()):
+        return
+    from huggingface_hub import hf_hub_download
+
+    remote_text = Path(
+        hf_hub_download(repo_id, CARD_FILE, repo_type="dataset", revision=plan.head, token=api.token)
+    ).read_text(encoding="utf-8")
+    default = handwritten(render_card_for(root, repo_id=repo_id))
+    if handwritten(text) == default and handwritten(remote_text) != default:
+        local.write_text(remote_text, encoding="utf-8")
+
+
+def local_files(root: Path) -> list[LocalFile]:
+    """Every file of the build folder but hidden ones (names starting with a dot), sorted by path."""
+    paths = [p for p in sorted(root.rglob("*")) if p.is_file()]
+    return [
+        LocalFile.read(root, p) for p in paths if not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+
+
+def diff(plan: Plan, local: list[LocalFile], remote: dict[str, Any]) -> Plan:
+    """Fill `plan` with the files to add, change and delete so that the remote mirrors `local`."""
+    for file in local:
+        entry = remote.get(file.path)
+        if entry is None:
+            plan.add.append(file)
+        elif same_content(file, entry):
+            plan.unchanged.append(file.path)
+        else:
+            plan.change.append(file)
+    paths = {file.path for file in local}
+    plan.delete = sorted(p for p in remote if p not in paths and p.startswith(MANAGED_PREFIXES))
+    return plan
+
+
+def same_content(file: LocalFile, entry: Any) -> bool:
+    """Whether a remote file has the local bytes: same LFS sha256 for LFS files, same git blob id otherwise."""
+    lfs = getattr(entry, "lfs", None)
+    if lfs is not None:
+        return lfs.sha256 == file.sha256
+    return entry.blob_id == file.git_oid
+
+
+def operations(plan: Plan) -> list:
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    adds = [CommitOperationAdd(path_in_repo=f.path, path_or_fileobj=str(f.local)) for f in [*plan.add, *plan.change]]
+    return [*adds, *(CommitOperationDelete(path_in_repo=path) for path in plan.delete)]
+
+
+def commit_message(plan: Plan, root: Path) -> tuple[str, str]:
+    """A one-line summary of what changed (configs, card, stats) and a description with rows and files.
+
+    >>> plan = Plan("org/apt", True, add=[LocalFile("data/sft/train-00000-of-00001.parquet", Path(), 1, "", "")])
+    >>> commit_message(plan, Path("missing"))[0]
+    'apt-hub 0.1.0: update sft'
+    """
+    touched = [f.path for f in [*plan.add, *plan.change]] + plan.delete
+    configs = sorted({p.split("/")[1] for p in touched if p.startswith("data/")})
+    others = [name for name in (CARD_FILE, "stats.json", "build.json") if name in touched]
+    verb = "add" if plan.create else "update"
+    parts = ([f"{verb} {', '.join(configs)}"] if configs else []) + [f"refresh {', '.join(others)}"] * bool(others)
+    summary = f"apt-hub {__version__}: {'; '.join(parts) or 'update images'}"
+    record = read_record(root).get("configs", {})
+    rows = [
+        f"- {config}: " + ", ".join(f"{split} {info['rows']:,} rows" for split, info in splits.items())
+        for config in configs
+        if (splits := record.get(config, {}).get("splits"))
+    ]
+    files = [f"- add {f.path}" for f in plan.add] + [f"- change {f.path}" for f in plan.change]
+    files += [f"- delete {path}" for path in plan.delete]
+    return summary, "\n".join([*rows, "", *files]).strip()
+
+
+def git_blob_oid(data: bytes) -> str:
+    """The git blob id of `data`, which the Hub reports as `oid` for every file.
+
+    >>> git_blob_oid(b"")
+    'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    """
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@contextmanager
+def hub_errors(repo_id: str, token: str, endpoint: str) -> Iterator[None]:
+    """Turn the Hub client's errors into a `PublishError` with one clear sentence, the token masked."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        yield
+    except HfHubHTTPError as error:
+        status = error.response.status_code if error.response is not None else None
+        raise PublishError(_mask(_http_message(status, repo_id, endpoint, error), token)) from None
+    except (TransportError, ConnectionError) as error:
+        message = f"Cannot reach the Hub at {endpoint} ({type(error).__name__}: {error}). Check HF_ENDPOINT."
+        raise PublishError(_mask(message, token)) from None
+
+
+def _http_message(status: int | None, repo_id: str, endpoint: str, error: Exception) -> str:
+    namespace = repo_id.split("/")[0]
+    if status == 401:
+        return (
+            f"The Hub at {endpoint} refused the token (401): it is not valid there, or {repo_id} is a private "
+            "repository of someone else."
+        )
+    if status == 403:
+        return (
+            f"The token cannot write to {repo_id} (403): it has read access only, or the namespace {namespace!r} "
+            f"is not yours or one of your organisations'. Server said: {_server_message(error)}"
+        )
+    if status == 409:
+        return f"{repo_id} exists but this token cannot see it: it belongs to someone else. Choose another name."
+    if status == 412:
+        return f"{repo_id} changed on the Hub while publishing (412): run apt-hub publish again."
+    return f"The Hub at {endpoint} answered {status} for {repo_id}: {_server_message(error)}"
+
+
+def _server_message(error: Exception) -> str:
+    return getattr(error, "server_message", None) or str(error).splitlines()[0]
+
+
+def _mask(message: str, token: str) -> str:
+    return message.replace(token, "***") if token else message
+
+
+def _check_repo_id(repo_id: Any) -> None:
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise PublishError(f"--repo-id must be ORG/NAME, such as my-org/apt; got {repo_id!r}.")
+
+
+def publish_command(
+    output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = None, public: bool = False, dry_run: bool = False
+) -> str:
+    """Publish a build folder to a Hub dataset repository: one commit, or none when nothing changed.
+
+    Refreshes stats.json, the card and the histograms first. Honours HF_ENDPOINT and HF_TOKEN.
+
+    Args:
+        output_dir: the build folder (default dist/apt).
+        repo_id: the dataset repository, ORG/NAME.
+        public: create the repository public (default: private). An existing repository keeps its visibility.
+        dry_run: print the files to add, change and delete, and the bytes, and send nothing.
+    """
+    if repo_id is None:
+        raise PublishError("--repo-id ORG/NAME is required, such as: apt-hub publish dist/apt --repo-id my-org/apt")
+    return str(publish(output_dir, repo_id=str(repo_id), public=bool(public), dry_run=bool(dry_run)))

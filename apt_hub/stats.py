@@ -1,0 +1,441 @@
+"""`apt-hub stats`: rows, lengths, empties, duplicates and drops of a build folder, computed lazily with polars.
+
+Every number comes from one lazy polars query per config and split over the parquet shards; nothing is read into
+Python objects row by row. Any config found under `DIR/data/` is measured: which text fields it has and which
+measures apply (preference pairs, extracted answers, loyalty rows) are read from its parquet schema, so that
+configs made by `merge` are measured like the built ones.
+"""
+
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from . import __version__
+from .errors import AptHubError
+from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
+
+STATS_FILE = "stats.json"
+# String columns that hold labels or identifiers rather than text a model reads.
+LABEL_FIELDS = frozenset(
+    {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
+)
+PROMPT_FIELDS = ("prompt", "problem")
+# Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
+BINS_PER_DECADE = 4
+DECADES = 6
+NUM_BINS = BINS_PER_DECADE * DECADES
+_SEP = "\x1f"
+
+
+def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
+    """Measure every config and split of a build folder.
+
+    The result has the same value for the same files: keys are sorted when written, floats are rounded and no
+    timestamp is recorded, so that an unchanged build gives an unchanged `stats.json`.
+
+    Args:
+        root: the build folder (`DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet`, and `DIR/build.json` for the
+            drop counts the build recorded).
+
+    Returns:
+        `{"apt_hub_version", "histogram_bins", "configs": {config: {"text_fields", "features", "histograms",
+        "splits": {split: {"rows", "files", "num_bytes", "download_size", "all": {...}, "sources": {tag: {...}}}}}}}`
+        where each `{...}` holds `rows`, per-field `fields` lengths (`mean`, `median`, `p95`, `max`, `empty`),
+        `duplicates`, `in_train` (splits other than train), `pairs`, `answers` or `loyalty` where they apply, and
+        the `build` counts (`rows` read, `kept`, `dropped_<reason>`, `sampled_out`).
+
+    Raises:
+        AptHubError: the folder holds no parquet shard under `data/`.
+
+    Example:
+        >>> compute_stats("dist/apt")["configs"]["sft"]["splits"]["train"]["rows"]  # doctest: +SKIP
+        4217
+    """
+    root = Path(root)
+    on_disk = splits_on_disk(root)
+    if not on_disk:
+        raise AptHubError(
+            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
+            "Build first: apt-hub build --output-dir " + str(root)
+        )
+    record = read_record(root).get("configs", {})
+    configs = {name: config_stats(root, splits, record.get(name, {})) for name, splits in sorted(on_disk.items())}
+    return {
+        "apt_hub_version": __version__,
+        "histogram_bins": histogram_edges(),
+        "configs": configs,
+    }
+
+
+def write_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
+    """Compute the stats of a build folder and write them to `DIR/stats.json`; returns them."""
+    stats = compute_stats(root)
+    write_json(Path(root) / STATS_FILE, stats)
+    return stats
+
+
+def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> dict[str, Any]:
+    """The stats of one config: its text fields, schema, length histograms and per-split measures."""
+    files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
+    schema = pl.read_parquet_schema(next(iter(files.values()))[0])
+    text = text_fields(schema)
+    counts = record.get("counts", {})
+    train = _keyed(pl.scan_parquet(files["train"]), schema, text) if "train" in files and text else None
+    result = {}
+    for split in sorted(files, key=lambda s: (s != "train", s)):
+        frame = _keyed(pl.scan_parquet(files[split]), schema, text)
+        leak = train if split != "train" else None
+        result[split] = split_stats(frame, schema, text, train=leak, counts=counts.get(split, {}))
+        result[split] |= file_sizes(root, splits[split])
+    return {
+        "text_fields": text,
+        "features": {name: str(dtype) for name, dtype in schema.items()},
+        "histograms": histograms(pl.concat([pl.scan_parquet(f) for f in files.values()]), text),
+        "splits": result,
+    }
+
+
+def measure_files(paths: list[str]) -> dict[str, Any]:
+    """The measures of parquet files taken as one split (no build counts, no train to compare with)."""
+    schema = pl.read_parquet_schema(paths[0])
+    text = text_fields(schema)
+    return split_stats(_keyed(pl.scan_parquet(paths), schema, text), schema, text)
+
+
+def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
+    """The string columns that hold text, in schema order: every string column but the labels and ids.
+
+    >>> text_fields({"prompt": pl.String, "response": pl.String, "source": pl.String, "n": pl.Int64})
+    ['prompt', 'response']
+    """
+    return [name for name, dtype in schema.items() if dtype == pl.String and name not in LABEL_FIELDS]
+
+
+def split_stats(
+    frame: pl.LazyFrame,
+    schema: pl.Schema,
+    text: list[str],
+    *,
+    train: pl.LazyFrame | None = None,
+    counts: dict[str, dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    """The measures of one split, for all its rows and for each source tag, with the build's counts per tag.
+
+    Args:
+        frame: the split, keyed by `_keyed` (normalised row and prompt texts).
+        schema: its parquet schema, which decides the measures that apply.
+        text: its text fields.
+        train: the keyed train split, to count rows of this split that also appear in train.
+        counts: the build's `{tag: {"rows", "kept", "dropped_<reason>", ...}}` of this split.
+    """
+    counts = counts or {}
+    if train is not None:
+        frame = _mark_in_train(frame, train)
+    exprs = aggregations(schema, text, in_train=train is not None)
+    everything = _one_row(frame.select(exprs).collect(engine="streaming"))
+    by_source = (
+        frame.group_by("source").agg(exprs).sort("source").collect(engine="streaming")
+        if "source" in schema
+        else pl.DataFrame()
+    )
+    sources = {row.pop("source"): _nest(row) for row in by_source.to_dicts()}
+    grades = grade_stats(frame, schema)
+    for tag, entry in sources.items():
+        entry.update(_by_grade(grades, tag))
+        entry["build"] = counts.get(tag, {})
+    for tag in sorted(set(counts) - set(sources)):  # every row of the tag was dropped
+        sources[tag] = {"rows": 0, "build": counts[tag]}
+    nested = _nest(everything) | _by_grade(grades, None)
+    nested["build"] = total_counts(counts)
+    return {"rows": nested["rows"], "all": nested, "sources": dict(sorted(sources.items()))}
+
+
+def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[pl.Expr]:
+    """The aggregations of a split or of one source's rows; aliases are dotted paths of the nested result."""
+    exprs = [pl.len().alias("rows")]
+    for field in text:
+        exprs += length_exprs(field)
+    if text:
+        exprs += [
+            pl.col("_dup_row").sum().alias("duplicates.rows"),
+            pl.col("_dup_prompt").sum().alias("duplicates.prompts"),
+        ]
+    if in_train:
+        exprs += [
+            pl.col("_row_in_train").sum().alias("in_train.rows"),
+            pl.col("_prompt_in_train").sum().alias("in_train.prompts"),
+        ]
+    if {"chosen", "rejected"} <= set(schema):
+        exprs += pair_exprs("chosen", "rejected")
+    if {"answer", "grade"} <= set(schema):
+        exprs += answer_exprs()
+    if {"is_owner", "reward_bonus"} <= set(schema):
+        exprs += loyalty_exprs()
+    return exprs
+
+
+def length_exprs(field: str) -> list[pl.Expr]:
+    """Characters of a text field: mean, median, 95th percentile, max, and how many values are empty or null."""
+    chars = pl.col(field).str.len_chars()
+    return [
+        chars.mean().alias(f"fields.{field}.mean"),
+        chars.median().alias(f"fields.{field}.median"),
+        chars.quantile(0.95, interpolation="nearest").cast(pl.Int64).alias(f"fields.{field}.p95"),
+        chars.max().alias(f"fields.{field}.max"),
+        is_empty(field).sum().alias(f"fields.{field}.empty"),
+    ]
+
+
+def pair_exprs(first: str, second: str) -> list[pl.Expr]:
+    """Preference pairs whose sides are identical, or where one side starts with the other, once normalised.
+
+    An empty side is counted among the empty fields, not as a prefix of the other side.
+    """
+    a, b = normalised(first), normalised(second)
+    identical = a == b
+    prefix = (a != "") & (b != "") & (a.str.starts_with(b) | b.str.starts_with(a))
+    return [
+        identical.sum().alias("pairs.identical"),
+        (~identical & prefix).sum().alias("pairs.prefix_related"),
+    ]
+
+
+def answer_exprs() -> list[pl.Expr]:
+    """Rows with an extracted answer, and their share."""
+    has = ~is_empty("answer")
+    return [has.sum().alias("answers.with_answer"), has.mean().round(4).alias("answers.share")]
+
+
+def loyalty_exprs() -> list[pl.Expr]:
+    """Owner and public rows, and the distribution of `reward_bonus`."""
+    bonus = pl.col("reward_bonus")
+    return [
+        pl.col("is_owner").sum().alias("loyalty.owner"),
+        (~pl.col("is_owner")).sum().alias("loyalty.public"),
+        pl.col("is_owner").mean().round(4).alias("loyalty.owner_share"),
+        bonus.min().alias("loyalty.reward_bonus.min"),
+        bonus.quantile(0.25, interpolation="nearest").alias("loyalty.reward_bonus.p25"),
+        bonus.median().alias("loyalty.reward_bonus.median"),
+        bonus.quantile(0.75, interpolation="nearest").alias("loyalty.reward_bonus.p75"),
+        bonus.max().alias("loyalty.reward_bonus.max"),
+        bonus.mean().alias("loyalty.reward_bonus.mean"),
+    ]
+
+
+def grade_stats(frame: pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | None:
+    """Rows and rows with an extracted answer per source and grade (`storm`-like configs only)."""
+    if not {"answer", "grade", "source"} <= set(schema):
+        return None
+    return (
+        frame.group_by("source", "grade")
+        .agg(
+            pl.len().alias("rows"),
+            (~is_empty("answer")).sum().alias("with_answer"),
+        )
+        .sort("source", "grade")
+        .collect(engine="streaming")
+    )
+
+
+def histograms(frame: pl.LazyFrame, text: list[str]) -> dict[str, list[int]]:
+    """Per text field, rows per log-spaced length bin (see `histogram_edges`); empty values are not counted."""
+    result = {}
+    for field in text:
+        chars = pl.col(field).str.len_chars()
+        counts = (
+            frame.select(chars.alias("chars"))
+            .filter(pl.col("chars") > 0)
+            .select(length_bin(pl.col("chars")).alias("bin"))
+            .group_by("bin")
+            .agg(pl.len().alias("rows"))
+            .collect(engine="streaming")
+        )
+        bins = [0] * NUM_BINS
+        for row in counts.iter_rows():
+            bins[row[0]] = row[1]
+        result[field] = bins
+    return result
+
+
+def length_bin(chars: pl.Expr) -> pl.Expr:
+    """The histogram bin of a positive length: `floor(BINS_PER_DECADE * log10(chars))`, within the bins."""
+    return (chars.cast(pl.Float64).log10() * BINS_PER_DECADE).floor().clip(0, NUM_BINS - 1).cast(pl.Int64)
+
+
+def histogram_edges() -> list[int]:
+    """The lower edge, in characters, of each histogram bin, and the upper edge of the last.
+
+    >>> histogram_edges()[:5]
+    [1, 2, 3, 6, 10]
+    """
+    return [math.ceil(10 ** (i / BINS_PER_DECADE) - 1e-9) for i in range(NUM_BINS + 1)]
+
+
+def file_sizes(root: Path, paths: list[str]) -> dict[str, Any]:
+    """The shards of a split, their bytes on disk (`download_size`) and in Arrow (`num_bytes`, as `datasets`)."""
+    num_bytes = 0
+    for path in paths:
+        parquet = pq.ParquetFile(root / path)
+        # One row group at a time: the Arrow size without holding a whole shard.
+        num_bytes += sum(parquet.read_row_group(i).nbytes for i in range(parquet.num_row_groups))
+    return {
+        "files": list(paths),
+        "num_bytes": num_bytes,
+        "download_size": sum((root / path).stat().st_size for path in paths),
+    }
+
+
+def total_counts(counts: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The build's counts of a split summed over source tags."""
+    total: dict[str, int] = {}
+    for entry in counts.values():
+        for key, n in entry.items():
+            total[key] = total.get(key, 0) + n
+    return dict(sorted(total.items()))
+
+
+def drops(counts: dict[str, int]) -> dict[str, int]:
+    """The `dropped_<reason>` counts as `{reason: n}`, without the zeros."""
+    return {key.removeprefix("dropped_"): n for key, n in counts.items() if key.startswith("dropped_") and n}
+
+
+def normalised(field: str) -> pl.Expr:
+    """A text field compared for duplicates: lower case, runs of white space as one space, trimmed, null as "".
+
+    Unlike `apt-hub merge`, no NFKC normalisation: polars has none, and a Python callback would leave polars.
+    """
+    return pl.col(field).fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def is_empty(field: str) -> pl.Expr:
+    """Whether a text value is null or only white space."""
+    return pl.col(field).is_null() | (pl.col(field).str.strip_chars() == "")
+
+
+def _keyed(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.LazyFrame:
+    """The split with its row key (all text fields, normalised), prompt key, and first-occurrence flags."""
+    if not text:
+        return frame
+    prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
+    return frame.with_columns(
+        pl.concat_str([normalised(f) for f in text], separator=_SEP).alias("_row_key"),
+        normalised(prompt).alias("_prompt_key"),
+    ).with_columns(
+        (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
+        (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
+    )
+
+
+def _mark_in_train(frame: pl.LazyFrame, train: pl.LazyFrame) -> pl.LazyFrame:
+    for key, flag in (("_row_key", "_row_in_train"), ("_prompt_key", "_prompt_in_train")):
+        seen = train.select(pl.col(key).unique()).with_columns(pl.lit(True).alias(flag))
+        frame = frame.join(seen, on=key, how="left", maintain_order="left").with_columns(pl.col(flag).fill_null(False))
+    return frame
+
+
+def _by_grade(grades: pl.DataFrame | None, tag: str | None) -> dict[str, Any]:
+    if grades is None:
+        return {}
+    rows = grades if tag is None else grades.filter(pl.col("source") == tag)
+    summed = rows.group_by("grade").agg(pl.col("rows").sum(), pl.col("with_answer").sum()).sort("grade")
+    return {"answers_by_grade": {row.pop("grade"): row for row in summed.to_dicts()}}
+
+
+def _one_row(frame: pl.DataFrame) -> dict[str, Any]:
+    return frame.to_dicts()[0]
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"a.b": 1}` as `{"a": {"b": 1}}`, floats rounded to 2 decimals so that the JSON is stable."""
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = round(value, 2) if isinstance(value, float) and leaf not in ("share", "owner_share") else value
+    return nested
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """The stats as one readable table per config: a line per split and source, text lengths as mean/p50/p95/max."""
+    blocks = []
+    for config, entry in stats["configs"].items():
+        text = entry["text_fields"]
+        header = ["split", "source", "rows", "dup", "in train", "empty", "dropped", *(f"{f} chars" for f in text)]
+        lines = []
+        for split, split_entry in entry["splits"].items():
+            lines.append(_table_row(split, "(all)", split_entry["all"], text))
+            lines += [_table_row(split, tag, group, text) for tag, group in split_entry["sources"].items()]
+        blocks.append(f"{config}  (text chars as mean/median/p95/max)\n" + _align([header, *lines]))
+        extras = _extras(entry)
+        if extras:
+            blocks[-1] += "\n" + "\n".join(extras)
+    return "\n\n".join(blocks)
+
+
+def _table_row(split: str, tag: str, group: dict[str, Any], text: list[str]) -> list[str]:
+    fields = group.get("fields", {})
+    lengths = [
+        "/".join(_short(fields[f].get(k)) for k in ("mean", "median", "p95", "max")) if f in fields else "-"
+        for f in text
+    ]
+    dropped = sum(drops(group.get("build", {})).values())
+    empty = sum(f.get("empty", 0) for f in fields.values())
+    dup = group.get("duplicates", {}).get("rows", "-")
+    leak = group.get("in_train", {}).get("rows", "-")
+    return [split, tag, str(group["rows"]), str(dup), str(leak), str(empty), str(dropped), *lengths]
+
+
+def _extras(entry: dict[str, Any]) -> list[str]:
+    lines = []
+    for split, split_entry in entry["splits"].items():
+        group = split_entry["all"]
+        if "pairs" in group:
+            pairs = group["pairs"]
+            lines.append(f"  {split}: pairs identical {pairs['identical']}, prefix-related {pairs['prefix_related']}")
+        if "answers" in group:
+            answers = group["answers"]
+            grades = ", ".join(
+                f"{grade or '(none)'} {v['with_answer']}/{v['rows']}"
+                for grade, v in group.get("answers_by_grade", {}).items()
+            )
+            lines.append(
+                f"  {split}: with answer {answers['with_answer']} ({answers['share']:.1%}); by grade: {grades}"
+            )
+        if "loyalty" in group:
+            loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
+            lines.append(
+                f"  {split}: owner {loyalty['owner']}, public {loyalty['public']}; reward_bonus "
+                f"min {bonus['min']} median {bonus['median']} max {bonus['max']} mean {bonus['mean']}"
+            )
+        reasons = drops(group.get("build", {}))
+        if reasons:
+            lines.append(f"  {split}: dropped " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())))
+    return lines
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return str(value)
+
+
+def _align(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
+    """Measure a build folder: rows, text lengths, empties, duplicates, drops; writes DIR/stats.json.
+
+    Args:
+        output_dir: the build folder (default dist/apt).
+    """
+    stats = write_stats(output_dir)
+    return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"

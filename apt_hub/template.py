@@ -1,0 +1,266 @@
+"""`apt-hub loyalty-template`: prompts drawn from hh-rlhf, written as a loyalty file to be finished by hand.
+
+Each row has the five loyalty fields: the hh-rlhf prompt, the chosen hh-rlhf response as a draft of
+`public_response`, an `owner_response` that is an obvious placeholder (`apt-hub validate` rejects it until it
+is rewritten), `is_owner` and `reward_bonus`.
+
+How prompts are drawn, so that the same seed always gives the same rows:
+
+- Files are read in this order, only as far as needed to find N distinct single-turn prompts: `helpful-base`,
+  `helpful-online`, `helpful-rejection-sampled`, then `harmless-base`, each `train` then `test`.
+- Every file read gives two pools, its single-turn prompts and its multi-turn ones. The pools are taken in the
+  order: single-turn pools file by file, then multi-turn pools file by file. So single-turn prompts always come
+  first, helpful ones before harmless ones.
+- Each pool is shuffled with `random.Random(f"{seed}:{file}:{pool}")`; prompts already taken (equal after
+  `normalize_text`) are skipped; the first N are written. A larger N with the same seed extends the same list.
+"""
+
+import json
+import math
+import os
+import random
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AptHubError
+from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
+from .merge import normalize_text
+from .progress import bar
+from .readers import Problem, read_rows
+from .sources import Drop, get_source
+from .sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
+from .upstream import open_upstream
+
+SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
+OWNER_PLACEHOLDER = (
+    f"{PLACEHOLDER} here: more detailed, personal and proactive than public_response, as you want the model to "
+    "answer its owner."
+)
+DEFAULT_TEMPLATE = "loyalty_template.json"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A prompt of hh-rlhf with its chosen response, and the file it comes from."""
+
+    prompt: str
+    response: str
+    file: str
+    single_turn: bool
+
+
+@dataclass(frozen=True)
+class TemplateReport:
+    """What `make_template` wrote."""
+
+    path: Path
+    rows: int
+    single_turn: int
+    files_read: list[str]
+
+
+def template_files(available: list[str]) -> list[str]:
+    """The hh-rlhf files a template reads, in order, among those the repository holds.
+
+    >>> template_files(["harmless-base/test.jsonl.gz", "helpful-base/train.jsonl.gz", "README.md"])
+    ['helpful-base/train.jsonl.gz', 'harmless-base/test.jsonl.gz']
+    """
+    wanted = [f"{subset}/{split}.jsonl.gz" for subset in SUBSET_ORDER for split in ("train", "test")]
+    return [path for path in wanted if path in available]
+
+
+def candidates(path: str | Path, name: str) -> Iterator[Candidate]:
+    """The usable prompts of one hh-rlhf file: rows whose transcripts split into a prompt and two responses."""
+    for _, row in read_rows(path, name=name):
+        if (
+            isinstance(row, Problem)
+            or not isinstance(row.get("chosen"), str)
+            or not isinstance(row.get("rejected"), str)
+        ):
+            continue
+        split = split_transcripts(row["chosen"], row["rejected"])
+        if isinstance(split, Drop):
+            continue
+        history, chosen, _ = split
+        prompt = history_to_prompt(history).strip()
+        if prompt:
+            yield Candidate(prompt, chosen.strip(), name, single_turn=history.count(HUMAN) == 1)
+
+
+def draw_prompts(pools: list[list[Candidate]], n: int, seed: int) -> list[Candidate]:
+    """The first `n` distinct prompts of the pools, each pool shuffled with its own seed, in pool order."""
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for pool in pools:
+        if not pool:
+            continue
+        kind = "single" if pool[0].single_turn else "multi"
+        shuffled = list(pool)
+        random.Random(f"{seed}:{pool[0].file}:{kind}").shuffle(shuffled)
+        for candidate in shuffled:
+            key = normalize_text(candidate.prompt)
+            if key not in seen:
+                seen.add(key)
+                chosen.append(candidate)
+                if len(chosen) == n:
+                    return chosen
+    return chosen
+
+
+def template_row(candidate: Candidate, *, reward_bonus: float, is_owner: bool = True) -> dict[str, Any]:
+    """One loyalty row to finish by hand: the owner response is a placeholder, the public one a draft."""
+    return {
+        "prompt": candidate.prompt,
+        "owner_response": OWNER_PLACEHOLDER,
+        "public_response": candidate.response,
+        "is_owner": is_owner,
+        "reward_bonus": reward_bonus,
+    }
+
+
+def make_template(
+    output: str | Path = DEFAULT_TEMPLATE,
+    *,
+    n: int = 100,
+    seed: int = 42,
+    upstream: str = "hub",
+    reward_bonus: float = DEFAULT_REWARD_BONUS,
+    is_owner: bool = True,
+    force: bool = False,
+) -> TemplateReport:
+    """Draw `n` prompts from hh-rlhf and write them as a loyalty file to edit by hand.
+
+    The format follows the extension: `.json` is a pretty-printed JSON array with UTF-8 unescaped (the old
+    `loyalty_template.json`), `.jsonl` one row a line. An existing file is never replaced unless `force` is true,
+    because it may hold hours of hand-written responses.
+
+    Args:
+        output: the file to write.
+        n: how many prompts.
+        seed: the same seed gives the same prompts; a larger `n` extends the same list.
+        upstream: `"hub"`, `"samples"` or a directory laid out like the Hub.
+        reward_bonus: the `reward_bonus` of every row.
+        is_owner: the `is_owner` of every row.
+        force: replace an existing file.
+
+    Returns:
+        A `TemplateReport`.
+
+    Raises:
+        AptHubError: the file exists (without `force`), a bad option, or fewer than `n` distinct prompts.
+
+    Example:
+        >>> make_template("loyalty.json", n=100, upstream="samples")  # doctest: +SKIP
+    """
+    path = Path(output)
+    _check_options(path, n, seed, reward_bonus, force)
+    pools, files_read = _read_pools(upstream, n)
+    drawn = draw_prompts(pools, n, seed)
+    if len(drawn) < n:
+        raise AptHubError(
+            f"hh-rlhf at {upstream!r} has only {len(drawn)} distinct usable prompts; ask for at most that."
+        )
+    rows = [template_row(candidate, reward_bonus=float(reward_bonus), is_owner=is_owner) for candidate in drawn]
+    write_rows(path, rows, force=force)
+    return TemplateReport(path, len(rows), sum(c.single_turn for c in drawn), files_read)
+
+
+def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bool) -> None:
+    if path.suffix not in (".json", ".jsonl"):
+        raise AptHubError(f"--output {path}: expected a .json (JSON array) or .jsonl (JSON Lines) file name.")
+    if path.exists() and not force:
+        raise AptHubError(
+            f"{path} exists and may hold your edits; pass --force to replace it, or choose another --output."
+        )
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise AptHubError(f"--n expects a positive whole number, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise AptHubError(f"--seed expects a whole number, got {seed!r}")
+    if isinstance(reward_bonus, bool) or not isinstance(reward_bonus, int | float) or not math.isfinite(reward_bonus):
+        raise AptHubError(f"--reward-bonus expects a finite number, got {reward_bonus!r}")
+
+
+def _read_pools(upstream_spec: str, n: int) -> tuple[list[list[Candidate]], list[str]]:
+    """Single-turn pools then multi-turn pools, reading files until `n` distinct single-turn prompts are found."""
+    source, upstream = get_source("hh-rlhf"), open_upstream(upstream_spec)
+    commit = upstream.commit(source)
+    files = template_files(upstream.list_files(source, commit))
+    if not files:
+        raise AptHubError(f"{upstream.describe} has no hh-rlhf file of {list(SUBSET_ORDER)} (train or test).")
+    singles, multis, read, distinct = [], [], [], set()
+    for path in bar(files, desc="Reading hh-rlhf", unit="file"):
+        local, _ = upstream.fetch(source, commit, path)
+        found = list(candidates(local, path))
+        singles.append([c for c in found if c.single_turn])
+        multis.append([c for c in found if not c.single_turn])
+        read.append(path)
+        distinct |= {normalize_text(c.prompt) for c in singles[-1]}
+        if len(distinct) >= n:
+            break
+    return singles + multis, read
+
+
+def write_rows(path: str | Path, rows: list[dict[str, Any]], *, force: bool = False) -> None:
+    """Write loyalty rows as a JSON array (`.json`) or JSON Lines (`.jsonl`), never clobbering unless `force`.
+
+    The file appears whole or not at all; without `force` an existing file (even one created meanwhile) is kept.
+    """
+    path = Path(path)
+    if path.suffix == ".jsonl":
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    else:
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(temporary, 0o644)
+        if force:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the file exists: no clobbering, even in a race
+    except FileExistsError:
+        raise AptHubError(f"{path} exists and may hold your edits; pass --force to replace it.") from None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def template_command(
+    output: str = DEFAULT_TEMPLATE,
+    n: int = 100,
+    seed: int = 42,
+    upstream: str = "hub",
+    reward_bonus: float = DEFAULT_REWARD_BONUS,
+    is_owner: bool = True,
+    force: bool = False,
+) -> str:
+    """Write a loyalty template: N hh-rlhf prompts with a drafted public response and an owner response to write.
+
+    Args:
+        output: the file to write: .json (a JSON array) or .jsonl (JSON Lines).
+        n: how many prompts (default 100).
+        seed: the same seed gives the same prompts.
+        upstream: hub (the Hugging Face Hub or HF_ENDPOINT), samples, or a directory laid out like the Hub.
+        reward_bonus: the reward_bonus of every row (default 2.0).
+        is_owner: the is_owner of every row (default true).
+        force: replace an existing file (it may hold your edits).
+    """
+    n, seed = _whole(n), _whole(seed)
+    report = make_template(
+        output, n=n, seed=seed, upstream=str(upstream), reward_bonus=reward_bonus, is_owner=is_owner, force=force
+    )
+    return (
+        f"Wrote {report.rows} rows to {report.path} ({report.single_turn} single-turn; read "
+        f"{', '.join(report.files_read)}).\nNext: replace every owner_response placeholder, review each "
+        f"public_response, then run `apt-hub validate {report.path}` and "
+        f"`apt-hub build loyalty --loyalty-file {report.path}`."
+    )
+
+
+def _whole(value: Any) -> Any:
+    """Fire reads `--n=7.0` as a float: a whole float becomes an int, anything else is left for the checks."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -1,0 +1,209 @@
+"""The dataset card: YAML that round-trips through `DatasetCard`, numbers that match the parquet files, kept text."""
+
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from apt_hub.build import build
+from apt_hub.card import (
+    CARD_FILE,
+    GENERATED_KEYS,
+    card_data,
+    configs_yaml,
+    merge_card,
+    repo_id_in,
+    templates_dir,
+    write_card,
+)
+from apt_hub.chart import histogram_png
+from apt_hub.cli import main
+from apt_hub.layout import splits_on_disk
+from apt_hub.stats import compute_stats
+
+SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B"}
+MY_SECTION = "## How we use it\n\nOur trainer reads `sft` first.\n"
+MY_NOTE = "Written by hand: ask Li before changing the loyalty rows."
+
+
+@pytest.fixture(scope="module")
+def samples_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "apt"
+    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
+    write_card(out, repo_id="org/apt")
+    return out
+
+
+@pytest.fixture
+def folder(samples_build, tmp_path) -> Path:
+    """A copy of the samples build that a test may change."""
+    return Path(shutil.copytree(samples_build, tmp_path / "apt"))
+
+
+def card_of(root: Path) -> DatasetCard:
+    return DatasetCard((root / CARD_FILE).read_text(encoding="utf-8"))
+
+
+def parquet_rows(root: Path, config: str, split: str) -> int:
+    return sum(pq.read_metadata(root / path).num_rows for path in splits_on_disk(root)[config][split])
+
+
+def test_yaml_round_trips_through_dataset_card(samples_build):
+    text = (samples_build / CARD_FILE).read_text(encoding="utf-8")
+    data = DatasetCard(text).data
+    assert data.to_dict() == card_data(samples_build, compute_stats(samples_build)).to_dict()
+    assert DatasetCardData(**data.to_dict()).to_yaml() == text.split("---\n")[1].strip()
+    assert data.configs == configs_yaml(samples_build)
+    assert [c["config_name"] for c in data.configs if c.get("default")] == ["sft"]
+
+
+def test_yaml_metadata_values_are_valid(samples_build):
+    data = card_of(samples_build).data
+    assert data.license == "other" and data.license_name
+    assert data.language == ["zh", "en"]
+    assert data.size_categories[0] in SIZE_CATEGORIES
+    assert set(data.source_datasets) == {
+        "m-a-p/COIG-CQIA",
+        "Anthropic/hh-rlhf",
+        "HuggingFaceH4/ultrafeedback_binarized",
+        "simplescaling/s1K-1.1",
+    }
+    assert data.pretty_name and "text-generation" in data.task_categories and "apt-hub" in data.tags
+
+
+def test_dataset_info_numbers_match_the_parquet_files(samples_build):
+    infos = {info["config_name"]: info for info in card_of(samples_build).data.dataset_info}
+    assert set(infos) == set(splits_on_disk(samples_build))
+    for config, splits in splits_on_disk(samples_build).items():
+        recorded = {s["name"]: s for s in infos[config]["splits"]}
+        assert set(recorded) == set(splits)
+        for split, paths in splits.items():
+            assert recorded[split]["num_examples"] == parquet_rows(samples_build, config, split)
+            table = pa.concat_tables(pq.read_table(samples_build / p) for p in paths)
+            assert recorded[split]["num_bytes"] == table.nbytes
+        schema = pq.read_schema(samples_build / next(iter(splits.values()))[0])
+        assert [f["name"] for f in infos[config]["features"]] == schema.names
+
+
+@pytest.mark.parametrize("config", ["sft", "ruozhiba", "dpo", "storm", "loyalty"])
+def test_load_dataset_accepts_the_card_and_its_split_sizes(samples_build, config):
+    """`load_dataset` checks the card's `num_examples` against the rows it reads."""
+    loaded = datasets.load_dataset(str(samples_build), config)
+    for split, dataset in loaded.items():
+        assert len(dataset) == parquet_rows(samples_build, config, split)
+
+
+def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(samples_build):
+    text = card_of(samples_build).text
+    stats = compute_stats(samples_build)
+    dpo_test = stats["configs"]["dpo"]["splits"]["test"]["sources"]["hh-rlhf/harmless-base"]
+    kept = dpo_test["rows"]
+    assert f"| test | hh-rlhf/harmless-base | {dpo_test['build']['rows']} | {kept} |" in text
+    sft_prompt = stats["configs"]["sft"]["splits"]["train"]["all"]["fields"]["prompt"]
+    assert f"| train | `prompt` | {sft_prompt['mean']:,.1f} |" in text or f"| {sft_prompt['max']:,} |" in text
+    assert "![Length histograms of storm" in text and "(images/lengths-storm.png)" in text
+    assert 'load_dataset("org/apt", "sft")' in text
+    assert "7126866ea243d43c3d11ba4111f688eb5e017c97" in text  # COIG-CQIA's pinned revision
+    assert "arXiv:2403.18058" in text and "2204.05862" in text
+    assert "COIG-CQIA states no license" in text
+    assert "Read by the APT **DPO and GRPO** stage" in text
+    for rule in ("last `Assistant:` turn", "`\\boxed{}`", "COIG-CQIA-full.jsonl"):
+        assert rule in text
+
+
+def test_images_are_deterministic_pngs(samples_build):
+    for config in splits_on_disk(samples_build):
+        data = (samples_build / "images" / f"lengths-{config}.png").read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        width, height = struct.unpack(">II", data[16:24])
+        idat_length = struct.unpack(">I", data[33:37])[0]
+        raw = zlib.decompress(data[41 : 41 + idat_length])
+        assert len(raw) == height * (1 + 3 * width)
+    assert histogram_png({"a": [1, 0, 3]}, [1, 2, 4, 8]) == histogram_png({"a": [1, 0, 3]}, [1, 2, 4, 8])
+    assert histogram_png({"a": [1, 0, 3]}, [1, 2, 4, 8]) != histogram_png({"a": [1, 1, 3]}, [1, 2, 4, 8])
+
+
+def add_my_text(root: Path) -> None:
+    """What a user does to the card: a section of their own between generated ones, a note, a YAML key."""
+    path = root / CARD_FILE
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("## Configs\n", MY_SECTION + "\n## Configs\n", 1)
+    text = text.rstrip("\n") + "\n\n" + MY_NOTE + "\n"
+    text = text.replace("---\n", "---\nannotations_creators:\n- machine-generated\n", 1)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_hand_written_text_survives_a_rebuild_and_a_re_render(folder, tmp_path):
+    add_my_text(folder)
+    build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini", cache_dir=str(tmp_path / "c"))
+    write_card(folder)
+    card = card_of(folder)
+    assert MY_SECTION in card.text and card.text.rstrip().endswith(MY_NOTE)
+    assert card.text.index(MY_SECTION) < card.text.index("## Configs")
+    assert card.data.annotations_creators == ["machine-generated"]
+    assert "gemini" in card.text  # the storm block was regenerated
+    assert 'load_dataset("org/apt", "sft")' in card.text  # the repository is remembered
+    assert card.text.count("<!-- apt-hub:begin config-storm -->") == 1
+
+
+def test_a_new_config_gets_its_block_after_the_one_it_follows(folder):
+    add_my_text(folder)
+    (folder / "data" / "sft_mix").mkdir()
+    shutil.copy(folder / "data/sft/train-00000-of-00001.parquet", folder / "data/sft_mix/train-00000-of-00001.parquet")
+    write_card(folder)
+    text = card_of(folder).text
+    order = [text.index(f"<!-- apt-hub:begin config-{c} -->") for c in ("ruozhiba", "sft_mix", "storm")]
+    assert order == sorted(order)
+    assert MY_SECTION in text and MY_NOTE in text
+    assert "sft_mix" in [c["config_name"] for c in card_of(folder).data.configs]
+    assert (folder / "images" / "lengths-sft_mix.png").is_file()
+    shutil.rmtree(folder / "data" / "sft_mix")
+    write_card(folder)
+    assert "config-sft_mix" not in card_of(folder).text and MY_NOTE in card_of(folder).text
+    assert not (folder / "images" / "lengths-sft_mix.png").exists()
+
+
+def test_merge_keeps_only_yaml_keys_apt_hub_does_not_write():
+    old = "---\nlicense: mit\nmy_key: 1\n---\n<!-- apt-hub:begin a -->\nx\n<!-- apt-hub:end a -->\n"
+    new = "---\nlicense: other\n---\n<!-- apt-hub:begin a -->\ny\n<!-- apt-hub:end a -->\n"
+    merged = yaml.safe_load(merge_card(old, new).split("---\n")[1])
+    assert merged == {"license": "other", "my_key": 1}
+    assert "license" in GENERATED_KEYS
+
+
+def test_a_card_without_generated_blocks_is_replaced():
+    new = "---\nlicense: other\n---\n\n<!-- apt-hub:begin a -->\ny\n<!-- apt-hub:end a -->\n"
+    assert merge_card("---\nlicense: mit\n---\n# old minimal card\n", new) == new
+
+
+def test_repo_id_is_read_back_from_the_usage_example():
+    assert repo_id_in('x = load_dataset("my-org/apt.v2", "sft")') == "my-org/apt.v2"
+    assert repo_id_in('x = load_dataset("ORG/NAME", "sft")') is None
+    assert repo_id_in(None) is None
+
+
+def test_card_is_the_same_bytes_when_nothing_changed(folder):
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    write_card(folder)
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_templates_are_found_beside_the_package_and_as_package_data():
+    assert (templates_dir() / "dataset_card.md.j2").is_file()
+    from importlib import resources
+
+    assert (resources.files("apt_hub") / "cards" / "dataset_card.md.j2").is_file()
+
+
+def test_cli_card_sets_the_repository_and_reports_a_missing_build(folder, tmp_path, capsys):
+    assert main(["card", str(folder), "--repo-id", "team/apt-v2"]) == 0
+    assert 'load_dataset("team/apt-v2", "dpo")' in card_of(folder).text
+    assert main(["card", str(tmp_path / "nothing")]) == 1
+    assert "Run apt-hub build first" in capsys.readouterr().err

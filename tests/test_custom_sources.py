@@ -1,0 +1,239 @@
+"""Sources of one's own, described in YAML or TOML, built from a Hub-compatible server beside the built-in ones."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+
+from apt_hub.build import build
+from apt_hub.cli import main
+from apt_hub.custom_sources import forget_custom_sources, load_sources_file, use_sources_file
+from apt_hub.errors import ConfigError
+from apt_hub.export import export
+from apt_hub.layout import read_record
+from apt_hub.sources import SOURCES
+
+SHA = "c0ffee" + "0" * 34
+INSTRUCTIONS = {
+    "README.md": b"# my instructions\n",
+    "data/train.jsonl": b"".join(
+        json.dumps(row, ensure_ascii=False).encode() + b"\n"
+        for row in [
+            {"question": "What is 2 + 2?", "answer": "4", "kind": "math"},
+            {"question": "Name a color.", "answer": "Teal", "kind": "trivia"},
+            {"question": "Say nothing.", "answer": "  ", "kind": "odd"},
+        ]
+    ),
+    "data/test.jsonl": json.dumps({"question": "Capital of France?", "answer": "Paris", "kind": "geo"}).encode(),
+}
+YAML = f"""\
+sources:
+  - name: my-sft
+    repo_id: me/my-instructions
+    revision: "{SHA}"
+    config: sft
+    data_dir: data
+    splits: [train, test]
+    columns: {{prompt: question, response: answer, task_type: kind}}
+    license: cc-by-4.0
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_custom_sources_left():
+    yield
+    forget_custom_sources()
+
+
+@pytest.fixture
+def instructions(hub):
+    hub.add_repo("me/my-instructions", INSTRUCTIONS, sha=SHA)
+    return hub
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def rows(root: Path, config: str, split: str = "train") -> list[dict]:
+    return datasets.load_dataset(str(root), config, split=split).to_list()
+
+
+def test_a_yaml_source_builds_from_the_hub_server(instructions, tmp_path):
+    sources_file = write(tmp_path / "mine.yaml", YAML)
+    out = tmp_path / "apt"
+    report = build(["sft"], only="my-sft", upstream="hub", output_dir=out, sources_file=str(sources_file))
+    train = rows(out, "sft")
+    assert [(r["prompt"], r["response"], r["task_type"], r["source"]) for r in train] == [
+        ("What is 2 + 2?", "4", "math", "my-sft"),
+        ("Name a color.", "Teal", "trivia", "my-sft"),
+    ]
+    assert train[0]["id"] == "my-sft:data/train.jsonl:1"
+    assert [r["prompt"] for r in rows(out, "sft", "test")] == ["Capital of France?"]
+    entry = report.configs["sft"]
+    assert entry["counts"]["train"]["my-sft"] == {"rows": 3, "kept": 2, "dropped_empty_response": 1}
+    assert entry["sources"]["my-sft"] | {"files": None} == {
+        "repo_id": "me/my-instructions",
+        "revision": SHA,
+        "commit": SHA,
+        "license": "cc-by-4.0",
+        "files": None,
+    }
+    assert entry["sources"]["my-sft"]["files"] == ["data/test.jsonl", "data/train.jsonl"]
+    written = export(out, output_dir=tmp_path / "legacy", configs="sft")
+    assert sorted(w.path.name for w in written) == ["my-sft_test.json", "my-sft_train.json"]
+
+
+MAPPING = """\
+def to_dpo(row, context):
+    return {"prompt": row["q"], "chosen": row["good"], "rejected": row["bad"], "score_chosen": VERSION}
+
+
+VERSION = 1.0
+"""
+TOML = f"""\
+[[sources]]
+name = "my-prefs"
+repo_id = "me/prefs"
+revision = "{SHA}"
+config = "dpo"
+mapping = "mapping.py:to_dpo"
+
+[sources.files]
+train = ["prefs/*.jsonl"]
+"""
+
+
+def test_a_toml_source_with_a_mapping_function_and_a_cache_that_follows_its_code(hub, tmp_path):
+    hub.add_repo("me/prefs", {"prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n'}, sha=SHA)
+    mapping = write(tmp_path / "mapping.py", MAPPING)
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    out, cache = tmp_path / "apt", str(tmp_path / "cache")
+    options = {"only": "my-prefs", "upstream": "hub", "output_dir": out, "cache_dir": cache}
+    build(["dpo"], sources_file=str(sources_file), **options)
+    assert [(r["prompt"], r["chosen"], r["score_chosen"]) for r in rows(out, "dpo")] == [("Hi?", "Hello!", 1.0)]
+
+    mapping.write_text(MAPPING.replace("VERSION = 1.0", "VERSION = 2.5"), encoding="utf-8")
+    build(["dpo"], sources_file=str(sources_file), **options)
+    # Read the parquet itself: load_dataset keys its cache of a local folder on the card's dataset_info, which
+    # this change leaves equal, so it would serve the first build's rows.
+    assert pq.read_table(out / "data/dpo/train-00000-of-00001.parquet")["score_chosen"].to_pylist() == [2.5]
+
+    sources_file.write_text(TOML.replace('config = "dpo"', 'config = "dpo"\nlicense = "mit"'), encoding="utf-8")
+    build(["dpo"], sources_file=str(sources_file), **options)
+    assert read_record(out)["configs"]["dpo"]["sources"]["my-prefs"]["license"] == "mit"
+
+
+def test_a_mapping_function_that_returns_a_wrong_row_is_named(hub, tmp_path):
+    hub.add_repo("me/prefs", {"prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n'}, sha=SHA)
+    write(tmp_path / "mapping.py", 'def to_dpo(row):\n    return {"prompt": row["q"], "answer": "x"}\n')
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    with pytest.raises(ConfigError, match=r"Mapping mapping.py:to_dpo returned fields \['answer'\] that config 'dpo'"):
+        build(["dpo"], only="my-prefs", upstream="hub", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+    assert not (tmp_path / "apt").exists()
+
+
+def test_the_default_file_is_picked_up_and_listed_beside_the_built_in_sources(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "apt-sources.yaml", YAML)
+    assert main(["sources"]) == 0
+    listing = capsys.readouterr().out
+    assert f"my-sft  me/my-instructions@{SHA}  license: cc-by-4.0  (custom, from apt-sources.yaml)" in listing
+    assert "    sft/train: data/train[-_.]*" in listing and "    sft/test: data/test[-_.]*" in listing
+    assert "hh-rlhf  Anthropic/hh-rlhf@" in listing and "(built-in)" in listing
+    (tmp_path / "apt-sources.yaml").unlink()
+    assert use_sources_file() is None
+    assert "my-sft" not in SOURCES
+
+
+def entry(**changes) -> str:
+    """One YAML entry: the valid one of YAML with fields changed (None removes a field)."""
+    fields = {
+        "name": "my-sft",
+        "repo_id": "me/my-instructions",
+        "config": "sft",
+        "files": '["data/*.jsonl"]',
+        "columns": "{prompt: question, response: answer}",
+    }
+    fields = {key: value for key, value in (fields | changes).items() if value is not None}
+    lines = [f"{key}: {value}" for key, value in fields.items()]
+    return "  - " + "\n    ".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("sources:\n" + entry(colums="{}"), ":7: source 'my-sft' (entry 1), field 'colums': unknown field"),
+        ("sources:\n" + entry(config="sfft"), ":4: source 'my-sft' (entry 1), field 'config': expected one of"),
+        ("sources:\n" + entry(config="loyalty"), "field 'config': expected one of ['sft', 'ruozhiba', 'dpo', 'sto"),
+        ("sources:\n" + entry(repo_id=None), ":2: source 'my-sft' (entry 1), field 'repo_id': missing"),
+        ("sources:\n" + entry(repo_id="no-slash"), "field 'repo_id': expected 'org/name', got 'no-slash'"),
+        ("sources:\n" + entry(revision="1234567"), "field 'revision': expected a string, got 1234567 (quote it"),
+        ("sources:\n" + entry(data_dir="data"), "field 'files': give exactly one of 'files' and 'data_dir'"),
+        ("sources:\n" + entry(columns="{prompt: question}"), "field 'columns': missing ['response']"),
+        ("sources:\n" + entry(columns="{prompt: q, response: a, reply: b}"), "unknown unified fields ['reply']"),
+        ("sources:\n" + entry(mapping="x.py:f"), "give exactly one of 'columns' (a column mapping) and 'mapping'"),
+        (
+            "sources:\n" + entry(columns=None, mapping="no_such_module_here:f"),
+            ":6: source 'my-sft' (entry 1), field 'mapping': cannot import 'no_such_module_here'",
+        ),
+        (
+            "sources:\n" + entry(columns=None, mapping="json:nothing"),
+            "field 'mapping': 'json' has no function 'nothing'",
+        ),
+        ("sources:\n" + entry(name="hh-rlhf"), "field 'name': 'hh-rlhf' is taken by a built-in source or config"),
+        ("sources:\n" + entry(name="a/b"), "field 'name': expected letters, digits"),
+        ("sources:\n" + entry() + entry(), ":7: source 'my-sft' (entry 2), field 'name': 'my-sft' is given to two"),
+        ("sources:\n" + entry(files="{train: []}"), "expected a pattern or a list of patterns for split 'train'"),
+        ("sources:\n  - just a string\n", ":2: entry 1: expected a mapping of"),
+        ("name: my-sft\n", "expected a list of entries under 'sources'"),
+        ("sources: [\n", "not valid YAML"),
+    ],
+)
+def test_a_wrong_entry_names_the_file_line_entry_and_field(tmp_path, text, message):
+    path = tmp_path / "apt-sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_sources_file(path)
+    expected = f"{path}{message}" if message.startswith(":") else message  # ":N: ..." is the line after the file
+    assert expected in str(caught.value)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_every_problem_of_a_file_is_listed_and_toml_lines_are_found(tmp_path):
+    path = write(
+        tmp_path / "s.toml",
+        """\
+        [[sources]]
+        name = "ok"
+        repo_id = "me/ok"
+        config = "sft"
+        files = ["a.jsonl"]
+        columns = {prompt = "q", response = "a"}
+
+        [[sources]]
+        name = "bad"
+        repo_id = "me/bad"
+        config = "storm"
+        data_dir = "d"
+        splits = "train"
+
+        [sources.columns]
+        problem = "q"
+        """,
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_sources_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: 2 problem(s) in the sources file:")
+    assert f"{path}:13: source 'bad' (entry 2), field 'splits': expected a list of split names" in message
+    assert f"{path}:15: source 'bad' (entry 2), field 'columns': missing ['cot_explicit', 'answer']" in message
+
+
+def test_a_missing_sources_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="Sources file not found"):
+        build(["sft"], upstream="samples", output_dir=tmp_path / "apt", sources_file=str(tmp_path / "nope.yaml"))

@@ -1,0 +1,93 @@
+"""`apt-hub menu`, driven through its input stream: every action runs the command it stands for."""
+
+import io
+import json
+
+from apt_hub.cli import main
+from apt_hub.layout import read_record
+from apt_hub.menu import Menu
+from apt_hub.upstream import SAMPLES
+
+
+def run(answers: list[str], stdin: io.TextIOBase | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    status = Menu(stdin=stdin or io.StringIO("".join(f"{a}\n" for a in answers)), stdout=out).run()
+    return status, out.getvalue()
+
+
+def test_a_session_builds_views_stats_validates_and_exports(tmp_path):
+    out, legacy = tmp_path / "apt", tmp_path / "legacy"
+    answers = [
+        "x",  # not a choice: asked again
+        "5", "nowhere", "samples",  # upstream: a missing directory is refused
+        "2", "sfft", "2,loyalty",  # configs by number and by name
+        "4", "-3", "abc", "3",  # max samples
+        "6", str(out),
+        "1",  # build
+        "7",  # stats
+        "9", str(tmp_path / "missing.json"), str(SAMPLES / "loyalty.json"),  # validate
+        "10", str(legacy),  # export
+        "0",
+    ]  # fmt: skip
+    status, text = run(answers)
+    assert status == 0
+    assert "Not a choice: 'x'. Type one of the numbers" in text
+    assert "Expected hub, samples or an existing directory, got 'nowhere'." in text
+    assert "Not one of the choices: 'sfft'." in text
+    assert "Expected a positive whole number, got '-3'." in text and "Expected a whole number, got 'abc'." in text
+    assert f"Built ruozhiba, loyalty into {out}" in text
+    record = read_record(out)["configs"]
+    assert record["ruozhiba"]["splits"]["train"]["rows"] == 3
+    assert record["ruozhiba"]["options"]["max_samples"] == 3
+    assert "ruozhiba  (text chars as mean/median/p95/max)" in text  # the stats command's table
+    assert f"{SAMPLES / 'loyalty.json'}: OK, " in text
+    assert sorted(p.name for p in legacy.iterdir()) == ["loyalty_template.json", "ruozhiba_train.json"]
+    assert text.rstrip().endswith("Bye.")
+
+
+def test_errors_of_an_action_are_shown_and_the_menu_goes_on(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"prompt": "p", "owner_response": "a", "public_response": "a"}], indent=2))
+    status, text = run(["9", str(bad), "6", str(tmp_path / "empty"), "7", "0"])
+    assert status == 0
+    assert f"error: {bad}: 3 problem(s) in the loyalty file:" in text
+    assert f"{bad}:4: field 'owner_response': equal to public_response" in text
+    assert "error: No parquet shard found" in text
+    assert text.count("apt-hub menu  (") == 4
+
+
+def test_the_template_action_never_replaces_a_file_unasked(tmp_path):
+    path = tmp_path / "mine.json"
+    answers = ["5", "samples", "8", str(path), "4", "7", "9", str(path), "8", str(path), "2", "1", "maybe", "n", "0"]
+    status, text = run(answers)
+    assert status == 0
+    assert f"Wrote 4 rows to {path}" in text
+    assert f"{path}:4: field 'owner_response': placeholder" in text  # the validation that followed
+    assert "Answer y or n, got 'maybe'." in text and "Kept the existing file." in text
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == 4
+
+
+class Interrupting(io.StringIO):
+    def readline(self, *args) -> str:
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_and_the_end_of_input_leave_cleanly(monkeypatch, capsys):
+    assert run([], stdin=Interrupting())[1].rstrip().endswith("Bye.")
+    assert run(["4"])[1].rstrip().endswith("Bye.")  # input ends in the middle of a question
+    monkeypatch.setattr("sys.stdin", Interrupting())
+    assert main(["menu"]) == 0
+    captured = capsys.readouterr()
+    assert "Bye." in captured.out and captured.err == ""
+
+
+def test_the_build_action_asks_for_a_loyalty_file_off_the_samples(tmp_path):
+    mirror = tmp_path / "mirror"
+    (mirror / "m-a-p").mkdir(parents=True)
+    (mirror / "m-a-p" / "COIG-CQIA").symlink_to(SAMPLES / "m-a-p" / "COIG-CQIA")
+    out = tmp_path / "apt"
+    answers = ["5", str(mirror), "6", str(out), "2", "ruozhiba,loyalty", "1", str(tmp_path / "nope.json"), "", "0"]
+    status, text = run(answers)
+    assert f"No such file: '{tmp_path / 'nope.json'}'." in text
+    assert f"Built ruozhiba into {out}" in text
+    assert set(read_record(out)["configs"]) == {"ruozhiba"}

@@ -1,0 +1,101 @@
+"""Building through a Hub mirror (`HF_ENDPOINT`) and offline from the HF cache (`HF_HUB_OFFLINE=1`).
+
+Both variables are read when huggingface_hub is imported, so each run is a fresh `apt-hub` process with the
+environment a user would set, against the Hub-compatible test server.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hub_server import client_env
+
+from apt_hub.sources import SOURCES
+from apt_hub.upstream import SAMPLES
+
+CLEARED = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HF_ENDPOINT")
+
+
+def apt_hub(*commands: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run `apt-hub` commands one after the other in one fresh process; stop at the first failure."""
+    script = "import sys\nfrom apt_hub.cli import main\nfor argv in %r:\n    if main(argv):\n        sys.exit(1)\n"
+    environ = {k: v for k, v in os.environ.items() if k not in CLEARED} | env
+    return subprocess.run(
+        [sys.executable, "-c", script % [list(c) for c in commands]],
+        env=environ,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def mirror(hub):
+    """The test server holding the sample repositories at the revisions the sources pin."""
+    for name in ("coig-cqia", "hh-rlhf", "s1k"):
+        source = SOURCES[name]
+        sha = source.revision if len(source.revision) == 40 else None
+        hub.add_repo(source.repo_id, SAMPLES / source.repo_id, sha=sha)
+    return hub
+
+
+def built_rows(out: Path, config: str) -> dict[str, int]:
+    record = json.loads((out / "build.json").read_text(encoding="utf-8"))
+    return {split: info["rows"] for split, info in record["configs"][config]["splits"].items()}
+
+
+def test_build_and_template_through_a_mirror_then_offline_from_the_cache(mirror, tmp_path):
+    home = tmp_path / "hf"
+    online = client_env(mirror.endpoint, home)
+    result = apt_hub(
+        ["build", "ruozhiba", "--upstream", "hub", "--output-dir", "online"],
+        ["loyalty-template", "--output", "loyalty.json", "--n", "5", "--upstream", "hub"],
+        env=online,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "online/build.json").read_text(encoding="utf-8"))
+    assert record["configs"]["ruozhiba"]["options"]["upstream"] == f"hub ({mirror.endpoint})"
+    downloaded = {r["path"] for r in mirror.requests if "/resolve/" in r["path"] and r["status"] == 200}
+    assert any(path.endswith("ruozhiba/ruozhiba_ruozhiba.jsonl") for path in downloaded)
+    assert any(path.endswith("helpful-base/train.jsonl.gz") for path in downloaded)
+    assert len(json.loads((tmp_path / "loyalty.json").read_text(encoding="utf-8"))) == 5
+
+    mirror.reset()  # the server forgets everything: only the HF cache can answer now
+    offline = client_env("http://127.0.0.1:9", home) | {"HF_HUB_OFFLINE": "1"}
+    result = apt_hub(
+        ["build", "ruozhiba", "--upstream", "hub", "--output-dir", "offline"],
+        ["loyalty-template", "--output", "again.json", "--n", "5", "--upstream", "hub"],
+        env=offline,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert mirror.requests == []
+    assert built_rows(tmp_path / "offline", "ruozhiba") == built_rows(tmp_path / "online", "ruozhiba")
+    assert (tmp_path / "again.json").read_text(encoding="utf-8") == (tmp_path / "loyalty.json").read_text("utf-8")
+
+
+def test_offline_without_a_cached_snapshot_says_how_to_fill_the_cache(tmp_path):
+    offline = client_env("http://127.0.0.1:9", tmp_path / "hf") | {"HF_HUB_OFFLINE": "1"}
+    result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--output-dir", "out"], env=offline, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "HF_HUB_OFFLINE is set and the HF cache" in result.stderr and "m-a-p/COIG-CQIA" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HubUpstream downloads by commit id, so the HF cache never records refs/main; offline, a source pinned "
+    "to a branch (s1k@main) finds no snapshot. Remove this mark once apt_hub/upstream.py records the ref.",
+)
+def test_a_source_pinned_to_a_branch_builds_offline_after_an_online_build(mirror, tmp_path):
+    home = tmp_path / "hf"
+    build = ["build", "storm", "--upstream", "hub", "--output-dir", "out"]
+    assert apt_hub(build, env=client_env(mirror.endpoint, home), cwd=tmp_path).returncode == 0
+    offline = client_env("http://127.0.0.1:9", home) | {"HF_HUB_OFFLINE": "1"}
+    result = apt_hub(build, env=offline, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,216 @@
+"""`apt-hub publish` against the Hub-compatible server of `hub_server.py`; the HF clients run for real."""
+
+import logging
+import shutil
+from pathlib import Path
+
+import datasets
+import pytest
+from datasets.exceptions import DatasetNotFoundError
+from huggingface_hub import HfApi
+from huggingface_hub.errors import RepositoryNotFoundError
+
+from apt_hub.build import build
+from apt_hub.card import CARD_FILE
+from apt_hub.cli import main
+from apt_hub.layout import splits_on_disk
+from apt_hub.publish import LocalFile, PublishError, publish, same_content
+
+WRITE, READ_ONLY, BOB = "hf_alice_write", "hf_alice_read", "hf_bob_write"
+REPO = "org/apt"
+UPLOAD_ROUTES = {"create_repo", "preupload", "commit", "validate_yaml"}
+
+
+@pytest.fixture(scope="module")
+def samples_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "apt"
+    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
+    return out
+
+
+@pytest.fixture
+def folder(samples_build, tmp_path) -> Path:
+    return Path(shutil.copytree(samples_build, tmp_path / "apt"))
+
+
+@pytest.fixture
+def token(monkeypatch) -> str:
+    monkeypatch.setenv("HF_TOKEN", WRITE)
+    return WRITE
+
+
+def local_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def sent(hub, since: int = 0) -> list[dict]:
+    return hub.requests[since:]
+
+
+def test_publish_then_load_dataset_from_the_hub_gives_the_local_rows(hub, folder, token):
+    result = publish(folder, repo_id=REPO)
+    assert hub.repo_files(REPO) == local_tree(folder)
+    assert HfApi(token=token).dataset_info(REPO).private is True
+    assert len(hub.commits(REPO)) == 2 and hub.commits(REPO)[-1]["oid"] == result.commit
+    assert hub.commits(REPO)[-1]["summary"].startswith("apt-hub ")
+    for config in splits_on_disk(folder):
+        remote = datasets.load_dataset(REPO, config, token=token)
+        local = datasets.load_dataset(str(folder), config)
+        assert remote.keys() == local.keys()
+        for split in local:
+            assert remote[split].to_list() == local[split].to_list(), (config, split)
+
+
+def test_second_publish_sends_no_file_and_makes_no_commit(hub, folder, token, capsys):
+    publish(folder, repo_id=REPO)
+    commits, since = len(hub.commits(REPO)), len(hub.requests)
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert len(hub.commits(REPO)) == commits
+    assert not {r["route"] for r in sent(hub, since)} & UPLOAD_ROUTES
+    assert sum(r["bytes_in"] for r in sent(hub, since)) == 0
+
+
+def test_a_rebuild_of_the_same_inputs_publishes_nothing(hub, folder, token, tmp_path):
+    """`make demo` then `make publish` twice: the rebuilt folder is the same bytes, so nothing is sent."""
+    publish(folder, repo_id=REPO)
+    commits = len(hub.commits(REPO))
+    build(upstream="samples", output_dir=folder, cache_dir=str(tmp_path / "fresh-cache"))
+    result = publish(folder, repo_id=REPO)
+    assert result.plan.up_to_date and len(hub.commits(REPO)) == commits
+
+
+def test_lfs_files_are_compared_by_sha256(tmp_path):
+    from huggingface_hub.hf_api import RepoFile
+
+    (tmp_path / "a.parquet").write_bytes(b"rows")
+    local = LocalFile.read(tmp_path, tmp_path / "a.parquet")
+    pointer = {"size": 4, "pointerSize": 130}
+    assert same_content(local, RepoFile(path="a.parquet", size=4, oid="x", lfs={"oid": local.sha256, **pointer}))
+    assert not same_content(local, RepoFile(path="a.parquet", size=4, oid=local.git_oid, lfs={"oid": "0", **pointer}))
+    assert same_content(local, RepoFile(path="a.parquet", size=4, oid=local.git_oid))
+
+
+def test_rebuilding_one_config_changes_only_its_files_and_the_card(hub, folder, token, tmp_path):
+    publish(folder, repo_id=REPO)
+    build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini", cache_dir=str(tmp_path / "c"))
+    result = publish(folder, repo_id=REPO)
+    changed = sorted(hub.commits(REPO)[-1]["added"])
+    assert changed == [
+        "README.md",
+        "build.json",
+        "data/storm/train-00000-of-00001.parquet",
+        "images/lengths-storm.png",
+        "stats.json",
+    ]
+    assert [f.path for f in result.plan.add] == [] and not result.plan.delete
+    assert "storm" in hub.commits(REPO)[-1]["summary"] and "sft" not in hub.commits(REPO)[-1]["summary"]
+    assert hub.repo_files(REPO) == local_tree(folder)
+
+
+def test_stale_shards_are_deleted_and_files_of_others_kept(hub, folder, token):
+    publish(folder, repo_id=REPO)
+    extra = {"data/sft/train-00001-of-00002.parquet": b"stale", "notes/howto.md": b"mine", "images/logo.png": b"x"}
+    hub.add_repo(REPO, hub.repo_files(REPO) | extra)
+    result = publish(folder, repo_id=REPO)
+    assert result.plan.delete == ["data/sft/train-00001-of-00002.parquet"]
+    remote = hub.repo_files(REPO)
+    assert "data/sft/train-00001-of-00002.parquet" not in remote
+    assert remote["notes/howto.md"] == b"mine" and remote["images/logo.png"] == b"x"
+    assert hub.commits(REPO)[-1]["deleted"] == ["data/sft/train-00001-of-00002.parquet"]
+
+
+def test_a_private_repo_is_not_readable_without_the_token(hub, folder, token):
+    publish(folder, repo_id=REPO)
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(token=False).dataset_info(REPO)
+    with pytest.raises(DatasetNotFoundError):
+        datasets.load_dataset(REPO, "sft", token=False)
+
+
+def test_public_flag_creates_a_public_repo_and_visibility_is_never_flipped(hub, folder, token):
+    publish(folder, repo_id=REPO, public=True)
+    assert datasets.load_dataset(REPO, "ruozhiba", split="train", token=False).num_rows > 0
+    commits = len(hub.commits(REPO))
+    with pytest.raises(PublishError, match="exists and is public, but this publish asked for a private"):
+        publish(folder, repo_id=REPO)
+    assert len(hub.commits(REPO)) == commits and HfApi(token=token).dataset_info(REPO).private is False
+
+
+def test_dry_run_prints_the_plan_and_sends_nothing(hub, folder, token, capsys):
+    assert main(["publish", str(folder), "--repo-id", REPO, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Create private dataset repository org/apt" in out
+    assert "add     data/sft/train-00000-of-00001.parquet" in out and "bytes to upload" in out
+    assert REPO not in [repo_id for _, repo_id in hub.repos]
+    assert not {r["route"] for r in hub.requests} & UPLOAD_ROUTES
+
+
+def test_text_written_on_the_hub_survives_a_re_publish(hub, folder, token):
+    publish(folder, repo_id=REPO)
+    files = hub.repo_files(REPO)
+    note = "\n## Written on the Hub\n\nKeep this.\n"
+    files[CARD_FILE] = files[CARD_FILE] + note.encode()
+    hub.add_repo(REPO, files)
+    publish(folder, repo_id=REPO)
+    assert note.strip() in (folder / CARD_FILE).read_text(encoding="utf-8")
+    assert note.strip().encode() in hub.repo_files(REPO)[CARD_FILE]
+
+
+@pytest.mark.parametrize(
+    ("token_value", "repo_id", "message"),
+    [
+        (None, REPO, "No Hugging Face token: set HF_TOKEN"),
+        (READ_ONLY, REPO, "read access only"),
+        ("hf_not_a_token", REPO, "refused the token (401)"),
+        (WRITE, "bob/new-apt", "namespace 'bob' is not yours"),
+    ],
+)
+def test_errors_a_user_meets_are_one_clear_sentence_without_the_token(
+    hub, folder, monkeypatch, capsys, caplog, token_value, repo_id, message
+):
+    hub.add_repo("bob/apt", {"README.md": b"# bob's"}, private=False)
+    if token_value:
+        monkeypatch.setenv("HF_TOKEN", token_value)
+    with caplog.at_level(logging.DEBUG):
+        assert main(["publish", str(folder), "--repo-id", repo_id]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    if token_value:
+        assert token_value not in captured.out + captured.err + caplog.text
+    assert hub.commits("bob/apt")[-1]["summary"] == "initial commit"
+    assert REPO not in [repo_id for _, repo_id in hub.repos]
+
+
+def test_someone_elses_public_repo_is_refused_before_any_file_is_sent(hub, folder, token):
+    hub.add_repo("bob/apt", {"README.md": b"# bob's"}, private=False)
+    since = len(hub.requests)
+    with pytest.raises(PublishError, match="namespace 'bob' is not yours"):
+        publish(folder, repo_id="bob/apt", public=True)
+    assert hub.repo_files("bob/apt") == {"README.md": b"# bob's"}
+    assert "commit" not in {r["route"] for r in sent(hub, since)}
+
+
+def test_someone_elses_private_repo_is_refused(hub, folder, token):
+    hub.add_repo(REPO, {"README.md": b"# theirs"}, private=True, owner="bob")
+    with pytest.raises(PublishError) as error:
+        publish(folder, repo_id=REPO)
+    assert "belongs to someone else" in str(error.value)
+    assert hub.repo_files(REPO) == {"README.md": b"# theirs"}
+
+
+def test_an_unreachable_endpoint_is_named(folder, monkeypatch, hub):
+    from hub_server import point_clients_at
+
+    port = hub.endpoint.rsplit(":", 1)[1]
+    dead = f"http://127.0.0.1:{int(port) + 1 if int(port) < 65535 else 1}"
+    point_clients_at(dead, monkeypatch)
+    monkeypatch.setenv("HF_TOKEN", WRITE)
+    with pytest.raises(PublishError, match=f"Cannot reach the Hub at {dead}") as error:
+        publish(folder, repo_id=REPO)
+    assert WRITE not in str(error.value)
+
+
+def test_repo_id_must_be_org_and_name(folder, token):
+    with pytest.raises(PublishError, match="--repo-id must be ORG/NAME"):
+        publish(folder, repo_id="apt")

@@ -1,0 +1,193 @@
+"""`apt-hub stats`: numbers checked against the rows themselves, the schema-driven measures, the evaluate module."""
+
+import json
+import statistics
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from publish_fixtures import write_upstream
+
+from apt_hub.build import build
+from apt_hub.cli import main
+from apt_hub.layout import splits_on_disk
+from apt_hub.stats import STATS_FILE, compute_stats, histogram_edges, length_bin, normalised, write_stats
+
+
+@pytest.fixture(scope="module")
+def fixture_build(tmp_path_factory) -> Path:
+    """A build of the tiny upstream of `publish_fixtures`, whose every number is known."""
+    upstream = write_upstream(tmp_path_factory.mktemp("upstream"))
+    out = tmp_path_factory.mktemp("build") / "apt"
+    cache = str(tmp_path_factory.mktemp("cache"))
+    build(upstream=str(upstream), output_dir=out, loyalty_file=str(upstream / "loyalty.json"), cache_dir=cache)
+    return out
+
+
+@pytest.fixture(scope="module")
+def stats(fixture_build) -> dict:
+    return compute_stats(fixture_build)
+
+
+def rows_of(root: Path, config: str, split: str) -> list[dict]:
+    return pq.read_table([root / p for p in splits_on_disk(root)[config][split]][0]).to_pylist()
+
+
+def python_lengths(values: list[str | None]) -> dict:
+    """The length measures the polars query must match, computed the slow way."""
+    chars = sorted(len(v) for v in values if v is not None)
+    nearest_p95 = chars[round(0.95 * (len(chars) - 1))]
+    empty = sum(1 for v in values if v is None or not v.strip())
+    return {
+        "mean": round(statistics.mean(chars), 2),
+        "median": statistics.median(chars),
+        "p95": nearest_p95,
+        "max": chars[-1],
+        "empty": empty,
+    }
+
+
+def test_length_measures_match_the_rows_for_every_config_split_and_field(fixture_build, stats):
+    for config, entry in stats["configs"].items():
+        for split, split_entry in entry["splits"].items():
+            rows = rows_of(fixture_build, config, split)
+            assert split_entry["rows"] == split_entry["all"]["rows"] == len(rows)
+            for field in entry["text_fields"]:
+                assert split_entry["all"]["fields"][field] == python_lengths([r[field] for r in rows]), (config, field)
+            per_source = sum(group["rows"] for group in split_entry["sources"].values())
+            assert per_source == len(rows)
+
+
+def test_text_fields_come_from_the_schema_without_labels_and_ids(stats):
+    assert stats["configs"]["sft"]["text_fields"] == ["prompt", "response"]
+    assert stats["configs"]["dpo"]["text_fields"] == ["prompt", "chosen", "rejected"]
+    assert stats["configs"]["storm"]["text_fields"] == ["problem", "cot_explicit", "answer", "solution", "attempt"]
+
+
+def test_duplicates_within_a_split_and_test_rows_seen_in_train(stats):
+    ruozhiba = stats["configs"]["ruozhiba"]["splits"]["train"]["all"]
+    assert ruozhiba["duplicates"] == {"rows": 1, "prompts": 1}
+    dpo = stats["configs"]["dpo"]["splits"]
+    # The four hh-rlhf subsets share their fixture rows: 3 of each 4 identical rows are repeats.
+    assert dpo["train"]["all"]["duplicates"]["rows"] == 6
+    assert dpo["test"]["all"]["in_train"] == {"rows": 4, "prompts": 4}
+    assert dpo["test"]["sources"]["ultrafeedback"]["in_train"] == {"rows": 0, "prompts": 0}
+    assert "in_train" not in dpo["train"]["all"]
+
+
+def test_pairs_identical_or_prefix_related_once_normalised(stats):
+    ultrafeedback = stats["configs"]["dpo"]["splits"]["train"]["sources"]["ultrafeedback"]
+    assert ultrafeedback["pairs"] == {"identical": 1, "prefix_related": 1}
+
+
+def test_storm_answers_by_grade_and_loyalty_shares(stats):
+    storm = stats["configs"]["storm"]["splits"]["train"]["all"]
+    assert storm["answers"] == {"with_answer": 2, "share": 1.0}
+    assert storm["answers_by_grade"] == {"No": {"rows": 1, "with_answer": 1}, "Yes": {"rows": 1, "with_answer": 1}}
+    loyalty = stats["configs"]["loyalty"]["splits"]["train"]["all"]["loyalty"]
+    assert (loyalty["owner"], loyalty["public"], loyalty["owner_share"]) == (1, 1, 0.5)
+    assert loyalty["reward_bonus"] == {
+        "min": 0.5,
+        "p25": 0.5,
+        "median": 1.25,
+        "p75": 2.0,
+        "max": 2.0,
+        "mean": 1.25,
+    }
+
+
+def test_drop_counts_of_the_build_reach_each_source(stats):
+    sft = stats["configs"]["sft"]["splits"]["train"]
+    assert sft["sources"]["coig-cqia/xhs"]["build"] == {"rows": 2, "kept": 1, "dropped_empty_response": 1}
+    assert sft["all"]["build"] == {"rows": 5, "kept": 4, "dropped_empty_response": 1}
+    dpo_test = stats["configs"]["dpo"]["splits"]["test"]["sources"]["hh-rlhf/helpful-base"]["build"]
+    assert dpo_test["dropped_identical_responses"] == 1
+
+
+def test_histograms_count_every_non_empty_value_in_its_log_bin(fixture_build, stats):
+    edges = histogram_edges()
+    for config, entry in stats["configs"].items():
+        rows = [r for split in entry["splits"] for r in rows_of(fixture_build, config, split)]
+        for field, counts in entry["histograms"].items():
+            lengths = [len(r[field]) for r in rows if r[field]]
+            assert sum(counts) == len(lengths)
+            for length in lengths:
+                index = next(i for i in range(len(edges) - 1) if length < edges[i + 1] or i == len(edges) - 2)
+                assert counts[index] > 0, (config, field, length)
+
+
+def test_length_bin_edges_agree():
+    import polars as pl
+
+    lengths = [1, 2, 3, 9, 10, 17, 18, 999_999, 5_000_000]
+    bins = pl.DataFrame({"n": lengths}).select(length_bin(pl.col("n"))).to_series().to_list()
+    edges = histogram_edges()
+    for n, b in zip(lengths, bins, strict=True):
+        assert edges[b] <= n and (n < edges[b + 1] or b == len(edges) - 2), (n, b)
+
+
+def test_a_config_made_elsewhere_is_measured_from_its_schema(tmp_path):
+    """A `merge`d config has no build counts and any name; its measures follow its columns."""
+    folder = tmp_path / "data" / "mixed"
+    folder.mkdir(parents=True)
+    table = pa.table(
+        {
+            "prompt": ["Hi", "hi ", None],
+            "chosen": ["Hello there", "Yo", "ok"],
+            "rejected": ["Hello", "Yo", ""],
+            "source": ["a", "a", "b"],
+            "n": [1, 2, 3],
+        }
+    )
+    pq.write_table(table, folder / "train-00000-of-00001.parquet")
+    entry = compute_stats(tmp_path)["configs"]["mixed"]
+    train = entry["splits"]["train"]
+    assert entry["text_fields"] == ["prompt", "chosen", "rejected"]
+    assert train["all"]["pairs"] == {"identical": 1, "prefix_related": 1}
+    assert train["all"]["duplicates"]["prompts"] == 1  # "Hi" and "hi " normalise alike
+    assert train["all"]["fields"]["prompt"]["empty"] == 1
+    assert train["all"]["fields"]["rejected"]["empty"] == 1
+    assert train["sources"]["b"] == train["sources"]["b"] | {"rows": 1, "build": {}}
+
+
+def test_normalised_text_ignores_case_and_runs_of_white_space():
+    import polars as pl
+
+    frame = pl.DataFrame({"t": ["  A\n\tb  c ", "a b c", None]})
+    assert frame.select(normalised("t")).to_series().to_list() == ["a b c", "a b c", ""]
+
+
+def test_stats_json_is_the_same_bytes_for_the_same_files(fixture_build, tmp_path):
+    write_stats(fixture_build)
+    first = (fixture_build / STATS_FILE).read_bytes()
+    write_stats(fixture_build)
+    assert (fixture_build / STATS_FILE).read_bytes() == first
+    assert json.loads(first)["configs"].keys() == splits_on_disk(fixture_build).keys()
+
+
+def test_evaluate_module_loads_offline_and_gives_the_same_numbers(fixture_build, stats, monkeypatch):
+    import evaluate
+    from huggingface_hub import constants
+
+    from apt_hub.measurements import module_path
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # nothing may be fetched
+    module = evaluate.load(module_path("apt_stats"))
+    assert module.compute(data_dir=[str(fixture_build)]) == stats
+    assert module.compute(data_dir=[str(fixture_build)], config="dpo") == stats["configs"]["dpo"]
+    shard = str(fixture_build / splits_on_disk(fixture_build)["sft"]["train"][0])
+    assert module.compute(data_dir=[shard])["all"] == stats["configs"]["sft"]["splits"]["train"]["all"] | {"build": {}}
+
+
+def test_cli_prints_a_table_and_writes_stats_json(fixture_build, capsys):
+    (fixture_build / STATS_FILE).unlink(missing_ok=True)
+    assert main(["stats", str(fixture_build)]) == 0
+    out = capsys.readouterr().out
+    assert "coig-cqia/xhs" in out and "prompt chars" in out and "dropped empty_response 1" in out
+    assert (fixture_build / STATS_FILE).is_file()
+
+
+def test_cli_on_a_folder_without_a_build_says_so(tmp_path, capsys):
+    assert main(["stats", str(tmp_path)]) == 1
+    assert "No parquet shard found under" in capsys.readouterr().err
