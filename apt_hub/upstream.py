@@ -36,9 +36,11 @@ class InputFile:
 
 
 class Upstream:
-    """The interface of an upstream; `describe` says which one it is in build records and messages."""
+    """The interface of an upstream. `describe` names it in messages; `label` in build records and the card,
+    which are published, so it holds no local path."""
 
     describe: str
+    label: str
 
     def commit(self, source: Source) -> str:
         raise NotImplementedError
@@ -59,7 +61,7 @@ class HubUpstream(Upstream):
         from huggingface_hub import constants
 
         self.token = token
-        self.describe = f"hub ({constants.ENDPOINT})"
+        self.describe = self.label = f"hub ({constants.ENDPOINT})"
         self._commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
 
     def _info(self, source: Source) -> tuple[str, list[str]]:
@@ -124,9 +126,10 @@ class HubUpstream(Upstream):
 class DirectoryUpstream(Upstream):
     """A local directory laid out like the Hub, `DIR/<org>/<name>/<path in repo>`; revisions are ignored."""
 
-    def __init__(self, root: str | Path, describe: str | None = None):
+    def __init__(self, root: str | Path, describe: str | None = None, label: str | None = None):
         self.root = Path(root)
         self.describe = describe or f"directory {self.root}"
+        self.label = label or f"directory {self.root.name}"
         if not self.root.is_dir():
             raise UpstreamError(f"Upstream directory not found: {self.root}")
 
@@ -157,7 +160,7 @@ def open_upstream(spec: str | Path, *, token: str | None = None) -> Upstream:
     if str(spec) == "hub":
         return HubUpstream(token=token)
     if str(spec) == "samples":
-        return DirectoryUpstream(SAMPLES, describe="samples (bundled with apt-hub)")
+        return DirectoryUpstream(SAMPLES, describe="samples (bundled with apt-hub)", label="samples")
     return DirectoryUpstream(spec)
 
 
