@@ -88,12 +88,18 @@ class HubUpstream(Upstream):
                 f"Cannot read {where}: {error}. Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use "
                 "the files already in the HF cache."
             ) from error
+        if source.revision != info.sha:
+            # Files are downloaded by commit id, so the cache would never learn what the branch meant;
+            # recording it lets an offline build find the snapshot.
+            ref = _cache_folder(source) / "refs" / source.revision
+            ref.parent.mkdir(parents=True, exist_ok=True)
+            ref.write_text(info.sha)
         return info.sha, sorted(sibling.rfilename for sibling in info.siblings or [])
 
     def _offline_info(self, source: Source) -> tuple[str, list[str]]:
         from huggingface_hub import constants
 
-        repo = Path(constants.HF_HUB_CACHE) / f"datasets--{source.repo_id.replace('/', '--')}"
+        repo = _cache_folder(source)
         commit = source.revision
         ref = repo / "refs" / source.revision
         if ref.is_file():
@@ -191,6 +197,13 @@ def resolve_inputs(upstream: Upstream, source: Source, config: str) -> tuple[str
 def file_fingerprint(path: str | Path) -> str:
     """The sha256 of a small local file, such as a loyalty file."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _cache_folder(source: Source) -> Path:
+    """The HF hub cache folder of a source's dataset repository."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE) / f"datasets--{source.repo_id.replace('/', '--')}"
 
 
 def _offline() -> bool:

@@ -87,11 +87,6 @@ def test_offline_without_a_cached_snapshot_says_how_to_fill_the_cache(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HubUpstream downloads by commit id, so the HF cache never records refs/main; offline, a source pinned "
-    "to a branch (s1k@main) finds no snapshot. Remove this mark once apt_hub/upstream.py records the ref.",
-)
 def test_a_source_pinned_to_a_branch_builds_offline_after_an_online_build(mirror, tmp_path):
     home = tmp_path / "hf"
     build = ["build", "storm", "--upstream", "hub", "--output-dir", "out"]
