@@ -6,7 +6,6 @@ once, each with its file, line and field; in a JSON array the line is where the 
 missing field, the object) begins.
 """
 
-import bisect
 import json
 import math
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AptHubError
+from .jsontext import JsonValue, Text, parse_json_array, parse_json_lines
 
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
 TEXT_FIELDS = ("prompt", "owner_response", "public_response")
@@ -53,27 +53,6 @@ class LoyaltyFileError(AptHubError):
         super().__init__(f"{file}: {len(issues)} problem(s) in the loyalty file:\n{lines}")
 
 
-@dataclass(frozen=True)
-class _Object:
-    """A top-level JSON value of the file: the line it begins on and its character span."""
-
-    line: int
-    start: int
-    end: int
-    value: Any
-
-
-class _Text:
-    """The text of a file with a line index, so that a character offset becomes a line number in O(log n)."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self._starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-
-    def line_of(self, position: int) -> int:
-        return bisect.bisect_right(self._starts, position)
-
-
 def read_loyalty_file(path: str | Path) -> list[dict[str, Any]]:
     """Read and check a loyalty file.
 
@@ -102,7 +81,7 @@ def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Iss
         AptHubError: the file cannot be read at all (missing, not UTF-8).
     """
     try:
-        text = _Text(Path(path).read_text(encoding="utf-8-sig"))
+        text = Text(Path(path).read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise AptHubError(f"Cannot read the loyalty file {path}: {error}") from error
     objects, issues = parse_objects(text)
@@ -141,50 +120,29 @@ def validate_command(file: str) -> str:
     return f"{file}: OK, {summarize(read_loyalty_file(file))}"
 
 
-def parse_objects(text: _Text) -> tuple[list[_Object], list[Issue]]:
+def parse_objects(text: Text) -> tuple[list[JsonValue], list[Issue]]:
     """The top-level values of a JSON array or of JSON Lines, and the syntax problems found."""
     stripped = text.text.lstrip()
     if stripped.startswith("["):
-        return _parse_array(text, len(text.text) - len(stripped))
+        return _parse_array(text)
     objects, issues = _parse_lines(text)
     if issues and stripped.startswith("{") and _is_single_value(text.text):
         return [], [Issue(1, None, "expected a JSON array of rows ([{...}, {...}]) or one row a line, got one object")]
     return objects, issues
 
 
-def _parse_lines(text: _Text) -> tuple[list[_Object], list[Issue]]:
-    objects, issues, offset = [], [], 0
-    for number, line in enumerate(text.text.splitlines(keepends=True), start=1):
-        if line.strip():
-            start = offset + len(line) - len(line.lstrip())
-            try:
-                objects.append(_Object(number, start, offset + len(line), json.loads(line.rstrip("\r\n"))))
-            except json.JSONDecodeError as error:
-                issues.append(Issue(number, None, f"invalid JSON: {error.msg} (column {error.colno})"))
-        offset += len(line)
-    return objects, issues
+def _parse_lines(text: Text) -> tuple[list[JsonValue], list[Issue]]:
+    values, problems = parse_json_lines(text)
+    return values, [Issue(p.line, None, f"invalid JSON: {p.message}") for p in problems]
 
 
-def _parse_array(text: _Text, start: int) -> tuple[list[_Object], list[Issue]]:
-    decoder, objects, source = json.JSONDecoder(), [], text.text
-    position = _skip_space(source, start + 1)
-    while position < len(source) and source[position] != "]":
-        try:
-            value, end = decoder.raw_decode(source, position)
-        except json.JSONDecodeError as error:
-            return objects, [_syntax_issue(error.lineno, f"{error.msg} (column {error.colno})")]
-        objects.append(_Object(text.line_of(position), position, end, value))
-        position = _skip_space(source, end)
-        if position < len(source) and source[position] == ",":
-            position = _skip_space(source, position + 1)
-        elif position < len(source) and source[position] != "]":
-            return objects, [_syntax_issue(text.line_of(position), "expected ',' or ']' after a row")]
-    if position >= len(source):
-        return objects, [_syntax_issue(text.line_of(len(source)), "the array is not closed with ']'")]
-    after = _skip_space(source, position + 1)
-    if after < len(source):
-        return objects, [Issue(text.line_of(after), None, "invalid JSON: text after the closing ']' of the array")]
-    return objects, []
+def _parse_array(text: Text) -> tuple[list[JsonValue], list[Issue]]:
+    values, problem = parse_json_array(text)
+    if problem is None:
+        return values, []
+    if problem.message.startswith("text after"):
+        return values, [Issue(problem.line, None, f"invalid JSON: {problem.message}")]
+    return values, [_syntax_issue(problem.line, problem.message)]
 
 
 def _syntax_issue(line: int, message: str) -> Issue:
@@ -234,7 +192,7 @@ def _duplicate_prompt(value: Any, line: int, seen: dict[str, int]) -> list[Issue
     return []
 
 
-def _key_lines(text: _Text, obj: _Object) -> tuple[dict[str, int], list[Issue]]:
+def _key_lines(text: Text, obj: JsonValue) -> tuple[dict[str, int], list[Issue]]:
     """The line of each top-level key of an object, and an issue per key given twice (JSON keeps the last)."""
     lines: dict[str, int] = {}
     issues = []
@@ -283,12 +241,6 @@ def _is_single_value(text: str) -> bool:
     except json.JSONDecodeError:
         return False
     return True
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
 
 
 def _json_type(value: Any) -> str:
