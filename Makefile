@@ -14,8 +14,14 @@ $(BIN)/apt-hub: pyproject.toml
 
 install: $(BIN)/apt-hub
 
+# make demo: every config from the bundled samples, its stats and card, and the line that loads it
 demo: install
-	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)
+	$(BIN)/apt-hub build --upstream=samples --output-dir=$(OUT)
+	$(BIN)/apt-hub stats $(OUT)
+	$(BIN)/apt-hub card $(OUT)
+	@echo
+	@echo 'The card is $(OUT)/README.md. In Python:'
+	@echo '    from datasets import load_dataset; sft = load_dataset("$(OUT)", "sft")'
 
 build: install
 	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)

@@ -1,0 +1,25 @@
+"""The README documents every command, and its two set-up commands are the ones CI and the Makefile run."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from apt_hub.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_is_in_the_cli_reference(command):
+    reference = README[README.index("## CLI reference") :]
+    assert re.search(rf"^\| `apt-hub {re.escape(command)}\b", reference, flags=re.MULTILINE)
+
+
+def test_the_readme_set_up_commands_exist():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target in ("demo", "test"):
+        assert f"make {target}" in README
+        assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
+    assert "make test" in (ROOT / ".ci/run").read_text(encoding="utf-8")
