@@ -83,17 +83,18 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
     schema = pl.read_parquet_schema(next(iter(files.values()))[0])
     text = text_fields(schema)
     counts = record.get("counts", {})
-    train = _keyed(pl.scan_parquet(files["train"]), schema, text) if "train" in files and text else None
+    # The text is read once per split; every measure is then taken from these small per-row numbers.
+    measured = {split: measure_rows(pl.scan_parquet(paths), schema, text) for split, paths in files.items()}
+    train = measured["train"].lazy() if "train" in measured and text else None
     result = {}
     for split in sorted(files, key=lambda s: (s != "train", s)):
-        frame = _keyed(pl.scan_parquet(files[split]), schema, text)
         leak = train if split != "train" else None
-        result[split] = split_stats(frame, schema, text, train=leak, counts=counts.get(split, {}))
+        result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
         result[split] |= file_sizes(root, splits[split])
     return {
         "text_fields": text,
         "features": {name: str(dtype) for name, dtype in schema.items()},
-        "histograms": histograms(pl.concat([pl.scan_parquet(f) for f in files.values()]), text),
+        "histograms": histograms(pl.concat([m.lazy() for m in measured.values()]), text),
         "splits": result,
     }
 
@@ -102,7 +103,7 @@ def measure_files(paths: list[str]) -> dict[str, Any]:
     """The measures of parquet files taken as one split (no build counts, no train to compare with)."""
     schema = pl.read_parquet_schema(paths[0])
     text = text_fields(schema)
-    return split_stats(_keyed(pl.scan_parquet(paths), schema, text), schema, text)
+    return split_stats(measure_rows(pl.scan_parquet(paths), schema, text).lazy(), schema, text)
 
 
 def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
@@ -125,10 +126,10 @@ def split_stats(
     """The measures of one split, for all its rows and for each source tag, with the build's counts per tag.
 
     Args:
-        frame: the split, keyed by `_keyed` (normalised row and prompt texts).
+        frame: the per-row numbers of the split, from `measure_rows`.
         schema: its parquet schema, which decides the measures that apply.
         text: its text fields.
-        train: the keyed train split, to count rows of this split that also appear in train.
+        train: the per-row numbers of the train split, to count rows of this split that also appear in train.
         counts: the build's `{tag: {"rows", "kept", "dropped_<reason>", ...}}` of this split.
     """
     counts = counts or {}
@@ -169,44 +170,67 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
             pl.col("_prompt_in_train").sum().alias("in_train.prompts"),
         ]
     if {"chosen", "rejected"} <= set(schema):
-        exprs += pair_exprs("chosen", "rejected")
+        exprs += [pl.col("_pair_identical").sum().alias("pairs.identical")]
+        exprs += [pl.col("_pair_prefix").sum().alias("pairs.prefix_related")]
     if {"answer", "grade"} <= set(schema):
-        exprs += answer_exprs()
+        has = pl.col("_has_answer")
+        exprs += [has.sum().alias("answers.with_answer"), has.mean().round(4).alias("answers.share")]
     if {"is_owner", "reward_bonus"} <= set(schema):
         exprs += loyalty_exprs()
     return exprs
 
 
+def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.DataFrame:
+    """One pass over a split's text: the small per-row numbers that every measure is computed from.
+
+    Lengths and emptiness of each text field; hashes of the normalised row and prompt with first-occurrence
+    flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
+    """
+    columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
+    for field in text:
+        columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
+    if text:
+        prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
+        # 64-bit hashes of the normalised texts stand for the texts: a collision among a few million rows is
+        # about as likely as one in 10^7.
+        columns += [
+            pl.concat_str([normalised(f) for f in text], separator=_SEP).hash().alias("_row_key"),
+            normalised(prompt).hash().alias("_prompt_key"),
+        ]
+    if {"chosen", "rejected"} <= set(schema):
+        columns += pair_flags("chosen", "rejected")
+    if {"answer", "grade"} <= set(schema):
+        columns.append((~is_empty("answer")).alias("_has_answer"))
+    frame = frame.select(columns)
+    if text:
+        frame = frame.with_columns(
+            (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
+            (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
+        )
+    return frame.collect(engine="streaming")
+
+
 def length_exprs(field: str) -> list[pl.Expr]:
     """Characters of a text field: mean, median, 95th percentile, max, and how many values are empty or null."""
-    chars = pl.col(field).str.len_chars()
+    chars = pl.col(f"_len_{field}")
     return [
         chars.mean().alias(f"fields.{field}.mean"),
         chars.median().alias(f"fields.{field}.median"),
         chars.quantile(0.95, interpolation="nearest").cast(pl.Int64).alias(f"fields.{field}.p95"),
         chars.max().alias(f"fields.{field}.max"),
-        is_empty(field).sum().alias(f"fields.{field}.empty"),
+        pl.col(f"_empty_{field}").sum().alias(f"fields.{field}.empty"),
     ]
 
 
-def pair_exprs(first: str, second: str) -> list[pl.Expr]:
-    """Preference pairs whose sides are identical, or where one side starts with the other, once normalised.
+def pair_flags(first: str, second: str) -> list[pl.Expr]:
+    """Whether a preference pair's sides are identical, or one side starts with the other, once normalised.
 
     An empty side is counted among the empty fields, not as a prefix of the other side.
     """
     a, b = normalised(first), normalised(second)
     identical = a == b
     prefix = (a != "") & (b != "") & (a.str.starts_with(b) | b.str.starts_with(a))
-    return [
-        identical.sum().alias("pairs.identical"),
-        (~identical & prefix).sum().alias("pairs.prefix_related"),
-    ]
-
-
-def answer_exprs() -> list[pl.Expr]:
-    """Rows with an extracted answer, and their share."""
-    has = ~is_empty("answer")
-    return [has.sum().alias("answers.with_answer"), has.mean().round(4).alias("answers.share")]
+    return [identical.alias("_pair_identical"), (~identical & prefix).alias("_pair_prefix")]
 
 
 def loyalty_exprs() -> list[pl.Expr]:
@@ -233,7 +257,7 @@ def grade_stats(frame: pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | None:
         frame.group_by("source", "grade")
         .agg(
             pl.len().alias("rows"),
-            (~is_empty("answer")).sum().alias("with_answer"),
+            pl.col("_has_answer").sum().alias("with_answer"),
         )
         .sort("source", "grade")
         .collect(engine="streaming")
@@ -244,7 +268,7 @@ def histograms(frame: pl.LazyFrame, text: list[str]) -> dict[str, list[int]]:
     """Per text field, rows per log-spaced length bin (see `histogram_edges`); empty values are not counted."""
     result = {}
     for field in text:
-        chars = pl.col(field).str.len_chars()
+        chars = pl.col(f"_len_{field}")
         counts = (
             frame.select(chars.alias("chars"))
             .filter(pl.col("chars") > 0)
@@ -313,20 +337,6 @@ def normalised(field: str) -> pl.Expr:
 def is_empty(field: str) -> pl.Expr:
     """Whether a text value is null or only white space."""
     return pl.col(field).is_null() | (pl.col(field).str.strip_chars() == "")
-
-
-def _keyed(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.LazyFrame:
-    """The split with its row key (all text fields, normalised), prompt key, and first-occurrence flags."""
-    if not text:
-        return frame
-    prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
-    return frame.with_columns(
-        pl.concat_str([normalised(f) for f in text], separator=_SEP).alias("_row_key"),
-        normalised(prompt).alias("_prompt_key"),
-    ).with_columns(
-        (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
-        (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
-    )
 
 
 def _mark_in_train(frame: pl.LazyFrame, train: pl.LazyFrame) -> pl.LazyFrame:
