@@ -6,6 +6,8 @@ measures apply (preference pairs, extracted answers, loyalty rows) are read from
 configs made by `merge` are measured like the built ones.
 """
 
+import hashlib
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,12 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
         root: the build folder (`DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet`, and `DIR/build.json` for the
             drop counts the build recorded).
 
+    A config whose files and build record are unchanged since the last `stats.json` keeps its numbers from there
+    (its `fingerprint` says so), so that a refresh after rebuilding one config measures only that one.
+
     Returns:
-        `{"apt_hub_version", "histogram_bins", "configs": {config: {"text_fields", "features", "histograms",
+        `{"apt_hub_version", "histogram_bins", "configs": {config: {"fingerprint", "text_fields", "features",
+        "histograms",
         "splits": {split: {"rows", "files", "num_bytes", "download_size", "all": {...}, "sources": {tag: {...}}}}}}}`
         where each `{...}` holds `rows`, per-field `fields` lengths (`mean`, `median`, `p95`, `max`, `empty`),
         `duplicates`, `in_train` (splits other than train), `pairs`, `answers` or `loyalty` where they apply, and
@@ -62,12 +68,39 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
             "Build first: apt-hub build --output-dir " + str(root)
         )
     record = read_record(root).get("configs", {})
-    configs = {name: config_stats(root, splits, record.get(name, {})) for name, splits in sorted(on_disk.items())}
+    previous = _previous_configs(root)
+    configs = {}
+    for name, splits in sorted(on_disk.items()):
+        fingerprint = config_fingerprint(root, splits, record.get(name, {}))
+        if previous.get(name, {}).get("fingerprint") == fingerprint:
+            configs[name] = previous[name]  # same files and build record: the same numbers
+        else:
+            configs[name] = config_stats(root, splits, record.get(name, {})) | {"fingerprint": fingerprint}
     return {
         "apt_hub_version": __version__,
         "histogram_bins": histogram_edges(),
         "configs": configs,
     }
+
+
+def config_fingerprint(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> str:
+    """A digest of a config's parquet files (their content) and of its build record, with the package version."""
+    digest = hashlib.sha256(json.dumps([__version__, record], sort_keys=True).encode())
+    for split in sorted(splits):
+        for path in splits[split]:
+            digest.update(path.encode())
+            with open(root / path, "rb") as file:
+                digest.update(hashlib.file_digest(file, "sha256").digest())
+    return digest.hexdigest()
+
+
+def _previous_configs(root: Path) -> dict[str, Any]:
+    path = root / STATS_FILE
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous.get("configs", {}) if previous.get("apt_hub_version") == __version__ else {}
 
 
 def write_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:

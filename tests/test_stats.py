@@ -191,3 +191,17 @@ def test_cli_prints_a_table_and_writes_stats_json(fixture_build, capsys):
 def test_cli_on_a_folder_without_a_build_says_so(tmp_path, capsys):
     assert main(["stats", str(tmp_path)]) == 1
     assert "No parquet shard found under" in capsys.readouterr().err
+
+
+def test_unchanged_configs_keep_their_stats_and_a_rebuilt_one_is_measured_again(tmp_path):
+    out = tmp_path / "apt"
+    build(["sft", "storm"], upstream="samples", output_dir=out)
+    first = json.loads((out / STATS_FILE).read_text())
+    # A config whose numbers are stale but whose files are unchanged shows that the stored entry was reused.
+    first["configs"]["storm"]["splits"]["train"]["rows"] = -1
+    (out / STATS_FILE).write_text(json.dumps(first))
+    build(["sft"], upstream="samples", output_dir=out, max_samples=5)
+    again = json.loads((out / STATS_FILE).read_text())
+    assert again["configs"]["storm"]["splits"]["train"]["rows"] == -1
+    assert again["configs"]["sft"]["splits"]["train"]["rows"] == 5
+    assert again["configs"]["sft"]["fingerprint"] != first["configs"]["sft"]["fingerprint"]
