@@ -1,0 +1,105 @@
+"""`bench/results.md` from the figures of `bench/run.py`: the table, the ratios and whether each target is met."""
+
+from pathlib import Path
+
+STEPS = ("floor", "build", "build_no_card", "old_way", "scan", "stats", "card", "publish_1", "publish_2")
+
+
+def targets(results: dict[float, dict]) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for every target of issue 5 that the figures cover."""
+    first, *rest = results
+    one = results[first]
+    rows = [
+        (
+            "build within 1.5x of the floor",
+            f"{one['build']['seconds'] / one['floor']['seconds']:.2f}x",
+            one["build"]["seconds"] <= 1.5 * one["floor"]["seconds"],
+        ),
+        (
+            "at least 3x faster than the old way",
+            f"{one['old_way']['seconds'] / one['build']['seconds']:.2f}x",
+            one["old_way"]["seconds"] >= 3 * one["build"]["seconds"],
+        ),
+        (
+            f"build peak memory under 1 GB at scale {first:g}",
+            f"{one['build']['rss_mb']:.0f} MB",
+            one["build"]["rss_mb"] < 1024,
+        ),
+    ]
+    if "build_no_card" in one:
+        ratio = one["build_no_card"]["seconds"] / one["floor"]["seconds"]
+        rows.append(("(breakdown) build without its card, vs the floor", f"{ratio:.2f}x", ratio <= 1.5))
+    if rest:
+        two = results[rest[-1]]
+        growth = two["build"]["rss_mb"] / one["build"]["rss_mb"]
+        rows.append(
+            (f"build memory grows < 1.3x from scale {first:g} to {rest[-1]:g}", f"{growth:.2f}x", growth < 1.3)
+        )
+    if "stats" in one:
+        ratio = one["stats"]["seconds"] / one["scan"]["seconds"]
+        rows.append(("stats within 2x of a bare polars scan", f"{ratio:.2f}x", ratio <= 2))
+    if "publish_2" in one:
+        second = one["publish_2"]
+        rows.append(
+            (
+                "second publish sends no bytes, under 3 s",
+                f"{second['bytes_sent']:,} bytes, {second['seconds']:.2f} s",
+                second["bytes_sent"] == 0 and second["seconds"] < 3,
+            )
+        )
+    return rows
+
+
+def write_report(
+    path: str | Path, *, results: dict[float, dict], machine: str, seconds: float, command: str, measured: str
+) -> None:
+    """Write the results table, the targets and `bench/notes.md` to `path`."""
+    total = seconds
+    lines = [
+        "# apt-hub benchmark at full upstream scale",
+        "",
+        f"Measured {measured} with `{command}` (`make bench`), {total / 60:.1f} minutes in all.",
+        "",
+        f"Machine: {machine}.",
+        "",
+        "Wall seconds are medians of the runs listed (steps under a minute are repeated); peak RSS is the largest "
+        "of the runs. Each step is a fresh subprocess with an empty `HF_HOME` (cold `datasets` and Hub caches); "
+        "the OS page cache holds the mirror for every step alike.",
+        "",
+        "| scale | step | wall s | runs | peak RSS MB | bytes sent |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scale, steps in results.items():
+        for name in STEPS:
+            if name in steps:
+                step = steps[name]
+                sent = f"{step['bytes_sent']:,}" if "bytes_sent" in step else ""
+                runs = ", ".join(map(str, step.get("runs", [round(step["seconds"], 2)])))
+                lines.append(
+                    f"| {scale:g} | {name} | {step['seconds']:.2f} | {runs} | {step['rss_mb']:.0f} | {sent} |"
+                )
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'yes' if met else '**no**'} |" for name, value, met in targets(results)]
+    lines += ["", "Steps: " + STEP_NOTES, ""]
+    notes = Path(__file__).with_name("notes.md")
+    if notes.is_file():  # the hand-written analysis of the last measured run
+        lines += [notes.read_text(encoding="utf-8")]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+STEP_NOTES = (
+    "`floor` reads every upstream file the build reads (pyarrow) and writes its rows to zstd parquet, converting "
+    "nothing; `build` is `apt-hub build` of all configs but loyalty (it also writes build.json and the card); "
+    "`old_way` is `load_dataset` + Python `.map` + `to_json` per output file (`bench/old_way.py`); `scan` is a "
+    "bare polars scan (rows, mean text lengths) of the build's parquet files (`bench/scan.py`); `stats`, `card`, "
+    "`publish_1` and `publish_2` are the `apt-hub` commands on that build, publishing to `tests/hub_server.py`."
+)
+
+
+if __name__ == "__main__":
+    # Render bench/results.md again from bench/results.json, after editing bench/notes.md.
+    import json
+
+    run = json.loads((Path(__file__).with_name("results.json")).read_text())
+    run["results"] = {float(scale): steps for scale, steps in run["results"].items()}
+    write_report(Path(__file__).with_name("results.md"), **run)

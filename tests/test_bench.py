@@ -1,0 +1,79 @@
+"""The benchmark's upstream mirror: the requested counts, deterministic, and built by `apt-hub build`.
+
+Timings are never asserted here; they live in `make bench` and `bench/results.md`.
+"""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from apt_hub.build import build
+from bench.mirror import COIG_ROWS, HH_ROWS, S1K_ROWS, UF_ROWS, scaled, write_mirror
+
+SCALE = 0.002
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory) -> tuple[Path, dict]:
+    root = tmp_path_factory.mktemp("mirror")
+    return root, write_mirror(root, scale=SCALE, seed=1)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_mirror_has_the_scaled_counts_of_every_subset_and_split(mirror):
+    root, manifest = mirror
+    coig = manifest["m-a-p/COIG-CQIA"]
+    for subset, count in COIG_ROWS.items():
+        assert sum(n for path, n in coig.items() if path.startswith(f"{subset}/")) == scaled(count, SCALE)
+    assert coig["COIG-CQIA-full.jsonl"] == sum(scaled(n, SCALE) for n in COIG_ROWS.values())
+    hh = manifest["Anthropic/hh-rlhf"]
+    assert hh == {
+        f"{s}/{split}.jsonl.gz": scaled(n, SCALE) for s, splits in HH_ROWS.items() for split, n in splits.items()
+    }
+    uf = manifest["HuggingFaceH4/ultrafeedback_binarized"]
+    assert {path.split("/")[1].split("-")[0]: n for path, n in uf.items()} == {
+        split: scaled(n, SCALE) for split, n in UF_ROWS.items()
+    }
+    assert list(manifest["simplescaling/s1K-1.1"].values()) == [scaled(S1K_ROWS, SCALE)]
+    assert (root / "Anthropic/hh-rlhf/harmless-base/train.jsonl.gz").is_file()
+
+
+def test_mirror_is_deterministic_for_a_seed(mirror, tmp_path):
+    root, _ = mirror
+    write_mirror(tmp_path / "again", scale=SCALE, seed=1)
+    assert _digests(tmp_path / "again") == _digests(root)
+
+
+def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
+    root, manifest = mirror
+    report = build(upstream=str(root), output_dir=tmp_path / "out", cache_dir=str(tmp_path / "cache"))
+    assert set(report.configs) == {"sft", "ruozhiba", "dpo", "storm"}
+    rows = {
+        (config, split, tag): counts["rows"]
+        for config, entry in report.configs.items()
+        for split, tags in entry["counts"].items()
+        for tag, counts in tags.items()
+    }
+    coig = manifest["m-a-p/COIG-CQIA"]
+    for subset in COIG_ROWS:
+        expected = sum(n for path, n in coig.items() if path.startswith(f"{subset}/"))
+        assert rows["sft", "train", f"coig-cqia/{subset}"] == expected
+    assert rows["ruozhiba", "train", "coig-cqia/ruozhiba"] == coig["ruozhiba/ruozhiba_ruozhiba.jsonl"]
+    for path, n in manifest["Anthropic/hh-rlhf"].items():
+        subset, split = path.split("/")[0], path.split("/")[1].split(".")[0]
+        assert rows["dpo", split, f"hh-rlhf/{subset}"] == n
+    uf = {path.split("/")[1].split("-")[0]: n for path, n in manifest["HuggingFaceH4/ultrafeedback_binarized"].items()}
+    assert rows["dpo", "train", "ultrafeedback"] == uf["train_prefs"]
+    assert rows["dpo", "test", "ultrafeedback"] == uf["test_prefs"]
+    assert rows["storm", "train", "s1k"] == scaled(S1K_ROWS, SCALE)
+    for config, entry in report.configs.items():
+        for split, info in entry["splits"].items():
+            assert info["rows"] == sum(c["kept"] for c in entry["counts"][split].values()), (config, split)
