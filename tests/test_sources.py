@@ -5,6 +5,7 @@ import pytest
 from apt_hub.errors import ConfigError
 from apt_hub.sources import SOURCES, Context, Drop, check_columns, get_source, matches
 from apt_hub.sources.coig_cqia import to_sft
+from apt_hub.sources.hh_rlhf import common_prefix_length
 from apt_hub.sources.hh_rlhf import to_dpo as hh_to_dpo
 from apt_hub.sources.s1k import extract_answer, to_storm
 from apt_hub.sources.ultrafeedback import to_dpo as uf_to_dpo
@@ -205,3 +206,21 @@ def test_patterns_stay_within_a_path_segment():
 def test_unknown_source_lists_the_available_ones():
     with pytest.raises(ConfigError, match=r"Unknown source 'nope'. Available: \['coig-cqia', 'hh-rlhf'"):
         get_source("nope")
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("", ""),
+        ("", "x"),
+        ("abc", "abc"),
+        ("abc", "abd"),
+        ("abc", "ab"),
+        ("xbc", "abc"),
+        ("对话一", "对话二"),
+        ("a" * 999, "a" * 998 + "b"),
+    ],
+)
+def test_common_prefix_length(a, b):
+    expected = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    assert common_prefix_length(a, b) == common_prefix_length(b, a) == expected

@@ -7,12 +7,22 @@ HUMAN, ASSISTANT = "\n\nHuman:", "\n\nAssistant:"
 
 
 def common_prefix_length(a: str, b: str) -> int:
-    """The number of leading characters `a` and `b` share."""
-    n = min(len(a), len(b))
-    for i in range(n):
-        if a[i] != b[i]:
-            return i
-    return n
+    """The number of leading characters `a` and `b` share.
+
+    A binary search on prefix equality: each comparison runs in C, so a long shared history costs
+    O(n log n) machine work instead of n Python steps.
+
+    >>> common_prefix_length("Human: hi", "Human: ho"), common_prefix_length("ab", "abc")
+    (8, 2)
+    """
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def split_transcripts(chosen: str, rejected: str) -> tuple[str, str, str] | Drop:
