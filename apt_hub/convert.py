@@ -28,7 +28,9 @@ def convert_file(
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
     batch = []
-    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}"):
+    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
+    columns = list(source.columns) or None
+    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns):
         counter["rows"] += 1
         problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
         if problem is not None:

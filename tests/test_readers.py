@@ -65,3 +65,9 @@ def test_unreadable_files_name_the_file(tmp_path, name, message):
     with pytest.raises(UpstreamError, match=message) as error:
         list(read_rows(path, name="org/repo/" + name))
     assert f"org/repo/{name}" in str(error.value)
+
+
+def test_parquet_reads_only_the_requested_columns_it_has(tmp_path):
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.Table.from_pylist(ROWS), path)
+    assert list(read_rows(path, columns=["n", "missing"])) == [(1, {"n": 1}), (2, {"n": 2})]
