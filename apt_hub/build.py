@@ -1,7 +1,6 @@
 """`apt-hub build`: run the builder for each config and write the folder the Hub repository mirrors."""
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -24,7 +23,9 @@ from .schemas import CONFIG_NAMES
 from .sources import SOURCES, get_source
 from .upstream import open_upstream
 
-COUNTS_FILE = "apt_counts.json"
+# Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
+PARALLEL_BYTES = 32 << 20
+MAX_PROC = 4
 
 
 @dataclass
@@ -49,6 +50,7 @@ def build(
     on_bad_rows: str = "error",
     storm_trace: str = "deepseek",
     cache_dir: str | None = None,
+    num_proc: int | None = None,
     sources_file: str | None = None,
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
@@ -68,6 +70,8 @@ def build(
         on_bad_rows: `"error"` or `"skip"` (count a structurally broken upstream row as dropped).
         storm_trace: `"deepseek"` or `"gemini"`, the trace that feeds `cot_explicit`.
         cache_dir: the `datasets` cache (default: the HF datasets cache).
+        num_proc: processes converting a config's files (default: the cores, up to 4, for inputs of 32 MB or
+            more; one process with `max_samples`).
         sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
 
     Returns:
@@ -92,7 +96,7 @@ def build(
     with _replacing(report.output_dir) as staging:
         record = read_record(staging)
         for config, commits, inputs in plans:
-            entry = _build_config(config, commits, inputs, staging, cache_dir)
+            entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
             entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
             if config.name == "loyalty":
                 entry["options"]["loyalty_file"] = inputs[0].path
@@ -103,7 +107,20 @@ def build(
     return report
 
 
-def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir) -> dict:
+def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | None:
+    """Worker processes for a config: the files of a split are shared among them, whole sources kept together
+    only when `max_samples` draws from a source's rows (then one process). Small inputs are not worth a pool."""
+    if config.max_samples is not None:
+        return None
+    if requested is not None:
+        return requested if requested > 1 else None
+    large = sum(Path(item.local).stat().st_size for item in inputs) >= PARALLEL_BYTES
+    return min(os.cpu_count() or 1, MAX_PROC) if large and len(inputs) > 1 else None
+
+
+def _build_config(
+    config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir, num_proc: int | None
+) -> dict:
     custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
     fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
     builder = Apt(
@@ -114,18 +131,13 @@ def _build_config(config: AptConfig, commits: dict[str, str], inputs: tuple, sta
         inputs=inputs,
     )
     try:
-        builder.download_and_prepare()
+        builder.download_and_prepare(num_proc=_num_proc(config, inputs, num_proc))
     except DatasetGenerationError as error:
         # datasets wraps what the generator raised; our errors already say what, where and how to fix it.
         if isinstance(error.__cause__, AptHubError):
             raise error.__cause__ from None
         raise
-    counts_path = Path(builder.cache_dir) / COUNTS_FILE
-    if builder.counts:
-        counts = finish_counts(builder.counts)
-        counts_path.write_text(json.dumps(counts), encoding="utf-8")
-    else:  # served from the cache, whose key covers code, options and every input file
-        counts = json.loads(counts_path.read_text(encoding="utf-8"))
+    counts = finish_counts(builder.read_counts())
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
     for split in bar(builder.info.splits, desc=f"Writing {config.name}", unit="split"):

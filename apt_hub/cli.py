@@ -30,6 +30,7 @@ def build_command(
     on_bad_rows: str = "error",
     storm_trace: str = "deepseek",
     sources_file: str | None = None,
+    num_proc: int | None = None,
 ) -> str:
     """Build configs (sft, ruozhiba, dpo, storm, loyalty; none named: all) into the Hub layout.
 
@@ -45,6 +46,7 @@ def build_command(
         on_bad_rows: error (stop at a broken upstream row) or skip (count it as dropped).
         storm_trace: deepseek or gemini: whose reasoning trace feeds cot_explicit.
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
+        num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
     report = build(
         configs,
@@ -57,6 +59,7 @@ def build_command(
         on_bad_rows=on_bad_rows,
         storm_trace=storm_trace,
         sources_file=sources_file,
+        num_proc=_whole_number(num_proc, "--num-proc"),
     )
     return format_report(report)
 

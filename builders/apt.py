@@ -7,6 +7,8 @@
 """
 
 import hashlib
+import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from apt_hub.upstream import SAMPLES, InputFile, file_fingerprint, open_upstream
 OnBadRows = Literal["error", "skip"]
 Trace = Literal["deepseek", "gemini"]
 SAMPLE_LOYALTY_FILE = SAMPLES / "loyalty.json"
+COUNTS_PREFIX = "apt_counts-"
 
 
 @dataclass
@@ -112,7 +115,6 @@ class Apt(datasets.ArrowBasedBuilder):
         # The config id covers the options and the resolved `inputs`; the hash covers the code.
         kwargs.setdefault("hash", code_fingerprint())
         super().__init__(*args, **kwargs)
-        self.counts: Counts = {}
 
     def _info(self) -> datasets.DatasetInfo:
         sources = [SOURCES[name] for name in self.config.sources()] if self.config.name != "loyalty" else []
@@ -133,22 +135,41 @@ class Apt(datasets.ArrowBasedBuilder):
         ]
 
     def _generate_tables(self, split: str, inputs: list[InputFile]) -> Iterator[tuple[str, pa.Table]]:
-        features = FEATURES[self.config.name]
+        """The unified tables of some input files of a split (all of them, or one job's share with `num_proc`).
+
+        The counts of these files are left beside the Arrow files, so that they survive worker processes and
+        are found again when the dataset comes from the cache (`read_counts`).
+        """
+        features, counts = FEATURES[self.config.name], {}
         for name in dict.fromkeys(item.source for item in inputs):
-            tables = self._source_tables(name, [item for item in inputs if item.source == name], features)
+            tables = self._source_tables(name, [item for item in inputs if item.source == name], features, counts)
             if self.config.max_samples is not None:
                 seed = f"{self.config.seed}:{name}:{split}"
                 tables = [sample_rows(tables, features, self.config.max_samples, seed)]
             for index, table in enumerate(tables):
-                count_kept(table, split, self.counts)
+                count_kept(table, split, counts)
                 yield f"{name}:{index}", table
+        digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
+        (Path(self._output_dir) / f"{COUNTS_PREFIX}{split}-{digest}.json").write_text(
+            json.dumps([[split, tag, counter] for (split, tag), counter in counts.items()]), encoding="utf-8"
+        )
 
-    def _source_tables(self, name: str, inputs: list[InputFile], features: datasets.Features) -> Iterator[pa.Table]:
+    def read_counts(self) -> Counts:
+        """The rows read, kept and dropped by reason of the prepared dataset, per split and source tag."""
+        counts: Counts = {}
+        for path in sorted(Path(self.cache_dir).glob(f"{COUNTS_PREFIX}*.json")):
+            for split, tag, counter in json.loads(path.read_text(encoding="utf-8")):
+                counts.setdefault((split, tag), Counter()).update(counter)
+        return counts
+
+    def _source_tables(
+        self, name: str, inputs: list[InputFile], features: datasets.Features, counts: Counts
+    ) -> Iterator[pa.Table]:
         if name == "loyalty":
-            yield from convert_loyalty(inputs[0], features, self.counts)
+            yield from convert_loyalty(inputs[0], features, counts)
             return
         source = SOURCES[name]
         skip = self.config.on_bad_rows == "skip"
         for item in bar(inputs, desc=f"Converting {name}", unit="file"):
             context = Context(tag=source.tag_for(item.path), trace=self.config.storm_trace)
-            yield from convert_file(source, item, features, self.counts, context=context, skip_bad_rows=skip)
+            yield from convert_file(source, item, features, counts, context=context, skip_bad_rows=skip)

@@ -290,3 +290,12 @@ def test_cache_is_keyed_by_options_and_reused_when_nothing_changed(tmp_path):
     assert rows(out, "storm") == deepseek
     assert again.configs["storm"]["counts"] == first.configs["storm"]["counts"]  # read back with the cache
     assert len(list((tmp_path / "cache").glob("apt/*/*/*/dataset_info.json"))) == 2
+
+
+def test_worker_processes_give_the_same_files_and_counts(samples_build, tmp_path):
+    out = tmp_path / "apt"
+    report = build(["dpo", "sft"], upstream="samples", output_dir=out, num_proc=2)
+    for config in ("dpo", "sft"):
+        for path in (samples_build / "data" / config).glob("*.parquet"):
+            assert (out / path.relative_to(samples_build)).read_bytes() == path.read_bytes()
+        assert report.configs[config]["counts"] == read_record(samples_build)["configs"][config]["counts"]

@@ -11,7 +11,7 @@ def test_builder_instantiated_directly_builds_from_samples(tmp_path):
     builder.download_and_prepare()
     ruozhiba = builder.as_dataset("train")
     assert len(ruozhiba) == 8 and set(ruozhiba["source"]) == {"coig-cqia/ruozhiba"}
-    assert builder.counts[("train", "coig-cqia/ruozhiba")]["kept"] == 8
+    assert builder.read_counts()[("train", "coig-cqia/ruozhiba")]["kept"] == 8
 
 
 def test_builder_cache_dir_depends_on_options(tmp_path):
