@@ -1,22 +1,17 @@
 """The `apt-hub` command line, built with fire: each command is a function whose docstring is its `--help`."""
 
+import importlib
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import fire
 
-from .build import BuildReport, build
-from .card import card_command
-from .custom_sources import describe_custom, use_sources_file
 from .errors import AptHubError
-from .export import export_command
 from .layout import DEFAULT_OUTPUT_DIR
-from .loyalty import validate_command
-from .menu import menu_command
-from .merge import merge_command
-from .publish import publish_command
-from .sources import SOURCES
-from .stats import stats_command
-from .template import template_command
+
+if TYPE_CHECKING:
+    from .build import BuildReport
 
 
 def build_command(
@@ -48,6 +43,8 @@ def build_command(
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
+    from .build import build  # here, not at the top: `datasets` takes a second to import
+
     report = build(
         configs,
         output_dir=output_dir,
@@ -70,6 +67,9 @@ def sources_command(sources_file: str | None = None) -> str:
     Args:
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
     """
+    from .custom_sources import describe_custom, use_sources_file
+    from .sources import SOURCES
+
     use_sources_file(sources_file)
     lines = []
     for source in SOURCES.values():
@@ -81,7 +81,7 @@ def sources_command(sources_file: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def format_report(report: BuildReport) -> str:
+def format_report(report: "BuildReport") -> str:
     """A short summary of a build: rows per config and split, drops by reason, and how to load it."""
     lines = [f"Built {', '.join(report.configs) or 'nothing'} into {report.output_dir}"]
     for config, entry in report.configs.items():
@@ -109,23 +109,33 @@ def _whole_number(value, option: str) -> int | None:
     raise AptHubError(f"{option} expects a whole number, got {value!r}")
 
 
+# Each command as "module:function": only the command that runs is imported, so that `apt-hub stats` or
+# `apt-hub validate` do not wait for `datasets` to load.
 COMMANDS = {
-    "build": build_command,
-    "sources": sources_command,
-    "stats": stats_command,
-    "card": card_command,
-    "publish": publish_command,
-    "loyalty-template": template_command,
-    "validate": validate_command,
-    "export": export_command,
-    "merge": merge_command,
-    "menu": menu_command,
+    "build": "apt_hub.cli:build_command",
+    "sources": "apt_hub.cli:sources_command",
+    "stats": "apt_hub.stats:stats_command",
+    "card": "apt_hub.card:card_command",
+    "publish": "apt_hub.publish:publish_command",
+    "loyalty-template": "apt_hub.template:template_command",
+    "validate": "apt_hub.loyalty:validate_command",
+    "export": "apt_hub.export:export_command",
+    "merge": "apt_hub.merge:merge_command",
+    "menu": "apt_hub.menu:menu_command",
 }
 
 
+def load_command(name: str) -> Callable:
+    """The function of a command, imported on demand."""
+    module, function = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    names = [args[0]] if args and args[0] in COMMANDS else list(COMMANDS)
     try:
-        fire.Fire(COMMANDS, command=argv, name="apt-hub")
+        fire.Fire({name: load_command(name) for name in names}, command=args, name="apt-hub")
     except AptHubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
