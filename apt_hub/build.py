@@ -4,11 +4,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from datasets.exceptions import DatasetGenerationError
+from datasets.naming import filenames_for_dataset_split
 
 from builders.apt import Apt, AptConfig, code_fingerprint
 
@@ -17,7 +20,7 @@ from .card import write_card
 from .convert import finish_counts
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_json, write_split
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .progress import bar, library_bars
 from .schemas import CONFIG_NAMES
 from .sources import SOURCES, get_source
@@ -107,6 +110,18 @@ def build(
     return report
 
 
+def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
+    """The record batches of a prepared split, read from the builder's Arrow files a batch at a time (no memory
+    map, whose pages would all count as resident)."""
+    info = builder.info.splits[split]
+    paths = filenames_for_dataset_split(
+        builder.cache_dir, builder.dataset_name, split, filetype_suffix="arrow", shard_lengths=info.shard_lengths
+    )
+    for path in paths:
+        with pa.OSFile(path) as file:
+            yield from pa.ipc.open_stream(file)
+
+
 def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | None:
     """Worker processes for a config: the files of a split are shared among them, whole sources kept together
     only when `max_samples` draws from a source's rows (then one process). Small inputs are not worth a pool."""
@@ -140,9 +155,17 @@ def _build_config(
     counts = finish_counts(builder.read_counts())
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
-    for split in bar(builder.info.splits, desc=f"Writing {config.name}", unit="split"):
-        table = builder.as_dataset(split=split).data.table
-        splits[split] = {"rows": table.num_rows, "files": write_split(table, staging, config.name, split)}
+    for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
+        files = write_batches(
+            _arrow_batches(builder, split),
+            builder.info.features.arrow_schema,
+            rows=info.num_examples,
+            nbytes=info.num_bytes,
+            root=staging,
+            config=config.name,
+            split=split,
+        )
+        splits[split] = {"rows": info.num_examples, "files": files}
     sources = {
         name: {
             "repo_id": SOURCES[name].repo_id,

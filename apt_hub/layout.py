@@ -8,6 +8,7 @@ DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet
 import json
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +29,80 @@ def data_dir(root: str | Path, config: str) -> Path:
 
 def write_split(table: pa.Table, root: str | Path, config: str, split: str) -> list[str]:
     """Write one split as deterministic parquet shards; returns their paths relative to `root`."""
+    return write_batches(
+        table.to_batches(),
+        table.schema,
+        rows=table.num_rows,
+        nbytes=table.nbytes,
+        root=root,
+        config=config,
+        split=split,
+    )
+
+
+def write_batches(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    *,
+    rows: int,
+    nbytes: int,
+    root: str | Path,
+    config: str,
+    split: str,
+) -> list[str]:
+    """Write a split that arrives as record batches, holding one row group at a time.
+
+    Shards and row groups depend only on `rows` and `nbytes`, never on how the batches are cut, so the same rows
+    always give the same bytes.
+    """
     folder = data_dir(root, config)
     folder.mkdir(parents=True, exist_ok=True)
-    shards = max(1, math.ceil(table.nbytes / MAX_SHARD_BYTES))
-    per_shard = math.ceil(table.num_rows / shards) if table.num_rows else 0
-    row_bytes = max(1, table.nbytes // max(1, table.num_rows))
-    row_group = max(100, min(100_000, ROW_GROUP_BYTES // row_bytes))
+    shards = max(1, math.ceil(nbytes / MAX_SHARD_BYTES))
+    per_shard = math.ceil(rows / shards) if rows else 0
+    row_group = rows_per_group(rows, nbytes)
+    stream = _RowStream(batches, schema)
     written = []
     for index in range(shards):
         path = folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"
-        pq.write_table(table.slice(index * per_shard, per_shard), path, row_group_size=row_group, compression="zstd")
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            left = per_shard if index < shards - 1 else rows - per_shard * index
+            while left > 0:
+                group = stream.take(min(row_group, left))
+                writer.write_table(group, row_group_size=group.num_rows)
+                left -= group.num_rows
         written.append(path.relative_to(root).as_posix())
     return written
+
+
+def rows_per_group(rows: int, nbytes: int) -> int:
+    """Rows per row group: about `ROW_GROUP_BYTES`, as a power of two from 128 to 65,536.
+
+    The power of two makes the choice stable: the Arrow size of the same rows varies a little with how they are
+    chunked, and the parquet bytes must not.
+
+    >>> rows_per_group(1_000, 50_000_000), rows_per_group(200_000, 300_000_000)
+    (512, 16384)
+    """
+    per_row = max(1, nbytes // max(1, rows))
+    return 1 << max(7, min(16, (ROW_GROUP_BYTES // per_row).bit_length() - 1))
+
+
+class _RowStream:
+    """Record batches taken `n` rows at a time, whatever their own sizes."""
+
+    def __init__(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema):
+        self.batches, self.schema = iter(batches), schema
+        self.buffered: list[pa.RecordBatch] = []
+        self.held = 0
+
+    def take(self, n: int) -> pa.Table:
+        while self.held < n and (batch := next(self.batches, None)) is not None:
+            self.buffered.append(batch)
+            self.held += batch.num_rows
+        table = pa.Table.from_batches(self.buffered, schema=self.schema)
+        rest = table.slice(n)
+        self.buffered, self.held = rest.to_batches(), rest.num_rows
+        return table.slice(0, n).combine_chunks()
 
 
 def splits_on_disk(root: str | Path) -> dict[str, dict[str, list[str]]]:

@@ -234,13 +234,14 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
         columns += pair_flags("chosen", "rejected")
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
-    frame = frame.select(columns)
+    # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
+    measured = frame.select(columns).collect(engine="streaming")
     if text:
-        frame = frame.with_columns(
+        measured = measured.with_columns(
             (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
             (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
         )
-    return frame.collect(engine="streaming")
+    return measured
 
 
 def length_exprs(field: str) -> list[pl.Expr]:

@@ -31,6 +31,16 @@ def isolated_hf_home(tmp_path_factory, monkeypatch):
     return isolate_hf_home(tmp_path_factory.mktemp("hf_home"), monkeypatch)
 
 
+@pytest.fixture(scope="session")
+def samples_build(tmp_path_factory) -> Path:
+    """Every config built from the bundled samples, once for the session; tests copy it before changing it."""
+    from apt_hub.build import build
+
+    out = tmp_path_factory.mktemp("samples_build") / "apt"
+    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("samples_cache")))
+    return out
+
+
 @pytest.fixture
 def shared_upstream() -> Path:
     """The real upstream rows beside the checkout; the test is skipped where they are absent."""

@@ -27,13 +27,6 @@ UNIFIED_FIELDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def samples_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build") / "apt"
-    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
-    return out
-
-
 @pytest.fixture
 def mirror(tmp_path) -> Path:
     """A writable copy of the bundled samples, laid out like the Hub."""

@@ -34,17 +34,16 @@ MY_NOTE = "Written by hand: ask Li before changing the loyalty rows."
 
 
 @pytest.fixture(scope="module")
-def samples_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build") / "apt"
-    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
+def card_build(samples_build, tmp_path_factory) -> Path:
+    out = Path(shutil.copytree(samples_build, tmp_path_factory.mktemp("card") / "apt"))
     write_card(out, repo_id="org/apt")
     return out
 
 
 @pytest.fixture
-def folder(samples_build, tmp_path) -> Path:
+def folder(card_build, tmp_path) -> Path:
     """A copy of the samples build that a test may change."""
-    return Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    return Path(shutil.copytree(card_build, tmp_path / "apt"))
 
 
 def card_of(root: Path) -> DatasetCard:
@@ -55,17 +54,17 @@ def parquet_rows(root: Path, config: str, split: str) -> int:
     return sum(pq.read_metadata(root / path).num_rows for path in splits_on_disk(root)[config][split])
 
 
-def test_yaml_round_trips_through_dataset_card(samples_build):
-    text = (samples_build / CARD_FILE).read_text(encoding="utf-8")
+def test_yaml_round_trips_through_dataset_card(card_build):
+    text = (card_build / CARD_FILE).read_text(encoding="utf-8")
     data = DatasetCard(text).data
-    assert data.to_dict() == card_data(samples_build, compute_stats(samples_build)).to_dict()
+    assert data.to_dict() == card_data(card_build, compute_stats(card_build)).to_dict()
     assert DatasetCardData(**data.to_dict()).to_yaml() == text.split("---\n")[1].strip()
-    assert data.configs == configs_yaml(samples_build)
+    assert data.configs == configs_yaml(card_build)
     assert [c["config_name"] for c in data.configs if c.get("default")] == ["sft"]
 
 
-def test_yaml_metadata_values_are_valid(samples_build):
-    data = card_of(samples_build).data
+def test_yaml_metadata_values_are_valid(card_build):
+    data = card_of(card_build).data
     assert data.license == "other" and data.license_name
     assert data.language == ["zh", "en"]
     assert data.size_categories[0] in SIZE_CATEGORIES
@@ -78,31 +77,31 @@ def test_yaml_metadata_values_are_valid(samples_build):
     assert data.pretty_name and "text-generation" in data.task_categories and "apt-hub" in data.tags
 
 
-def test_dataset_info_numbers_match_the_parquet_files(samples_build):
-    infos = {info["config_name"]: info for info in card_of(samples_build).data.dataset_info}
-    assert set(infos) == set(splits_on_disk(samples_build))
-    for config, splits in splits_on_disk(samples_build).items():
+def test_dataset_info_numbers_match_the_parquet_files(card_build):
+    infos = {info["config_name"]: info for info in card_of(card_build).data.dataset_info}
+    assert set(infos) == set(splits_on_disk(card_build))
+    for config, splits in splits_on_disk(card_build).items():
         recorded = {s["name"]: s for s in infos[config]["splits"]}
         assert set(recorded) == set(splits)
         for split, paths in splits.items():
-            assert recorded[split]["num_examples"] == parquet_rows(samples_build, config, split)
-            table = pa.concat_tables(pq.read_table(samples_build / p) for p in paths)
+            assert recorded[split]["num_examples"] == parquet_rows(card_build, config, split)
+            table = pa.concat_tables(pq.read_table(card_build / p) for p in paths)
             assert recorded[split]["num_bytes"] == table.nbytes
-        schema = pq.read_schema(samples_build / next(iter(splits.values()))[0])
+        schema = pq.read_schema(card_build / next(iter(splits.values()))[0])
         assert [f["name"] for f in infos[config]["features"]] == schema.names
 
 
 @pytest.mark.parametrize("config", ["sft", "ruozhiba", "dpo", "storm", "loyalty"])
-def test_load_dataset_accepts_the_card_and_its_split_sizes(samples_build, config):
+def test_load_dataset_accepts_the_card_and_its_split_sizes(card_build, config):
     """`load_dataset` checks the card's `num_examples` against the rows it reads."""
-    loaded = datasets.load_dataset(str(samples_build), config)
+    loaded = datasets.load_dataset(str(card_build), config)
     for split, dataset in loaded.items():
-        assert len(dataset) == parquet_rows(samples_build, config, split)
+        assert len(dataset) == parquet_rows(card_build, config, split)
 
 
-def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(samples_build):
-    text = card_of(samples_build).text
-    stats = compute_stats(samples_build)
+def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_build):
+    text = card_of(card_build).text
+    stats = compute_stats(card_build)
     dpo_test = stats["configs"]["dpo"]["splits"]["test"]["sources"]["hh-rlhf/harmless-base"]
     kept = dpo_test["rows"]
     assert f"| test | hh-rlhf/harmless-base | {dpo_test['build']['rows']} | {kept} |" in text
@@ -118,9 +117,9 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(sampl
         assert rule in text
 
 
-def test_images_are_deterministic_pngs(samples_build):
-    for config in splits_on_disk(samples_build):
-        data = (samples_build / "images" / f"lengths-{config}.png").read_bytes()
+def test_images_are_deterministic_pngs(card_build):
+    for config in splits_on_disk(card_build):
+        data = (card_build / "images" / f"lengths-{config}.png").read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         width, height = struct.unpack(">II", data[16:24])
         idat_length = struct.unpack(">I", data[33:37])[0]

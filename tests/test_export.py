@@ -6,7 +6,6 @@ from pathlib import Path
 import datasets
 import pytest
 
-from apt_hub.build import build
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError
 from apt_hub.export import OLD_FIELDS, export
@@ -23,13 +22,6 @@ OLD_FILES = {
     "ultrafeedback_test.json": ("dpo", "dpo", "ultrafeedback"),
     "loyalty_template.json": ("loyalty", "loyalty", None),
 }
-
-
-@pytest.fixture(scope="module")
-def samples_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build") / "apt"
-    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,6 @@ REPO = "org/apt"
 UPLOAD_ROUTES = {"create_repo", "preupload", "commit", "validate_yaml"}
 
 
-@pytest.fixture(scope="module")
-def samples_build(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build") / "apt"
-    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("cache")))
-    return out
-
-
 @pytest.fixture
 def folder(samples_build, tmp_path) -> Path:
     return Path(shutil.copytree(samples_build, tmp_path / "apt"))
