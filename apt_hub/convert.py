@@ -13,7 +13,10 @@ from .readers import Problem, read_rows
 from .sources import Context, Drop, Source, check_columns
 from .upstream import InputFile
 
+# A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
+# long reasoning traces do not pile up in memory.
 BATCH_ROWS = 2_000
+BATCH_CHARS = 8_000_000
 # counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out".
 Counts = dict[tuple[str, str], Counter]
 
@@ -21,13 +24,14 @@ Counts = dict[tuple[str, str], Counter]
 def convert_file(
     source: Source, item: InputFile, features: Features, counts: Counts, *, context: Context, skip_bad_rows: bool
 ) -> Iterator[pa.Table]:
-    """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows.
+    """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
+    characters.
 
     Raises:
         BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
-    batch = []
+    batch, chars = [], 0
     # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
     columns = list(source.columns) or None
     for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns):
@@ -46,9 +50,10 @@ def convert_file(
             continue
         unified["id"] = f"{source.name}:{item.path}:{line}"
         batch.append(unified)
-        if len(batch) >= BATCH_ROWS:
+        chars += sum(len(value) for value in unified.values() if isinstance(value, str))
+        if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
             yield _table(batch, features)
-            batch = []
+            batch, chars = [], 0
     if batch:
         yield _table(batch, features)
 

@@ -2,25 +2,19 @@
 
     python -m bench.convert_only UPSTREAM_DIR OUTPUT_DIR
 
-It separates the cost of converting rows (builders/apt.py, apt_hub/convert.py) from the cost of the statistics
-and histograms of the card (apt_hub/stats.py, apt_hub/card.py) in the benchmark.
+It runs the same `apt_hub.build.build` as the command, with the card step left out, to separate the cost of
+converting rows (builders/apt.py, apt_hub/convert.py, apt_hub/layout.py) from the cost of the statistics and
+histograms of the card (apt_hub/stats.py, apt_hub/card.py).
 """
 
 import sys
 
-from apt_hub.layout import write_split
-from apt_hub.schemas import CONFIG_NAMES
-from builders.apt import Apt
+from apt_hub import build as build_module
 
 
 def main(upstream: str, output_dir: str) -> None:
-    for name in CONFIG_NAMES:
-        if name == "loyalty":
-            continue
-        builder = Apt(config_name=name, upstream=upstream)
-        builder.download_and_prepare()
-        for split in builder.info.splits:
-            write_split(builder.as_dataset(split=split).data.table, output_dir, name, split)
+    build_module.write_card = lambda root: None
+    build_module.build(upstream=upstream, output_dir=output_dir)
 
 
 if __name__ == "__main__":
