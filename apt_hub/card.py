@@ -21,7 +21,7 @@ from . import __version__
 from .chart import write_histogram
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
-from .schemas import STAGES
+from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
 from .stats import compute_stats, drops, write_stats
 
@@ -248,6 +248,7 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
         "stage": STAGES.get(name, ""),
         "purpose": PURPOSES.get(name) or _merged_purpose(record),
         "text_fields": entry["text_fields"],
+        "fields": UNIFIED_FIELDS.get(name, entry["text_fields"]),
         "features": [{"name": f, "type": t, "doc": FIELD_DOCS.get(f, "")} for f, t in _feature_types(entry).items()],
         "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
         "source_rows": [row for s in splits for row in _source_rows(s, entry["splits"][s])],

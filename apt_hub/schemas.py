@@ -67,6 +67,15 @@ LOYALTY = Features(
     }
 )
 
+# The fields each APT training stage reads, by config: the contract with the trainer.
+UNIFIED_FIELDS: dict[str, tuple[str, ...]] = {
+    "sft": ("prompt", "response", "source", "task_type"),
+    "ruozhiba": ("prompt", "response", "source", "task_type"),
+    "dpo": ("prompt", "chosen", "rejected", "source"),
+    "storm": ("problem", "cot_explicit", "answer", "solution", "source"),
+    "loyalty": ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"),
+}
+
 FEATURES: dict[str, Features] = {"sft": SFT, "ruozhiba": SFT, "dpo": DPO, "storm": STORM, "loyalty": LOYALTY}
 
 STAGES: dict[str, str] = {
