@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import AptHubError
 from .jsontext import JsonValue, Text, parse_json_array, parse_json_lines
+from .text import normalize_text
 
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
 TEXT_FIELDS = ("prompt", "owner_response", "public_response")
@@ -180,8 +181,6 @@ def _check_value(name: str, value: Any, line: int) -> Iterator[Issue]:
 
 
 def _duplicate_prompt(value: Any, line: int, seen: dict[str, int]) -> list[Issue]:
-    from .merge import normalize_text
-
     prompt = value.get("prompt") if isinstance(value, dict) else None
     if not _filled(prompt):
         return []
@@ -230,8 +229,6 @@ def _filled(value: Any) -> bool:
 
 
 def _same_text(a: str, b: str) -> bool:
-    from .merge import normalize_text
-
     return normalize_text(a) == normalize_text(b)
 
 

@@ -31,7 +31,6 @@ import random
 import re
 import shutil
 import tempfile
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from .errors import ConfigError
 from .export import read_config, stage_of
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
 from .schemas import CONFIG_NAMES
+from .text import normalize_text
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 DEDUP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -52,15 +52,6 @@ DEDUP_FIELDS: dict[str, tuple[str, ...]] = {
     "storm": ("problem", "cot_explicit", "answer"),
     "loyalty": ("prompt", "owner_response", "public_response"),
 }
-
-
-def normalize_text(text: str) -> str:
-    """The form two texts are compared in: NFKC, case-folded, whitespace runs folded into one space.
-
-    >>> normalize_text("  Ｈｅｌｌｏ\\u3000World!\\n") == normalize_text("hello world!")
-    True
-    """
-    return " ".join(unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
 @dataclass

@@ -27,11 +27,11 @@ from typing import Any
 
 from .errors import AptHubError
 from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
-from .merge import normalize_text
 from .progress import bar
 from .readers import Problem, read_rows
 from .sources import Drop, get_source
 from .sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
+from .text import normalize_text
 from .upstream import open_upstream
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
