@@ -103,7 +103,7 @@ def code_fingerprint() -> str:
 
 
 class Apt(datasets.ArrowBasedBuilder):
-    """Builds each APT config from its upstream sources; drop counts by reason are left in `counts`."""
+    """Builds each APT config from its upstream sources; `read_counts()` gives the rows kept and dropped by reason."""
 
     BUILDER_CONFIG_CLASS = AptConfig
     BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in CONFIG_NAMES]
