@@ -292,3 +292,25 @@ def test_worker_processes_give_the_same_files_and_counts(samples_build, tmp_path
         for path in (samples_build / "data" / config).glob("*.parquet"):
             assert (out / path.relative_to(samples_build)).read_bytes() == path.read_bytes()
         assert report.configs[config]["counts"] == read_record(samples_build)["configs"][config]["counts"]
+
+
+def test_real_coig_cqia_rows_convert_without_drops(shared_upstream, tmp_path):
+    mirror = tmp_path / "mirror" / "m-a-p"
+    shutil.copytree(shared_upstream / "COIG-CQIA", mirror / "COIG-CQIA", ignore=shutil.ignore_patterns("*.json"))
+    manifest = json.loads((shared_upstream / "COIG-CQIA/MANIFEST.json").read_text(encoding="utf-8"))["files"]
+    report = build(["sft", "ruozhiba"], upstream=str(tmp_path / "mirror"), output_dir=tmp_path / "apt")
+    sft = report.configs["sft"]["counts"]["train"]
+    assert sum(entry["rows"] for entry in sft.values()) == sum(f["rows_in_sample"] for f in manifest.values())
+    assert all(entry["kept"] == entry["rows"] for entry in sft.values())
+    assert set(sft) == {f"coig-cqia/{path.split('/')[0]}" for path in manifest}
+    assert (
+        report.configs["ruozhiba"]["splits"]["train"]["rows"]
+        == manifest["ruozhiba/ruozhiba_ruozhiba.jsonl"]["rows_in_sample"]
+    )
+    path = "exam/coig_exam_sampled_clean_v3.jsonl"
+    upstream = (shared_upstream / "COIG-CQIA" / path).read_text(encoding="utf-8").splitlines()
+    prompts = {row["id"]: row["prompt"] for row in rows(tmp_path / "apt", "sft")}
+    with_input = [(n, json.loads(line)) for n, line in enumerate(upstream, 1) if json.loads(line)["input"].strip()]
+    assert with_input
+    for n, row in with_input:  # the upstream `input` follows the instruction after a blank line
+        assert prompts[f"coig-cqia:{path}:{n}"] == f"{row['instruction']}\n\n{row['input']}"
