@@ -91,11 +91,13 @@ def build(
     options = {"max_samples": max_samples, "seed": seed, "on_bad_rows": on_bad_rows, "storm_trace": storm_trace}
     plans = []
     names = _config_names(configs, upstream, only_names, loyalty_file, report.notes)
+    # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
+    opened = open_upstream(upstream) if any(name != "loyalty" for name in names) else None
     for name in bar(names, desc="Resolving upstream files", unit="config"):
         config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
-        commits, inputs = config.resolve()
+        commits, inputs = config.resolve(opened)
         plans.append((config, commits, inputs))
-    label = open_upstream(upstream).label if any(c.name != "loyalty" for c, _, _ in plans) else "-"
+    label = opened.label if opened else "-"
     with _replacing(report.output_dir) as staging:
         record = read_record(staging)
         for config, commits, inputs in plans:

@@ -23,7 +23,7 @@ from apt_hub.errors import ConfigError
 from apt_hub.progress import bar
 from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
 from apt_hub.sources import SOURCES, Context, get_source, sources_for
-from apt_hub.upstream import SAMPLES, InputFile, file_fingerprint, open_upstream, resolve_inputs
+from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
 OnBadRows = Literal["error", "skip"]
 Trace = Literal["deepseek", "gemini"]
@@ -79,14 +79,19 @@ class AptConfig(datasets.BuilderConfig):
             return str(SAMPLE_LOYALTY_FILE)
         raise ConfigError("The loyalty config needs --loyalty-file (make one with `apt-hub loyalty-template`).")
 
-    def resolve(self) -> tuple[dict[str, str], tuple[InputFile, ...]]:
-        """The commit of each source and the upstream files this config reads."""
+    def resolve(self, upstream: Upstream | None = None) -> tuple[dict[str, str], tuple[InputFile, ...]]:
+        """The commit of each source and the upstream files this config reads.
+
+        Args:
+            upstream: the opened `self.upstream`, shared by the configs of one build so that a source feeding
+                several configs is listed once; opened here when not given.
+        """
         if self.name == "loyalty":
             path = self.loyalty_path()
             if not Path(path).is_file():
                 raise ConfigError(f"Loyalty file not found: {path}")
             return {}, (InputFile("loyalty", "train", Path(path).name, path, file_fingerprint(path)),)
-        upstream, commits, inputs = open_upstream(self.upstream), {}, []
+        upstream, commits, inputs = upstream or open_upstream(self.upstream), {}, []
         for name in self.sources():
             commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name)
             inputs += found

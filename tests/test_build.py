@@ -314,3 +314,11 @@ def test_real_coig_cqia_rows_convert_without_drops(shared_upstream, tmp_path):
     assert with_input
     for n, row in with_input:  # the upstream `input` follows the instruction after a blank line
         assert prompts[f"coig-cqia:{path}:{n}"] == f"{row['instruction']}\n\n{row['input']}"
+
+
+def test_a_source_feeding_two_configs_is_listed_once_on_the_hub(hub, tmp_path):
+    source = SOURCES["coig-cqia"]
+    hub.add_repo(source.repo_id, SAMPLES / source.repo_id, sha=source.revision)
+    build(["sft", "ruozhiba"], upstream="hub", output_dir=tmp_path / "apt")
+    listings = [r for r in hub.requests if r["method"] == "GET" and r["path"].startswith("/api/datasets/m-a-p/")]
+    assert len(listings) == 1, [r["path"] for r in listings]
