@@ -50,13 +50,13 @@ def build_command(
         output_dir=output_dir,
         upstream=str(upstream),
         only=only,
-        max_samples=_whole_number(max_samples, "--max-samples"),
-        seed=_whole_number(seed, "--seed"),
+        max_samples=whole_number(max_samples, "--max-samples"),
+        seed=whole_number(seed, "--seed"),
         loyalty_file=loyalty_file,
         on_bad_rows=on_bad_rows,
         storm_trace=storm_trace,
         sources_file=sources_file,
-        num_proc=_whole_number(num_proc, "--num-proc"),
+        num_proc=whole_number(num_proc, "--num-proc"),
     )
     return format_report(report)
 
@@ -100,7 +100,7 @@ def format_report(report: "BuildReport") -> str:
     return "\n".join(lines)
 
 
-def _whole_number(value, option: str) -> int | None:
+def whole_number(value, option: str) -> int | None:
     """Fire turns `--seed=7` into an int but `--seed=7.0` into a float and `--seed=x` into a string."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value

@@ -39,6 +39,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cli import whole_number
 from .errors import ConfigError
 from .export import read_config, stage_of
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
@@ -443,7 +444,6 @@ def merge_command(
         fractions: the share of each input's unique rows to keep, NAME=F pairs with F from 0 to 1.
         seed: the seed of the weighted or fractional draws.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ConfigError(f"--seed expects a whole number, got {seed!r}")
+    seed = whole_number(seed, "--seed")
     report = merge(list(names), output=output, build_dir=build_dir, weights=weights, fractions=fractions, seed=seed)
     return format_merge(report)

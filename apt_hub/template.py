@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cli import whole_number
 from .errors import AptHubError
 from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
 from .progress import bar
@@ -249,7 +250,7 @@ def template_command(
         is_owner: the is_owner of every row (default true).
         force: replace an existing file (it may hold your edits).
     """
-    n, seed = _whole(n), _whole(seed)
+    n, seed = whole_number(n, "--n"), whole_number(seed, "--seed")
     report = make_template(
         output, n=n, seed=seed, upstream=str(upstream), reward_bonus=reward_bonus, is_owner=is_owner, force=force
     )
@@ -259,8 +260,3 @@ def template_command(
         f"public_response, then run `apt-hub validate {report.path}` and "
         f"`apt-hub build loyalty --loyalty-file {report.path}`."
     )
-
-
-def _whole(value: Any) -> Any:
-    """Fire reads `--n=7.0` as a float: a whole float becomes an int, anything else is left for the checks."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
