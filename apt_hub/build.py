@@ -18,7 +18,9 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 from . import __version__
 from .card import write_card
 from .convert import finish_counts
+from .checks import dropped_checks
 from .custom_sources import use_sources_file
+from .decontamination import resolve_benchmark
 from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .progress import bar, library_bars
@@ -55,6 +57,9 @@ def build(
     cache_dir: str | None = None,
     num_proc: int | None = None,
     sources_file: str | None = None,
+    drop: str | list[str] | tuple[str, ...] | None = None,
+    keep: str | list[str] | tuple[str, ...] | None = None,
+    decontaminate: str | list[str] | tuple[str, ...] | None = None,
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
 
@@ -76,6 +81,10 @@ def build(
         num_proc: processes converting a config's files (default: the cores, up to 4, for inputs of 32 MB or
             more; one process with `max_samples`).
         sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
+        drop: quality checks whose rows are dropped instead of flagged (`apt_hub.checks.CHECKS`).
+        keep: quality checks whose rows are kept and flagged instead of dropped (`--keep test_overlap`).
+        decontaminate: benchmarks (`org/name[:config:split:column]`, `PATH.jsonl:column`, `PATH.parquet:column`);
+            a row whose prompt shares an n-gram with one is dropped (`apt_hub.decontamination`).
 
     Returns:
         A `BuildReport`; the same record is written to `output_dir/build.json`.
@@ -89,12 +98,22 @@ def build(
         get_source(name)
     report = BuildReport(Path(output_dir))
     options = {"max_samples": max_samples, "seed": seed, "on_bad_rows": on_bad_rows, "storm_trace": storm_trace}
+    options |= {"drop": _names(drop) or (), "keep": _names(keep) or ()}
+    dropped_checks(options["drop"], options["keep"])
+    benchmarks = tuple(resolve_benchmark(spec) for spec in _names(decontaminate) or ())
     plans = []
     names = _config_names(configs, upstream, only_names, loyalty_file, report.notes)
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
     opened = open_upstream(upstream) if any(name != "loyalty" for name in names) else None
     for name in bar(names, desc="Resolving upstream files", unit="config"):
-        config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
+        config = AptConfig(
+            name=name,
+            upstream=str(upstream),
+            only=only_names,
+            loyalty_file=loyalty_file,
+            benchmarks=benchmarks,
+            **options,
+        )
         commits, inputs = config.resolve(opened)
         plans.append((config, commits, inputs))
     label = opened.label if opened else "-"
@@ -102,7 +121,7 @@ def build(
         record = read_record(staging)
         for config, commits, inputs in plans:
             entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
-            entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
+            entry["options"] = {"upstream": label, "only": list(only_names or []), **_listed(options)}
             if config.name == "loyalty":
                 entry["options"]["loyalty_file"] = inputs[0].path
             record["configs"][config.name] = report.configs[config.name] = entry
@@ -139,7 +158,8 @@ def _build_config(
     config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir, num_proc: int | None
 ) -> dict:
     custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
-    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
+    benchmarks = [b.fingerprint for b in config.benchmarks]
+    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}|{benchmarks}".encode()).hexdigest()[:16]
     builder = Apt(
         config_name=config.name,
         cache_dir=cache_dir,
@@ -155,6 +175,7 @@ def _build_config(
             raise error.__cause__ from None
         raise
     counts = finish_counts(builder.read_counts())
+    removed = builder.read_benchmark_counts()
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
     for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
@@ -178,10 +199,31 @@ def _build_config(
         }
         for name, commit in commits.items()
     }
-    return {"splits": splits, "sources": sources, "counts": counts}
+    benchmarks = {
+        b.spec: {"revision": b.revision, "rows_removed": {split: n.get(b.spec, 0) for split, n in removed.items()}}
+        for b in config.benchmarks
+    }
+    return {"splits": splits, "sources": sources, "counts": counts} | (
+        {"decontamination": benchmarks} if benchmarks else {}
+    )
 
 
-_CONFIG_OPTIONS = ("upstream", "only", "max_samples", "seed", "loyalty_file", "on_bad_rows", "storm_trace")
+_CONFIG_OPTIONS = (
+    "upstream",
+    "only",
+    "max_samples",
+    "seed",
+    "loyalty_file",
+    "on_bad_rows",
+    "storm_trace",
+    "drop",
+    "keep",
+    "benchmarks",
+)
+
+
+def _listed(options: dict[str, Any]) -> dict[str, Any]:
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in options.items()}
 
 
 def _config_names(configs, upstream, only, loyalty_file, notes: list[str]) -> list[str]:

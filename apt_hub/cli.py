@@ -26,6 +26,9 @@ def build_command(
     storm_trace: str = "deepseek",
     sources_file: str | None = None,
     num_proc: int | None = None,
+    drop: str | None = None,
+    keep: str | None = None,
+    decontaminate: str | None = None,
 ) -> str:
     """Build configs (sft, ruozhiba, dpo, storm, loyalty; none named: all) into the Hub layout.
 
@@ -42,6 +45,10 @@ def build_command(
         storm_trace: deepseek or gemini: whose reasoning trace feeds cot_explicit.
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
+        drop: comma-separated quality checks whose rows are dropped instead of flagged (graded_wrong, ...).
+        keep: comma-separated quality checks whose rows are kept and flagged instead of dropped (test_overlap, ...).
+        decontaminate: comma-separated benchmarks: org/name[:config:split:column], PATH.jsonl:column or
+            PATH.parquet:column; a row whose prompt shares an n-gram with one is dropped.
     """
     from .build import build  # here, not at the top: `datasets` takes a second to import
 
@@ -57,6 +64,9 @@ def build_command(
         storm_trace=storm_trace,
         sources_file=sources_file,
         num_proc=whole_number(num_proc, "--num-proc"),
+        drop=drop,
+        keep=keep,
+        decontaminate=decontaminate,
     )
     return format_report(report)
 

@@ -2,7 +2,7 @@
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyarrow as pa
 from datasets import Features
@@ -10,7 +10,7 @@ from datasets import Features
 from .errors import BadRowError
 from .loyalty import read_loyalty_file
 from .readers import Problem, read_rows
-from .sources import Context, Drop, Source, check_columns
+from .sources import Context, Drop, Row, Source, check_columns
 from .upstream import InputFile
 
 # A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
@@ -22,10 +22,20 @@ Counts = dict[tuple[str, str], Counter]
 
 
 def convert_file(
-    source: Source, item: InputFile, features: Features, counts: Counts, *, context: Context, skip_bad_rows: bool
+    source: Source,
+    item: InputFile,
+    features: Features,
+    counts: Counts,
+    *,
+    context: Context,
+    skip_bad_rows: bool,
+    screen: Callable[[Row, Counter], bool] | None = None,
 ) -> Iterator[pa.Table]:
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
     characters.
+
+    `screen` (the quality checks, `apt_hub.checks.screen`) may change a unified row in place and counts it
+    when it returns false, which drops the row.
 
     Raises:
         BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
@@ -48,6 +58,8 @@ def convert_file(
         if isinstance(unified, Drop):
             counter[f"dropped_{unified.reason}"] += 1
             continue
+        if screen is not None and not screen(unified, counter):
+            continue
         unified["id"] = f"{source.name}:{item.path}:{line}"
         batch.append(unified)
         chars += sum(len(value) for value in unified.values() if isinstance(value, str))
@@ -62,7 +74,8 @@ def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iter
     """The rows of a loyalty file, which is checked whole first: one problem stops the build."""
     rows = read_loyalty_file(item.local)
     counts.setdefault((item.split, "loyalty"), Counter())["rows"] += len(rows)
-    yield _table([{**row, "source": "loyalty", "id": f"loyalty:{n}"} for n, row in enumerate(rows, 1)], features)
+    rows = [{**row, "source": "loyalty", "id": f"loyalty:{n}", "quality_flags": []} for n, row in enumerate(rows, 1)]
+    yield _table(rows, features)
 
 
 def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
@@ -81,7 +94,8 @@ def count_kept(table: pa.Table, split: str, counts: Counts) -> None:
 
 
 def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
-    """Counts as `{split: {tag: {rows, kept, dropped_<reason>..., sampled_out}}}`, sorted for stable output."""
+    """Counts as `{split: {tag: {rows, kept, dropped_<reason>..., sampled_out, trimmed, flagged_<check>...}}}`,
+    sorted for stable output; `trimmed` and `flagged_<check>` count kept rows and only when not zero."""
     result: dict[str, dict[str, dict[str, int]]] = {}
     for (split, tag), counter in sorted(counts.items()):
         dropped = sum(n for key, n in counter.items() if key.startswith("dropped_"))
@@ -90,8 +104,13 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
         entry |= {key: counter[key] for key in sorted(counter) if key.startswith("dropped_")}
         if sampled_out:
             entry["sampled_out"] = sampled_out
+        entry |= {key: counter[key] for key in sorted(counter) if _is_note(key) and counter[key]}
         result.setdefault(split, {})[tag] = entry
     return result
+
+
+def _is_note(key: str) -> bool:
+    return key == "trimmed" or key.startswith("flagged_")
 
 
 def _table(rows: list[dict], features: Features) -> pa.Table:

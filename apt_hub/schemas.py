@@ -1,7 +1,7 @@
 """The unified schema of every config, as `datasets.Features`.
 
 The field names of the APT training stages come first and are never renamed; `id` and the extras after them
-(scores, grades, upstream labels) are additions a trainer may ignore.
+(scores, grades, upstream labels, `quality_flags`) are additions a trainer may ignore.
 """
 
 from typing import Literal, get_args
@@ -12,6 +12,8 @@ ConfigName = Literal["sft", "ruozhiba", "dpo", "storm", "loyalty"]
 CONFIG_NAMES: tuple[str, ...] = get_args(ConfigName)
 
 _string = Value("string")
+# The names of the quality checks that caught a kept row (apt_hub.checks), empty when the row is clean.
+_flags = Sequence(_string)
 
 SFT = Features(
     {
@@ -23,6 +25,7 @@ SFT = Features(
         "domain": Sequence(_string),
         "answer_from": _string,
         "human_verified": Value("bool"),
+        "quality_flags": _flags,
     }
 )
 
@@ -35,6 +38,7 @@ DPO = Features(
         "id": _string,
         "score_chosen": Value("float64"),
         "score_rejected": Value("float64"),
+        "quality_flags": _flags,
     }
 )
 
@@ -52,6 +56,7 @@ STORM = Features(
         "trace_model": _string,
         "cot_type": _string,
         "source_type": _string,
+        "quality_flags": _flags,
     }
 )
 
@@ -64,6 +69,7 @@ LOYALTY = Features(
         "reward_bonus": Value("float64"),
         "source": _string,
         "id": _string,
+        "quality_flags": _flags,
     }
 )
 

@@ -18,7 +18,13 @@ import datasets
 import pyarrow as pa
 
 import apt_hub
-from apt_hub.convert import Counts, convert_file, convert_loyalty, count_kept, sample_rows
+import polars as pl
+from datasets.naming import filenames_for_dataset_split
+
+from apt_hub import dedup
+from apt_hub.checks import dropped_checks, screen
+from apt_hub.convert import Counts, convert_file, convert_loyalty, sample_rows
+from apt_hub.decontamination import Benchmark, gram_set, read_texts
 from apt_hub.errors import ConfigError
 from apt_hub.progress import bar
 from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
@@ -43,6 +49,9 @@ class AptConfig(datasets.BuilderConfig):
         loyalty_file: the hand-edited loyalty file (`loyalty` only); `samples` has a bundled example.
         on_bad_rows: `"error"` stops at a structurally broken upstream row, `"skip"` counts it as dropped.
         storm_trace: whose reasoning trace feeds `cot_explicit` in `storm`.
+        drop: quality checks moved to the dropping side (`apt_hub.checks`).
+        keep: quality checks moved to the flagging side: the rows they catch are kept and flagged.
+        benchmarks: the resolved `--decontaminate` benchmarks; a prompt sharing an n-gram with one is caught.
         inputs: the resolved upstream files; resolved from `upstream` when empty.
     """
 
@@ -53,6 +62,9 @@ class AptConfig(datasets.BuilderConfig):
     loyalty_file: str | None = None
     on_bad_rows: OnBadRows = "error"
     storm_trace: Trace = "deepseek"
+    drop: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    benchmarks: tuple[Benchmark, ...] = ()
     inputs: tuple[InputFile, ...] = ()
 
     def __post_init__(self):
@@ -67,6 +79,7 @@ class AptConfig(datasets.BuilderConfig):
             raise ConfigError(f"max_samples must be a positive whole number, got {self.max_samples!r}")
         for name in self.only or ():
             get_source(name)
+        self.dropping = dropped_checks(self.drop, self.keep)
 
     def sources(self) -> list[str]:
         """The names of the sources that feed this config under `only`."""
@@ -152,12 +165,58 @@ class Apt(datasets.ArrowBasedBuilder):
                 seed = f"{self.config.seed}:{name}:{split}"
                 tables = [sample_rows(tables, features, self.config.max_samples, seed)]
             for index, table in enumerate(tables):
-                count_kept(table, split, counts)
                 yield f"{name}:{index}", table
-        digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
-        (Path(self._output_dir) / f"{COUNTS_PREFIX}{split}-{digest}.json").write_text(
+        self._write_counts(f"{split}-{hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]}", counts)
+
+    def _write_counts(self, name: str, counts: Counts) -> None:
+        (Path(self._output_dir) / f"{COUNTS_PREFIX}{name}.json").write_text(
             json.dumps([[split, tag, counter] for (split, tag), counter in counts.items()]), encoding="utf-8"
         )
+
+    def _download_and_prepare(self, dl_manager, verification_mode, **prepare_split_kwargs):
+        super()._download_and_prepare(dl_manager, verification_mode, **prepare_split_kwargs)
+        grams = {b.spec: gram_set(read_texts(b)) for b in self.config.benchmarks}
+        # The test split first and whole: its prompts are what train must not hold.
+        test_prompts = self._screen_split("test", None, grams) if "test" in self.info.splits else None
+        for split in [name for name in self.info.splits if name != "test"]:
+            self._screen_split(split, test_prompts, grams)
+
+    def _screen_split(self, split: str, test_prompts, grams) -> pl.Series:
+        """Run the split checks (`apt_hub.dedup`) over a prepared split, rewrite its files, count; the prompt
+        keys of the rows kept."""
+        info = self.info.splits[split]
+        paths = [
+            Path(p)
+            for p in filenames_for_dataset_split(
+                self._output_dir, self.dataset_name, split, filetype_suffix="arrow", shard_lengths=info.shard_lengths
+            )
+        ]
+        tables = dedup.read_tables(paths)
+        marks = dedup.split_marks(tables, self.config.name, test_prompts, grams)
+        if marks.is_empty():
+            return pl.Series("prompt_key", [], dtype=pl.Struct({"a": pl.UInt64, "b": pl.UInt64}))
+        keep, flags, reasons = dedup.decide(marks, self.config.dropping)
+        start, kept = 0, []
+        for path, table in zip(paths, tables, strict=True):
+            end = start + table.num_rows
+            kept.append(dedup.rewrite(path, table, keep[start:end], flags[start:end]))
+            start = end
+        counts = dedup.count(marks["source"].to_list(), keep, reasons, kept)
+        self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
+        removed = dedup.benchmark_counts(marks.filter(pl.Series(~keep)))
+        (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
+        info.num_examples = sum(t.num_rows for t in kept)
+        info.num_bytes = sum(t.nbytes for t in kept)
+        if info.shard_lengths:
+            info.shard_lengths = [t.num_rows for t in kept]
+        return marks.filter(pl.Series(keep))["prompt_key"]
+
+    def read_benchmark_counts(self) -> dict[str, dict[str, int]]:
+        """The rows each `--decontaminate` benchmark removed, by split."""
+        found = {}
+        for path in sorted(Path(self.cache_dir).glob("apt_benchmarks-*.json")):
+            found[path.stem.removeprefix("apt_benchmarks-")] = json.loads(path.read_text(encoding="utf-8"))
+        return found
 
     def read_counts(self) -> Counts:
         """The rows read, kept and dropped by reason of the prepared dataset, per split and source tag."""
@@ -177,4 +236,9 @@ class Apt(datasets.ArrowBasedBuilder):
         skip = self.config.on_bad_rows == "skip"
         for item in bar(inputs, desc=f"Converting {name}", unit="file"):
             context = Context(tag=source.tag_for(item.path), trace=self.config.storm_trace)
-            yield from convert_file(source, item, features, counts, context=context, skip_bad_rows=skip)
+            yield from convert_file(
+                source, item, features, counts, context=context, skip_bad_rows=skip, screen=self._screen_row
+            )
+
+    def _screen_row(self, row, counter) -> bool:
+        return screen(row, self.config.name, self.config.dropping, counter)

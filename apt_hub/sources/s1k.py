@@ -1,13 +1,16 @@
 """simplescaling/s1K-1.1: 1,000 hard problems with long reasoning traces, feeding `storm`."""
 
+import re
+
 from .base import Context, Drop, Row, Source
 
-BOXED = "\\boxed{"
+# `\boxed{...}` and `\fbox{...}`, with white space allowed before the brace (`\boxed {5}`).
+BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 
 
-def boxed_content(text: str, start: int) -> str | None:
-    """The content of the `\\boxed{` group opening at `start`, or `None` when its braces never close."""
-    depth, begin = 1, start + len(BOXED)
+def boxed_content(text: str, begin: int) -> str | None:
+    """The content of the box group whose first character is at `begin`, or `None` when its braces never close."""
+    depth = 1
     for i in range(begin, len(text)):
         depth += {"{": 1, "}": -1}.get(text[i], 0)
         if depth == 0:
@@ -15,29 +18,43 @@ def boxed_content(text: str, start: int) -> str | None:
     return None
 
 
-def extract_answer(attempt: str) -> tuple[str, str]:
-    """The final answer of an attempt and how it was found: `"boxed"`, `"answer_line"` or `"attempt"`.
+def boxes(attempt: str) -> list[str]:
+    """The contents of the boxes of an attempt whose braces balance, trimmed, in order.
 
-    The last `\\boxed{...}` whose braces balance wins; else the text after the last `Answer:`; else the whole
-    attempt.
+    >>> boxes(r"$\\boxed {5}$ or \\fbox{\\frac{1}{2}} or \\boxed{}")
+    ['5', '\\\\frac{1}{2}', '']
+    """
+    found = (boxed_content(attempt, match.end()) for match in BOX.finditer(attempt))
+    return [content.strip() for content in found if content is not None]
+
+
+def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
+    """The final answer of an attempt, how it was found (`"boxed"`, `"answer_line"`, `"attempt"`) and its flags.
+
+    Empty boxes are passed over (flag `empty_box`). Several different boxes are kept together, in order and
+    joined by `, ` (flag `several_boxes`), since a question in parts boxes each part; a box repeated is kept once.
+    Without a box, the text after the last `Answer:`; else the whole attempt, trimmed.
 
     >>> extract_answer(r"so $\\boxed{1}$, then $\\boxed{\\frac{1}{2}}$")
-    ('\\\\frac{1}{2}', 'boxed')
+    ('1, \\\\frac{1}{2}', 'boxed', ['several_boxes'])
     >>> extract_answer("We get 7.\\n**Answer:** 42")
-    ('42', 'answer_line')
+    ('42', 'answer_line', [])
+    >>> extract_answer(r"\\boxed{} and \\boxed {5}")
+    ('5', 'boxed', ['empty_box'])
     """
-    start = attempt.rfind(BOXED)
-    while start >= 0:
-        content = boxed_content(attempt, start)
-        if content is not None:
-            return content.strip(), "boxed"
-        start = attempt.rfind(BOXED, 0, start)
+    found = boxes(attempt)
+    flags = ["empty_box"] if "" in found else []
+    answers = list(dict.fromkeys(content for content in found if content))
+    if len(answers) > 1:
+        flags.append("several_boxes")
+    if answers:
+        return ", ".join(answers), "boxed", flags
     marker = attempt.rfind("Answer:")
     if marker >= 0:
         answer = attempt[marker + len("Answer:") :].strip().strip("*").strip()
         if answer:
-            return answer, "answer_line"
-    return attempt.strip(), "attempt"
+            return answer, "answer_line", flags
+    return attempt.strip(), "attempt", flags
 
 
 def as_text(value: str | list) -> str:
@@ -55,7 +72,9 @@ def to_storm(row: Row, context: Context) -> Row | Drop:
         return Drop("empty_problem")
     if not trace.strip():
         return Drop("empty_trace")
-    answer, kind = extract_answer(attempt)
+    answer, kind, flags = extract_answer(attempt)
+    if not answer:
+        return Drop("empty_answer")
     return {
         "problem": row["question"],
         "cot_explicit": trace,
@@ -68,6 +87,7 @@ def to_storm(row: Row, context: Context) -> Row | Drop:
         "trace_model": model,
         "cot_type": row["cot_type"] or "",
         "source_type": row["source_type"] or "",
+        "quality_flags": flags,
     }
 
 

@@ -1,0 +1,205 @@
+"""Named quality checks: what each catches, which configs it concerns, and whether it drops or flags by default.
+
+A check either drops a row (counted as `dropped_<check>`) or keeps it with the check's name in the row's
+`quality_flags` list (counted as `flagged_<check>`). `--drop CHECK` and `--keep CHECK` move a check from one
+side to the other. Row checks are pure functions of one unified row and run where rows are converted (in the
+worker processes); split checks (`duplicate`, `duplicate_prompt`, `test_overlap`, `contaminated`) need a whole
+split and run once the split is converted (`apt_hub.dedup`).
+"""
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .errors import ConfigError
+from .sources.base import Row
+from .text import normalize_texts
+
+ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
+ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")
+# A blank line before a role marker: the upstream transcript format of a further dialogue turn.
+EXTRA_TURN = re.compile(r"\n\n(Human|Assistant):")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named quality check.
+
+    Args:
+        name: the name in `quality_flags`, in `dropped_<name>` / `flagged_<name>` counts and in `--drop`/`--keep`.
+        configs: the configs whose rows it looks at.
+        drops: whether a row it catches is dropped by default (else kept and flagged).
+        catches: what it catches, in one sentence, for the README and the card.
+        test: the row predicate; `None` for a split check or one set by a source's row mapper.
+    """
+
+    name: str
+    configs: tuple[str, ...]
+    drops: bool
+    catches: str
+    test: Callable[[Row], bool] | None = None
+
+
+def response_role_prefix(row: Row) -> bool:
+    """A preference response that opens with a role marker, the turn of someone else (hh-rlhf).
+
+    >>> response_role_prefix({"chosen": "Human: and you?", "rejected": "Sure."})
+    True
+    """
+    return any(ROLE_PREFIX.match(row[side]) for side in ("chosen", "rejected"))
+
+
+def response_extra_turn(row: Row) -> bool:
+    """A preference response that goes on with a further `Human:` or `Assistant:` turn (hh-rlhf).
+
+    >>> response_extra_turn({"chosen": "Sure.\\n\\nHuman: thanks", "rejected": "No."})
+    True
+    """
+    return any(EXTRA_TURN.search(row[side]) for side in ("chosen", "rejected"))
+
+
+def prompt_role_artefact(row: Row) -> bool:
+    """A prompt whose transcript holds an empty assistant turn, `Assistant: Human:` (hh-rlhf).
+
+    >>> prompt_role_artefact({"prompt": "Human: hi\\n\\nAssistant: Human: hello?"})
+    True
+    """
+    return "Assistant: Human:" in row["prompt"]
+
+
+def prefix_pair(row: Row) -> bool:
+    """A preference pair where one response, normalised, begins with the whole other one.
+
+    >>> prefix_pair({"chosen": "Yes.", "rejected": "yes. And more."}), prefix_pair({"chosen": "a", "rejected": "b"})
+    (True, False)
+    """
+    chosen, rejected = normalize_texts([row["chosen"], row["rejected"]])
+    return chosen.startswith(rejected) or rejected.startswith(chosen)
+
+
+def short_response(row: Row) -> bool:
+    """A response of at most one character once trimmed, such as a bare `是`.
+
+    >>> short_response({"response": " 是\\n"}), short_response({"response": "是的"})
+    (True, False)
+    """
+    return len(row["response"].strip()) <= 1
+
+
+def graded_wrong(row: Row) -> bool:
+    """A storm row whose chosen attempt was graded wrong upstream (`grade` is `No`).
+
+    >>> graded_wrong({"grade": "No"}), graded_wrong({"grade": "Yes"}), graded_wrong({"grade": ""})
+    (True, False, False)
+    """
+    return row["grade"] == "No"
+
+
+CHECKS: dict[str, Check] = {
+    check.name: check
+    for check in (
+        Check(
+            "response_role_prefix",
+            ("dpo",),
+            True,
+            "a chosen or rejected response that begins with `Human:` or `Assistant:`",
+            response_role_prefix,
+        ),
+        Check(
+            "response_extra_turn",
+            ("dpo",),
+            True,
+            "a chosen or rejected response that goes on with a further `\\n\\nHuman:` or `\\n\\nAssistant:` turn",
+            response_extra_turn,
+        ),
+        Check(
+            "prompt_role_artefact",
+            ("dpo",),
+            False,
+            "a prompt holding an empty assistant turn (`Assistant: Human:`)",
+            prompt_role_artefact,
+        ),
+        Check(
+            "prefix_pair", ("dpo",), False, "one response (normalised) begins with the whole other one", prefix_pair
+        ),
+        Check("short_response", ("sft", "ruozhiba"), False, "a response of one character or none", short_response),
+        Check("empty_box", ("storm",), False, "an empty `\\boxed{}` passed over to find the answer"),
+        Check("several_boxes", ("storm",), False, "several different boxed answers, kept together in `answer`"),
+        Check("graded_wrong", ("storm",), False, "the chosen attempt was graded wrong upstream", graded_wrong),
+        Check("duplicate", ALL, True, "a row whose texts repeat an earlier row of the split (normalised)"),
+        Check(
+            "duplicate_prompt",
+            ALL,
+            False,
+            "a prompt that repeats an earlier prompt of the split with a different answer",
+        ),
+        Check("test_overlap", ALL, True, "a train row whose prompt (normalised) is a prompt of the test split"),
+        Check("contaminated", ALL, True, "a prompt sharing an n-gram with a `--decontaminate` benchmark"),
+    )
+}
+
+
+def dropped_checks(drop: Iterable[str] = (), keep: Iterable[str] = ()) -> frozenset[str]:
+    """The checks that drop, after `--drop` and `--keep` moved some.
+
+    Raises:
+        ConfigError: an unknown check name, or one given to both.
+    """
+    drop, keep = set(drop), set(keep)
+    for name in sorted(drop | keep):
+        if name not in CHECKS:
+            raise ConfigError(f"Unknown quality check {name!r}. Available: {sorted(CHECKS)}")
+    if drop & keep:
+        raise ConfigError(f"Checks given to both --drop and --keep: {sorted(drop & keep)}")
+    return frozenset(name for name, check in CHECKS.items() if (check.drops or name in drop) and name not in keep)
+
+
+# Text fields whose outer white space is trimmed, by config; hand-written loyalty rows are left as written.
+TRIMMED = {
+    "sft": ("prompt", "response"),
+    "ruozhiba": ("prompt", "response"),
+    "dpo": ("prompt", "chosen", "rejected"),
+    "storm": ("problem", "answer"),
+}
+_LEADING_BLANK_LINES = re.compile(r"\A[^\S\n]*\n(?:[^\S\n]*\n)*")
+_INDENTED_LINE = re.compile(r"\n[ \t]")
+
+
+def trim(text: str) -> str:
+    """Outer white space removed, but the indentation of code: trailing white space and leading blank lines go;
+    the spaces that open the first line go only when no later line is indented.
+
+    >>> trim("  \\n\\n  x = 1\\n  y = 2\\n\\n"), trim("  是的 \\n")
+    ('  x = 1\\n  y = 2', '是的')
+    """
+    text = _LEADING_BLANK_LINES.sub("", text.rstrip())
+    return text if _INDENTED_LINE.search(text) else text.lstrip()
+
+
+def screen(row: Row, config: str, dropping: frozenset[str], counter: Counter) -> bool:
+    """Trim and check one unified row in place; whether it stays.
+
+    The row's `quality_flags` (some set by the source's mapper) gain the name of every row check that
+    catches it. A row caught by a dropping check is counted as `dropped_<first such check>` and leaves; a kept
+    row that was trimmed is counted as `trimmed`.
+    """
+    flags = list(row.get("quality_flags") or [])
+    flags += [c.name for c in _ROW_CHECKS.get(config, ()) if c.test(row)]
+    dropped = next((name for name in flags if name in dropping), None)
+    if dropped:
+        counter[f"dropped_{dropped}"] += 1
+        return False
+    row["quality_flags"] = flags
+    changed = False
+    for field in TRIMMED.get(config, ()):
+        trimmed = trim(row[field])
+        changed |= trimmed != row[field]
+        row[field] = trimmed
+    counter["trimmed"] += changed
+    return True
+
+
+_ROW_CHECKS = {
+    config: tuple(c for c in CHECKS.values() if c.test is not None and config in c.configs) for config in ALL
+}
