@@ -17,8 +17,8 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
-from .convert import finish_counts
 from .checks import dropped_checks
+from .convert import finish_counts
 from .custom_sources import use_sources_file
 from .decontamination import resolve_benchmark
 from .errors import AptHubError, ConfigError

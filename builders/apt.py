@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Literal, get_args
 
 import datasets
-import pyarrow as pa
-
-import apt_hub
 import polars as pl
+import pyarrow as pa
 from datasets.naming import filenames_for_dataset_split
 
+import apt_hub
 from apt_hub import dedup
 from apt_hub.checks import dropped_checks, screen
 from apt_hub.convert import Counts, convert_file, convert_loyalty, sample_rows
