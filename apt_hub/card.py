@@ -23,6 +23,7 @@ from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
+from . import checks
 from .stats import compute_stats, drops, write_stats
 
 CARD_FILE = "README.md"
@@ -88,6 +89,7 @@ FIELD_DOCS = {
     "trace_model": "the model whose trace fills `cot_explicit`",
     "cot_type": "upstream problem type",
     "source_type": "the dataset the problem came from",
+    "quality_flags": "the quality checks that caught the row, kept (see *Quality checks*); empty when clean",
 }
 RULES = {
     "coig-cqia": "`prompt` is the instruction, then the upstream `input` after a blank line when it is not empty; "
@@ -233,6 +235,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         + [{"name": n, "text": SOURCES[n].description} for n in sources if n not in RULES and n in SOURCES],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
+        "quality": checks.card_context(configs_record),
         "has_loyalty": any(
             "loyalty" in e["splits"].get("train", {}).get("sources", {}) for e in stats["configs"].values()
         ),
@@ -437,6 +440,7 @@ def _source_rows(split: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
                 "read": f"{build['rows']:,}" if "rows" in build else "",
                 "kept": f"{group['rows']:,}",
                 "dropped": ", ".join(f"{reason} {n:,}" for reason, n in sorted(reasons.items())) or "0",
+                "flagged": ", ".join(f"{name} {n:,}" for name, n in sorted(checks.flagged(build).items())) or "0",
             }
         )
     return rows
@@ -461,7 +465,7 @@ def _checks(split: str, group: dict[str, Any]) -> list[str]:
         dup = group["duplicates"]
         lines.append(
             f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
-            "(same text once case and white space are normalised)."
+            "(same text after NFKC, case folding and white space folding)."
         )
     if "in_train" in group:
         leak = group["in_train"]
@@ -480,6 +484,10 @@ def _checks(split: str, group: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
+        )
+        correct = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0)
+        lines.append(
+            f"{split}: attempts graded correct upstream {correct:,} of {group['rows']:,} ({correct / max(group['rows'], 1):.1%})."
         )
     if "loyalty" in group:
         loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]

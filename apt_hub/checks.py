@@ -203,3 +203,28 @@ def screen(row: Row, config: str, dropping: frozenset[str], counter: Counter) ->
 _ROW_CHECKS = {
     config: tuple(c for c in CHECKS.values() if c.test is not None and config in c.configs) for config in ALL
 }
+
+
+def card_context(configs_record: dict) -> dict:
+    """The variables of the card's quality block: every check, and the benchmarks of each config's build."""
+    checks = [
+        {
+            "name": c.name,
+            "configs": ", ".join(c.configs) if c.configs != ALL else "all",
+            "catches": c.catches,
+            "default": "dropped" if c.drops else "kept, flagged",
+        }
+        for c in CHECKS.values()
+    ]
+    benchmarks = [
+        {"config": config, "spec": spec, "revision": b["revision"], "removed": sum(b["rows_removed"].values())}
+        for config, entry in sorted(configs_record.items())
+        for spec, b in entry.get("decontamination", {}).items()
+    ]
+    return {"checks": checks, "benchmarks": benchmarks}
+
+
+def flagged(counts: dict[str, int]) -> dict[str, int]:
+    """The `flagged_<check>` and `trimmed` counts as `{check: n}`, without the zeros."""
+    found = {key.removeprefix("flagged_"): n for key, n in counts.items() if key.startswith("flagged_") and n}
+    return found | ({"trimmed": counts["trimmed"]} if counts.get("trimmed") else {})
