@@ -17,13 +17,12 @@ from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from . import __version__
+from . import __version__, checks
 from .chart import write_histogram
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
-from . import checks
 from .stats import compute_stats, drops, write_stats
 
 CARD_FILE = "README.md"
@@ -485,10 +484,9 @@ def _checks(split: str, group: dict[str, Any]) -> list[str]:
         lines.append(
             f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
         )
-        correct = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0)
-        lines.append(
-            f"{split}: attempts graded correct upstream {correct:,} of {group['rows']:,} ({correct / max(group['rows'], 1):.1%})."
-        )
+        correct, rows = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0), group["rows"]
+        share = correct / max(rows, 1)
+        lines.append(f"{split}: attempts graded correct upstream {correct:,} of {rows:,} ({share:.1%}).")
     if "loyalty" in group:
         loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
         quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
