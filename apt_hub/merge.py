@@ -24,7 +24,6 @@ Semantics, in the order they apply, split by split:
    same parquet layout as the built configs, with an entry in `DIR/build.json` (`merged_from`) and in the card.
 """
 
-import hashlib
 import math
 import os
 import random
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,7 +44,7 @@ from .errors import ConfigError
 from .export import read_config, stage_of
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
 from .schemas import CONFIG_NAMES
-from .text import normalize_text
+from .text import text_key
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 DEDUP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -284,12 +284,12 @@ def _merge_split(split: str, by_input: dict[str, pa.Table], inputs, shares, seed
     return pa.concat_tables(parts)
 
 
-def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[bytes, str]) -> pa.Table:
+def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[tuple, str]) -> pa.Table:
     """The rows of `table` whose text was not seen before; `seen` maps each key to the input that kept it."""
-    columns = [table.column(name).to_pylist() for name in dedup_fields(table.schema)]
+    fields = dedup_fields(table.schema)
+    keys = pl.from_arrow(table.select(fields)).select(text_key(fields).alias("key")).unnest("key") if fields else None
     keep = []
-    for texts in zip(*columns, strict=True):
-        key = hashlib.blake2b("\x1f".join(normalize_text(text or "") for text in texts).encode()).digest()
+    for key in keys.rows() if keys is not None else [()] * table.num_rows:
         owner = seen.get(key)
         if owner is None:
             seen[key] = item.name

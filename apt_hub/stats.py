@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
+from .text import normalized
 
 STATS_FILE = "stats.json"
 # String columns that hold labels or identifiers rather than text a model reads.
@@ -361,11 +362,8 @@ def drops(counts: dict[str, int]) -> dict[str, int]:
 
 
 def normalised(field: str) -> pl.Expr:
-    """A text field compared for duplicates: lower case, runs of white space as one space, trimmed, null as "".
-
-    Unlike `apt-hub merge`, no NFKC normalisation: polars has none, and a Python callback would leave polars.
-    """
-    return pl.col(field).fill_null("").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.text.normalized`)."""
+    return normalized(pl.col(field))
 
 
 def is_empty(field: str) -> pl.Expr:

@@ -78,7 +78,13 @@ class AptConfig(datasets.BuilderConfig):
             raise ConfigError(f"max_samples must be a positive whole number, got {self.max_samples!r}")
         for name in self.only or ():
             get_source(name)
-        self.dropping = dropped_checks(self.drop, self.keep)
+        dropped_checks(self.drop, self.keep)
+
+    @property
+    def dropping(self) -> frozenset[str]:
+        """The quality checks that drop the rows they catch, after `drop` and `keep`."""
+        # A property: `datasets` sets a config's options after `__post_init__` has run.
+        return dropped_checks(self.drop, self.keep)
 
     def sources(self) -> list[str]:
         """The names of the sources that feed this config under `only`."""

@@ -21,7 +21,14 @@ def fixture_build(tmp_path_factory) -> Path:
     upstream = write_upstream(tmp_path_factory.mktemp("upstream"))
     out = tmp_path_factory.mktemp("build") / "apt"
     cache = str(tmp_path_factory.mktemp("cache"))
-    build(upstream=str(upstream), output_dir=out, loyalty_file=str(upstream / "loyalty.json"), cache_dir=cache)
+    # Duplicates and test overlap kept (and flagged): the stats must still see and count them.
+    build(
+        upstream=str(upstream),
+        output_dir=out,
+        loyalty_file=str(upstream / "loyalty.json"),
+        cache_dir=cache,
+        keep="duplicate,test_overlap",
+    )
     return out
 
 
@@ -100,7 +107,7 @@ def test_storm_answers_by_grade_and_loyalty_shares(stats):
 def test_drop_counts_of_the_build_reach_each_source(stats):
     sft = stats["configs"]["sft"]["splits"]["train"]
     assert sft["sources"]["coig-cqia/xhs"]["build"] == {"rows": 2, "kept": 1, "dropped_empty_response": 1}
-    assert sft["all"]["build"] == {"rows": 5, "kept": 4, "dropped_empty_response": 1}
+    assert sft["all"]["build"] == {"rows": 5, "kept": 4, "dropped_empty_response": 1, "flagged_duplicate": 1}
     dpo_test = stats["configs"]["dpo"]["splits"]["test"]["sources"]["hh-rlhf/helpful-base"]["build"]
     assert dpo_test["dropped_identical_responses"] == 1
 
