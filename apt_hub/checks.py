@@ -3,8 +3,9 @@
 A check either drops a row (counted as `dropped_<check>`) or keeps it with the check's name in the row's
 `quality_flags` list (counted as `flagged_<check>`). `--drop CHECK` and `--keep CHECK` move a check from one
 side to the other. Row checks are pure functions of one unified row and run where rows are converted (in the
-worker processes); split checks (`duplicate`, `duplicate_prompt`, `test_overlap`, `contaminated`) need a whole
-split and run once the split is converted (`apt_hub.dedup`).
+worker processes, where polars must not run: it deadlocks in a forked process); column checks (`duplicate`,
+`duplicate_prompt`, `test_overlap`, `contaminated`, `prefix_pair`) need a whole split or the duplicate rule and
+run once the split is converted (`apt_hub.dedup`).
 """
 
 import re
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 from .sources.base import Row
-from .text import normalize_texts
 
 ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
 ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")
@@ -68,16 +68,6 @@ def prompt_role_artefact(row: Row) -> bool:
     return "Assistant: Human:" in row["prompt"]
 
 
-def prefix_pair(row: Row) -> bool:
-    """A preference pair where one response, normalised, begins with the whole other one.
-
-    >>> prefix_pair({"chosen": "Yes.", "rejected": "yes. And more."}), prefix_pair({"chosen": "a", "rejected": "b"})
-    (True, False)
-    """
-    chosen, rejected = normalize_texts([row["chosen"], row["rejected"]])
-    return chosen.startswith(rejected) or rejected.startswith(chosen)
-
-
 def short_response(row: Row) -> bool:
     """A response of at most one character once trimmed, such as a bare `是`.
 
@@ -120,9 +110,7 @@ CHECKS: dict[str, Check] = {
             "a prompt holding an empty assistant turn (`Assistant: Human:`)",
             prompt_role_artefact,
         ),
-        Check(
-            "prefix_pair", ("dpo",), False, "one response (normalised) begins with the whole other one", prefix_pair
-        ),
+        Check("prefix_pair", ("dpo",), False, "one response (normalised) begins with the whole other one"),
         Check("short_response", ("sft", "ruozhiba"), False, "a response of one character or none", short_response),
         Check("empty_box", ("storm",), False, "an empty `\\boxed{}` passed over to find the answer"),
         Check("several_boxes", ("storm",), False, "several different boxed answers, kept together in `answer`"),

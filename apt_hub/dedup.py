@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 
 from .decontamination import contaminated
-from .text import text_key
+from .text import normalized, text_key
 
 # The texts two rows are compared on (`duplicate`) and the prompt of each config (`duplicate_prompt`).
 DUPLICATE_FIELDS = {
@@ -46,6 +46,8 @@ def split_marks(
     for table in tables:
         frame = pl.from_arrow(table.select([*dict.fromkeys([*fields, prompt, "source"])]))
         part = frame.select("source", text_key(fields).alias("row_key"), text_key([prompt]).alias("prompt_key"))
+        if config == "dpo":
+            part = part.with_columns(prefix_pair(frame))
         for spec, grams in benchmarks.items():
             part = part.with_columns(pl.Series(f"contaminated:{spec}", contaminated(frame[prompt], grams)))
         parts.append(part)
@@ -61,9 +63,17 @@ def split_marks(
     )
 
 
+def prefix_pair(frame: pl.DataFrame) -> pl.Series:
+    """Whether one response of each preference pair, normalised, begins with the whole other one."""
+    chosen, rejected = normalized(pl.col("chosen")), normalized(pl.col("rejected"))
+    return frame.select((chosen.str.starts_with(rejected) | rejected.str.starts_with(chosen)).alias("prefix_pair"))[
+        "prefix_pair"
+    ]
+
+
 def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> tuple[np.ndarray, list[list[str]], list[str | None]]:
     """Which rows stay, the flags each gains, and the check that drops each dropped row."""
-    checks = ["duplicate", "duplicate_prompt", "test_overlap"]
+    checks = [c for c in ("prefix_pair", "duplicate", "duplicate_prompt", "test_overlap") if c in marks.columns]
     contamination = [c for c in marks.columns if c.startswith("contaminated:")]
     caught = {name: marks[name].to_numpy() for name in checks}
     caught["contaminated"] = np.any([marks[c].to_numpy() for c in contamination], axis=0) if contamination else None

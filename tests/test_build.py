@@ -203,7 +203,16 @@ def test_real_hh_rlhf_rows_convert_with_the_expected_counts(shared_upstream, mir
     shutil.copy(real, mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz")
     report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="hh-rlhf")
     counts = report.configs["dpo"]["counts"]["test"]["hh-rlhf/harmless-base"]
-    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4}
+    assert counts == {
+        "rows": 2312,
+        "kept": 2276,
+        "dropped_empty_response": 4,
+        "dropped_response_extra_turn": 3,
+        "dropped_response_role_prefix": 29,
+        "flagged_duplicate_prompt": 2,
+        "flagged_prefix_pair": 2,
+        "flagged_prompt_role_artefact": 11,
+    }
     loaded = rows(tmp_path / "apt", "dpo", "test")
     harmless = [row for row in loaded if row["source"] == "hh-rlhf/harmless-base"]
     assert all(row["chosen"].strip() and row["rejected"].strip() for row in harmless)
@@ -236,21 +245,28 @@ def test_sample_drop_counts_per_subset_and_reason(samples_build):
         ("train", "hh-rlhf/harmless-base", "empty_response"): 2,
         ("train", "hh-rlhf/harmless-base", "identical_responses"): 1,
         ("train", "hh-rlhf/harmless-base", "no_assistant_boundary"): 1,
+        ("train", "hh-rlhf/harmless-base", "response_extra_turn"): 2,
+        ("train", "hh-rlhf/helpful-base", "duplicate"): 1,
         ("train", "hh-rlhf/helpful-base", "identical_responses"): 1,
+        ("train", "hh-rlhf/helpful-base", "response_role_prefix"): 1,
+        ("train", "hh-rlhf/helpful-base", "test_overlap"): 1,
         ("train", "hh-rlhf/helpful-online", "empty_response"): 1,
         ("train", "hh-rlhf/helpful-online", "no_assistant_boundary"): 1,
+        ("train", "hh-rlhf/helpful-online", "response_extra_turn"): 1,
         ("train", "hh-rlhf/helpful-rejection-sampled", "empty_response"): 1,
         ("train", "hh-rlhf/helpful-rejection-sampled", "identical_responses"): 1,
+        ("train", "hh-rlhf/helpful-rejection-sampled", "response_extra_turn"): 1,
         ("train", "ultrafeedback", "empty_response"): 1,
         ("test", "hh-rlhf/harmless-base", "empty_response"): 2,
+        ("test", "hh-rlhf/harmless-base", "response_extra_turn"): 1,
         ("test", "hh-rlhf/helpful-base", "no_assistant_boundary"): 1,
         ("test", "hh-rlhf/helpful-rejection-sampled", "identical_responses"): 1,
     }
     assert {tag: entry["kept"] for tag, entry in counts["train"].items()} == {
-        "hh-rlhf/harmless-base": 8,
-        "hh-rlhf/helpful-base": 9,
-        "hh-rlhf/helpful-online": 7,
-        "hh-rlhf/helpful-rejection-sampled": 7,
+        "hh-rlhf/harmless-base": 6,
+        "hh-rlhf/helpful-base": 11,
+        "hh-rlhf/helpful-online": 6,
+        "hh-rlhf/helpful-rejection-sampled": 6,
         "ultrafeedback": 9,
     }
 
@@ -261,14 +277,18 @@ def test_sample_storm_answers_follow_the_extraction_order(samples_build):
     assert answers[:5] + answers[6:] == [
         "111",
         "\\frac{3}{8}",
-        "3",
+        "2, 3",  # two different boxes, kept together and flagged several_boxes
         "42",
         "SILENT",
         "3\\sqrt{2}",
         "2.02\\text{ s}",
         "20",
         "1",
+        "12",  # an empty box passed over, then `\\boxed {12}`; the row whose only box is empty is dropped
+        "24",  # `\\fbox{24}`
     ]
+    assert [row["quality_flags"] for row in storm][-3:] == [[], ["empty_box"], ["graded_wrong"]]
+    assert storm[2]["quality_flags"] == ["several_boxes"]
     assert storm[5]["answer"] == storm[5]["attempt"].strip() and storm[5]["answer_kind"] == "attempt"
     assert [row["answer_kind"] for row in storm].count("answer_line") == 3
 
@@ -301,7 +321,9 @@ def test_real_coig_cqia_rows_convert_without_drops(shared_upstream, tmp_path):
     report = build(["sft", "ruozhiba"], upstream=str(tmp_path / "mirror"), output_dir=tmp_path / "apt")
     sft = report.configs["sft"]["counts"]["train"]
     assert sum(entry["rows"] for entry in sft.values()) == sum(f["rows_in_sample"] for f in manifest.values())
-    assert all(entry["kept"] == entry["rows"] for entry in sft.values())
+    # Nothing dropped but one exact duplicate (NFKC, case and white space folded) of an earlier row.
+    assert sum(entry.get("dropped_duplicate", 0) for entry in sft.values()) == 1
+    assert all(entry["kept"] + entry.get("dropped_duplicate", 0) == entry["rows"] for entry in sft.values())
     assert set(sft) == {f"coig-cqia/{path.split('/')[0]}" for path in manifest}
     assert (
         report.configs["ruozhiba"]["splits"]["train"]["rows"]

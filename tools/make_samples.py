@@ -1827,6 +1827,79 @@ LOYALTY = [
 # ---------------------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Rows planted for the quality checks (apt_hub.checks): each named check catches one of them. Appended after the
+# rows above so that their line numbers, and the ids built from them, stay.
+# ---------------------------------------------------------------------------------------------------------
+
+RUOZHIBA = COIG_CQIA["ruozhiba/ruozhiba_ruozhiba.jsonl"][1]
+RUOZHIBA += [
+    # duplicate: row 1 again, with a full-width question mark and a trailing space -> DROPPED duplicate
+    dict(instruction=RUOZHIBA[0]["instruction"].replace("？", "?") + " ", output=RUOZHIBA[0]["output"]),
+    # duplicate_prompt: row 2's question with another answer -> KEPT, flagged duplicate_prompt
+    dict(instruction=RUOZHIBA[1]["instruction"], output="因为你每天都按同样的节奏拖延，闹钟快不快并不重要。"),
+    # short_response: a one-character answer -> KEPT, flagged short_response
+    dict(instruction="水是湿的吗？", output="是"),
+    # outer white space: leading blank lines and trailing spaces -> KEPT, trimmed
+    dict(instruction="月亮为什么跟着我走？", output="\n\n月亮离我们很远，走几步它的方向几乎不变，看起来就像跟着你走。  \n"),
+]
+
+HH_RLHF["helpful-base/train.jsonl.gz"] += [
+    # response_role_prefix: the chosen response opens with another human turn -> DROPPED response_role_prefix
+    pair(
+        [(H, "What's a good name for a goldfish?")],
+        "Human: I was thinking of something funny.",
+        "Bubbles is a classic, or Goldie if you like simple names.",
+    ),
+    # prompt_role_artefact: an assistant turn that is a human turn -> KEPT, flagged prompt_role_artefact
+    pair(
+        [(H, "Can you recommend a board game?"), (A, "Human: for two players?"), (H, "Yes, two players.")],
+        "Patchwork and Jaipur are both quick, clever games made for two players.",
+        "Monopoly.",
+    ),
+    # duplicate: row 1 of this file again -> DROPPED duplicate
+    HH_RLHF["helpful-base/train.jsonl.gz"][0],
+    # duplicate_prompt: row 1's question with other responses -> KEPT, flagged duplicate_prompt
+    pair(
+        [(H, "How do I make a simple vinaigrette?")],
+        "Shake oil, vinegar, salt and a little mustard in a jar.",
+        "Buy one.",
+    ),
+    # test_overlap: the prompt of helpful-rejection-sampled test row 1 -> DROPPED test_overlap
+    pair(
+        [(H, "What should I pack for a weekend trip to the mountains?")],
+        "Warm layers, a rain jacket, good shoes and water.",
+        "Nothing, buy it there.",
+    ),
+]
+
+S1K_ROWS += [
+    # empty_box: an empty box before the real one; `\boxed {}` with a space -> answer "12", flagged empty_box
+    dict(
+        S1K_ROWS[-1],
+        question="How many edges does a cube have?",
+        solution="12",
+        deepseek_attempt=r"Let the count be $\boxed{}$. A cube has 4 edges on top, 4 on the bottom and 4 upright: $\boxed {12}$.",
+        deepseek_grade="Yes",
+    ),
+    # empty_answer: the only box is empty and there is no Answer: line -> DROPPED empty_answer
+    dict(
+        S1K_ROWS[-1],
+        question="How many faces does a cube have?",
+        solution="6",
+        deepseek_attempt=r"The number of faces is $\boxed{ }$.",
+    ),
+    # graded_wrong: an `\fbox` answer graded wrong upstream -> KEPT, flagged graded_wrong
+    dict(
+        S1K_ROWS[-1],
+        question="How many vertices does a cube have?",
+        solution="8",
+        deepseek_attempt=r"Each face has 4 corners and there are 6 faces, so $\fbox{24}$.",
+        deepseek_grade="No",
+    ),
+]
+
+
 def mirror_files() -> dict[str, bytes]:
     """Every file of the mirror, as `{path relative to the output folder: bytes}`."""
     files: dict[str, bytes] = {}

@@ -33,7 +33,8 @@ def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
 
     Empty boxes are passed over (flag `empty_box`). Several different boxes are kept together, in order and
     joined by `, ` (flag `several_boxes`), since a question in parts boxes each part; a box repeated is kept once.
-    Without a box, the text after the last `Answer:`; else the whole attempt, trimmed.
+    Without a box, the text after the last `Answer:`; else the whole attempt, trimmed. An attempt whose only boxes
+    are empty has no answer (`""`): its text is no answer either.
 
     >>> extract_answer(r"so $\\boxed{1}$, then $\\boxed{\\frac{1}{2}}$")
     ('1, \\\\frac{1}{2}', 'boxed', ['several_boxes'])
@@ -41,6 +42,8 @@ def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
     ('42', 'answer_line', [])
     >>> extract_answer(r"\\boxed{} and \\boxed {5}")
     ('5', 'boxed', ['empty_box'])
+    >>> extract_answer(r"so $\\boxed{ }$")
+    ('', 'attempt', ['empty_box'])
     """
     found = boxes(attempt)
     flags = ["empty_box"] if "" in found else []
@@ -54,7 +57,7 @@ def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
         answer = attempt[marker + len("Answer:") :].strip().strip("*").strip()
         if answer:
             return answer, "answer_line", flags
-    return attempt.strip(), "attempt", flags
+    return ("" if found else attempt.strip()), "attempt", flags
 
 
 def as_text(value: str | list) -> str:
