@@ -11,6 +11,7 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
+from apt_hub.checks import trim
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
@@ -334,8 +335,8 @@ def test_real_coig_cqia_rows_convert_without_drops(shared_upstream, tmp_path):
     prompts = {row["id"]: row["prompt"] for row in rows(tmp_path / "apt", "sft")}
     with_input = [(n, json.loads(line)) for n, line in enumerate(upstream, 1) if json.loads(line)["input"].strip()]
     assert with_input
-    for n, row in with_input:  # the upstream `input` follows the instruction after a blank line
-        assert prompts[f"coig-cqia:{path}:{n}"] == f"{row['instruction']}\n\n{row['input']}"
+    for n, row in with_input:  # the upstream `input` follows the instruction after a blank line; outer space trimmed
+        assert prompts[f"coig-cqia:{path}:{n}"] == trim(f"{row['instruction']}\n\n{row['input']}")
 
 
 def test_a_source_feeding_two_configs_is_listed_once_on_the_hub(hub, tmp_path):
