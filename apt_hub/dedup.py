@@ -121,7 +121,7 @@ def count(tags: list[str], keep: np.ndarray, reasons: list, tables: list[pa.Tabl
 
 
 def benchmark_counts(marks: pl.DataFrame) -> dict[str, int]:
-    """The rows each benchmark caught (a row caught by several counts for each)."""
+    """The rows each benchmark caught among `marks` (a row caught by several counts for each)."""
     return {
         c.removeprefix("contaminated:"): int(marks[c].sum()) for c in marks.columns if c.startswith("contaminated:")
     }

@@ -208,7 +208,7 @@ class Apt(datasets.ArrowBasedBuilder):
             start = end
         counts = dedup.count(marks["source"].to_list(), keep, reasons, kept)
         self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
-        removed = dedup.benchmark_counts(marks.filter(pl.Series(~keep)))
+        removed = dedup.benchmark_counts(marks.filter(pl.Series([reason == "contaminated" for reason in reasons])))
         (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
         info.num_examples = sum(t.num_rows for t in kept)
         info.num_bytes = sum(t.nbytes for t in kept)

@@ -10,8 +10,8 @@ def test_builder_instantiated_directly_builds_from_samples(tmp_path):
     builder = Apt(config_name="ruozhiba", upstream="samples", cache_dir=str(tmp_path))
     builder.download_and_prepare()
     ruozhiba = builder.as_dataset("train")
-    assert len(ruozhiba) == 8 and set(ruozhiba["source"]) == {"coig-cqia/ruozhiba"}
-    assert builder.read_counts()[("train", "coig-cqia/ruozhiba")]["kept"] == 8
+    assert len(ruozhiba) == 11 and set(ruozhiba["source"]) == {"coig-cqia/ruozhiba"}
+    assert builder.read_counts()[("train", "coig-cqia/ruozhiba")]["kept"] == 11  # 12 rows, one duplicate
 
 
 def test_builder_cache_dir_depends_on_options(tmp_path):
