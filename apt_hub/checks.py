@@ -113,7 +113,7 @@ CHECKS: dict[str, Check] = {
         Check("prefix_pair", ("dpo",), False, "one response (normalised) begins with the whole other one"),
         Check("short_response", ("sft", "ruozhiba"), False, "a response of one character or none", short_response),
         Check("empty_box", ("storm",), False, "an empty `\\boxed{}` passed over to find the answer"),
-        Check("several_boxes", ("storm",), False, "several different boxed answers, kept together in `answer`"),
+        Check("several_boxes", ("storm",), False, "several different boxed answers; the last is `answer`"),
         Check("graded_wrong", ("storm",), False, "the chosen attempt was graded wrong upstream", graded_wrong),
         Check("duplicate", ALL, True, "a row whose texts repeat an earlier row of the split (normalised)"),
         Check(

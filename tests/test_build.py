@@ -278,7 +278,7 @@ def test_sample_storm_answers_follow_the_extraction_order(samples_build):
     assert answers[:5] + answers[6:] == [
         "111",
         "\\frac{3}{8}",
-        "2, 3",  # two different boxes, kept together and flagged several_boxes
+        "3",  # two different boxes: the last, flagged several_boxes
         "42",
         "SILENT",
         "3\\sqrt{2}",

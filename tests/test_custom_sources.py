@@ -75,7 +75,13 @@ def test_a_yaml_source_builds_from_the_hub_server(instructions, tmp_path):
     assert train[0]["id"] == "my-sft:data/train.jsonl:1"
     assert [r["prompt"] for r in rows(out, "sft", "test")] == ["Capital of France?"]
     entry = report.configs["sft"]
-    assert entry["counts"]["train"]["my-sft"] == {"rows": 3, "kept": 2, "dropped_empty_response": 1}
+    assert entry["counts"]["train"]["my-sft"] == {
+        "rows": 3,
+        "kept": 2,
+        "dropped_empty_response": 1,
+        "flagged_short_response": 1,  # "4": kept, flagged
+    }
+    assert [r["quality_flags"] for r in train] == [["short_response"], []]
     assert entry["sources"]["my-sft"] | {"files": None} == {
         "repo_id": "me/my-instructions",
         "revision": SHA,

@@ -131,12 +131,15 @@ def test_ultrafeedback_rows():
 @pytest.mark.parametrize(
     "attempt, expected",
     [
-        ("Thus $\\boxed{\\frac{1}{2}}$.", ("\\frac{1}{2}", "boxed")),
-        ("First \\boxed{3}, corrected: \\boxed{4}", ("4", "boxed")),
-        ("Good \\boxed{5} then broken \\boxed{6", ("5", "boxed")),
-        ("Steps...\nAnswer: 42", ("42", "answer_line")),
-        ("Answer: 1\nwait\n**Answer:** 7", ("7", "answer_line")),
-        ("Just the number 9", ("Just the number 9", "attempt")),
+        ("Thus $\\boxed{\\frac{1}{2}}$.", ("\\frac{1}{2}", "boxed", [])),
+        ("First \\boxed{3}, corrected: \\boxed{4}", ("4", "boxed", ["several_boxes"])),
+        ("Good \\boxed{5} then broken \\boxed{6", ("5", "boxed", [])),
+        ("Steps...\nAnswer: 42", ("42", "answer_line", [])),
+        ("Answer: 1\nwait\n**Answer:** 7", ("7", "answer_line", [])),
+        ("Just the number 9", ("Just the number 9", "attempt", [])),
+        ("\\boxed {5} twice: \\fbox{5}", ("5", "boxed", [])),
+        ("\\boxed{} then \\boxed{ 8 }", ("8", "boxed", ["empty_box"])),
+        ("only $\\boxed{ }$", ("", "attempt", ["empty_box"])),
     ],
 )
 def test_s1k_answer_extraction(attempt, expected):

@@ -1841,7 +1841,10 @@ RUOZHIBA += [
     # short_response: a one-character answer -> KEPT, flagged short_response
     dict(instruction="水是湿的吗？", output="是"),
     # outer white space: leading blank lines and trailing spaces -> KEPT, trimmed
-    dict(instruction="月亮为什么跟着我走？", output="\n\n月亮离我们很远，走几步它的方向几乎不变，看起来就像跟着你走。  \n"),
+    dict(
+        instruction="月亮为什么跟着我走？",
+        output="\n\n月亮离我们很远，走几步它的方向几乎不变，看起来就像跟着你走。  \n",
+    ),
 ]
 
 HH_RLHF["helpful-base/train.jsonl.gz"] += [
@@ -1874,7 +1877,7 @@ HH_RLHF["helpful-base/train.jsonl.gz"] += [
 ]
 
 S1K_ROWS += [
-    # empty_box: an empty box before the real one; `\boxed {}` with a space -> answer "12", flagged empty_box
+    # empty_box: an empty box before the real one, then `\boxed {12}` with a space -> answer "12", flagged empty_box
     dict(
         S1K_ROWS[-1],
         question="How many edges does a cube have?",

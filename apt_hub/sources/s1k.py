@@ -31,13 +31,14 @@ def boxes(attempt: str) -> list[str]:
 def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
     """The final answer of an attempt, how it was found (`"boxed"`, `"answer_line"`, `"attempt"`) and its flags.
 
-    Empty boxes are passed over (flag `empty_box`). Several different boxes are kept together, in order and
-    joined by `, ` (flag `several_boxes`), since a question in parts boxes each part; a box repeated is kept once.
+    Empty boxes are passed over (flag `empty_box`). Of several different boxes the last is the answer, as an
+    attempt that corrects itself boxes its final result last, and the row is flagged `several_boxes` (a question
+    in parts boxes each part: the flag finds those rows); a box repeated is one box.
     Without a box, the text after the last `Answer:`; else the whole attempt, trimmed. An attempt whose only boxes
     are empty has no answer (`""`): its text is no answer either.
 
     >>> extract_answer(r"so $\\boxed{1}$, then $\\boxed{\\frac{1}{2}}$")
-    ('1, \\\\frac{1}{2}', 'boxed', ['several_boxes'])
+    ('\\\\frac{1}{2}', 'boxed', ['several_boxes'])
     >>> extract_answer("We get 7.\\n**Answer:** 42")
     ('42', 'answer_line', [])
     >>> extract_answer(r"\\boxed{} and \\boxed {5}")
@@ -51,7 +52,7 @@ def extract_answer(attempt: str) -> tuple[str, str, list[str]]:
     if len(answers) > 1:
         flags.append("several_boxes")
     if answers:
-        return ", ".join(answers), "boxed", flags
+        return answers[-1], "boxed", flags
     marker = attempt.rfind("Answer:")
     if marker >= 0:
         answer = attempt[marker + len("Answer:") :].strip().strip("*").strip()
