@@ -1,12 +1,17 @@
-"""The `apt-hub` command line, built with fire: each command is a function whose docstring is its `--help`."""
+"""The `apt-hub` command line: each command is a function whose signature is checked before it runs, whose
+docstring is its `--help`, and which fire calls with the values already converted."""
 
+import difflib
 import importlib
+import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import fire
 
+from . import __version__
+from .commandline import Spec, UsageError
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR
 
@@ -20,10 +25,10 @@ def build_command(
     upstream: str = "hub",
     only: str | None = None,
     max_samples: int | None = None,
-    seed: int = 42,
+    seed: int | None = None,
     loyalty_file: str | None = None,
-    on_bad_rows: str = "error",
-    storm_trace: str = "deepseek",
+    on_bad_rows: Literal["error", "skip"] = "error",
+    storm_trace: Literal["deepseek", "gemini"] | None = None,
     sources_file: str | None = None,
     num_proc: int | None = None,
 ) -> str:
@@ -36,13 +41,16 @@ def build_command(
             laid out like the Hub: DIR/<org>/<name>/<path in repo>.
         only: comma-separated source names; only those feed the configs.
         max_samples: at most this many rows per source and split, drawn with --seed.
-        seed: the seed of --max-samples draws.
-        loyalty_file: the hand-edited loyalty file (JSON array or JSON Lines).
+        seed: the seed of --max-samples draws (default 42).
+        loyalty_file: the hand-edited loyalty file (JSON array or JSON Lines), for the loyalty config.
         on_bad_rows: error (stop at a broken upstream row) or skip (count it as dropped).
-        storm_trace: deepseek or gemini: whose reasoning trace feeds cot_explicit.
+        storm_trace: whose reasoning trace feeds cot_explicit in the storm config (default deepseek).
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
+    check_build_options(
+        configs, seed=seed, max_samples=max_samples, storm_trace=storm_trace, loyalty_file=loyalty_file
+    )
     from .build import build  # here, not at the top: `datasets` takes a second to import
 
     report = build(
@@ -51,14 +59,28 @@ def build_command(
         upstream=str(upstream),
         only=only,
         max_samples=whole_number(max_samples, "--max-samples"),
-        seed=whole_number(seed, "--seed"),
+        seed=42 if seed is None else whole_number(seed, "--seed"),
         loyalty_file=loyalty_file,
         on_bad_rows=on_bad_rows,
-        storm_trace=storm_trace,
+        storm_trace=storm_trace or "deepseek",
         sources_file=sources_file,
         num_proc=whole_number(num_proc, "--num-proc"),
     )
     return format_report(report)
+
+
+def check_build_options(configs: tuple[str, ...], **given) -> None:
+    """Refuse an option that would change nothing for the configs asked for, rather than ignore it silently.
+
+    Raises:
+        UsageError: `--seed` without `--max-samples`, `--storm-trace` without storm, `--loyalty-file` without
+            loyalty among the configs named.
+    """
+    if given["seed"] is not None and given["max_samples"] is None:
+        raise UsageError("--seed only chooses the rows of --max-samples: add --max-samples N, or drop --seed")
+    for flag, config in (("--storm-trace", "storm"), ("--loyalty-file", "loyalty")):
+        if given[flag.removeprefix("--").replace("-", "_")] is not None and configs and config not in configs:
+            raise UsageError(f"{flag} applies to the {config} config, which is not among {', '.join(configs)}")
 
 
 def sources_command(sources_file: str | None = None) -> str:
@@ -124,6 +146,10 @@ COMMANDS = {
     "menu": "apt_hub.menu:menu_command",
 }
 
+# The build folder is --build-dir in every command; the commands that called it --output-dir still accept that.
+BUILD_DIR = ("build-dir", "output-dir")
+FLAGS = {name: {"output_dir": BUILD_DIR} for name in ("build", "stats", "card", "publish")}
+
 
 def load_command(name: str) -> Callable:
     """The function of a command, imported on demand."""
@@ -131,18 +157,76 @@ def load_command(name: str) -> Callable:
     return getattr(importlib.import_module(module), function)
 
 
+def command_spec(name: str) -> Spec:
+    """What a command accepts, read from its signature and docstring."""
+    return Spec.of(name, load_command(name), FLAGS.get(name))
+
+
+def overview() -> str:
+    """The help of `apt-hub` itself: every command with its summary."""
+    lines = [f"usage: apt-hub COMMAND [ARGS] [OPTIONS]    (apt-hub {__version__})", "", "Commands:"]
+    lines += [f"  {name:<17} {command_spec(name).summary}" for name in COMMANDS]
+    lines += ["", "apt-hub COMMAND --help shows a command's arguments and options; apt-hub --version its version."]
+    return "\n".join(lines)
+
+
+def run(args: list[str]) -> None:
+    """Check a command line against its command, then let fire call the command with the converted values.
+
+    Raises:
+        UsageError: the command line does not match the command; nothing ran.
+    """
+    if not args or args[0] in ("-h", "--help"):
+        print(overview())
+        return
+    if args[0] == "--version":
+        print(f"apt-hub {__version__}")
+        return
+    name = args[0]
+    if name not in COMMANDS:
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        what = "option" if name.startswith("-") else "command"
+        hint = f" (did you mean {close[0]}?)" if close else "; apt-hub --help lists the commands"
+        raise UsageError(f"unknown {what} {name}{hint}")
+    spec = command_spec(name)
+    options = args[1 : args.index("--")] if "--" in args else args[1:]
+    if "-h" in options or "--help" in options:
+        print(spec.help())
+        return
+    values, given = spec.parse(args[1:])
+    # Every value goes to fire as a Python literal, so that fire's own typing (`no` is a true string) never applies.
+    command = [repr(value) for value in values] + [f"--{key}={value!r}" for key, value in given.items()]
+    fire.Fire(spec.function, command=command, name=f"apt-hub {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    names = [args[0]] if args and args[0] in COMMANDS else list(COMMANDS)
+    """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input, 2 for a wrong command line."""
     try:
-        fire.Fire({name: load_command(name) for name in names}, command=args, name="apt-hub")
+        run(sys.argv[1:] if argv is None else list(argv))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except AptHubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `apt-hub --help | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a read-only or unwritable folder, a file where a folder should be, a full disk
+        print(f"error: {os_error_message(error)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def os_error_message(error: OSError) -> str:
+    """An error of the file system as one line naming the path: `out/stats.json: Permission denied`."""
+    if error.filename is None:
+        return str(error)
+    where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
+    return f"{where}: {error.strerror or error}"
 
 
 if __name__ == "__main__":
