@@ -92,8 +92,10 @@ class AptConfig(datasets.BuilderConfig):
                 raise ConfigError(f"Loyalty file not found: {path}")
             return {}, (InputFile("loyalty", "train", Path(path).name, path, file_fingerprint(path)),)
         upstream, commits, inputs = upstream or open_upstream(self.upstream), {}, []
-        for name in self.sources():
-            commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name)
+        names = self.sources()
+        for name in names:
+            others = [other for other in names if other != name]
+            commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name, others=others)
             inputs += found
         return commits, tuple(inputs)
 

@@ -153,3 +153,30 @@ def test_a_read_only_build_folder_is_one_line(samples_build, tmp_path, capsys):
     finally:
         folder.chmod(0o755)
     assert status == 1 and err == f"error: {folder / 'stats.json'}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    ("only", "hint"),
+    [
+        ([], "To build without hh-rlhf: --only ultrafeedback."),
+        (
+            ["--only", "hh-rlhf"],
+            "hh-rlhf is the only source of dpo in this build: to build without it, leave dpo out.",
+        ),
+    ],
+)
+def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, capsys, only, hint):
+    from apt_hub.upstream import SAMPLES
+
+    mirror = tmp_path / "mirror"
+    (mirror / "Anthropic" / "hh-rlhf").mkdir(parents=True)
+    (mirror / "Anthropic" / "hh-rlhf" / "helpful-base").symlink_to(SAMPLES / "Anthropic/hh-rlhf/helpful-base")
+    (mirror / "HuggingFaceH4").mkdir()
+    (mirror / "HuggingFaceH4" / "ultrafeedback_binarized").symlink_to(
+        SAMPLES / "HuggingFaceH4/ultrafeedback_binarized"
+    )
+    status, _, err = run(
+        ["build", "dpo", "--upstream", str(mirror), "--build-dir", str(tmp_path / "out"), *only], capsys
+    )
+    assert status == 1 and err.startswith("error: Missing upstream file") and err.rstrip().endswith(hint)
+    assert "Use --only" not in err and not (tmp_path / "out").exists()
