@@ -180,3 +180,17 @@ def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, 
     )
     assert status == 1 and err.startswith("error: Missing upstream file") and err.rstrip().endswith(hint)
     assert "Use --only" not in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs sysfs, where no one may create a file")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{build}", "--output-dir", "/sys/apt-hub-export"],
+        ["build", "ruozhiba", "--upstream", "samples", "--build-dir", "/sys/apt-hub-build"],
+        ["loyalty-template", "--output", "/sys/apt-hub-loyalty.json", "--upstream", "samples", "--n", "2"],
+    ],
+)
+def test_a_folder_no_one_may_write_is_one_line_even_for_root(args, samples_build, capsys):
+    status, _, err = run([arg.format(build=samples_build) for arg in args], capsys)
+    assert status == 1 and re.fullmatch(r"error: /sys/\S+: [A-Z][^\n]+\n", err)
