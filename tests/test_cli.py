@@ -42,6 +42,7 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["loyalty-template", "--reward-bonus", "nan"], "--reward-bonus expects a finite number, got 'nan'"),
         (["validate"], "apt-hub validate needs FILE"),
         (["merge", "sft"], "apt-hub merge needs --output OUTPUT"),
+        (["merge", "sft", "--output", "x", "--seed", "7"], "--seed only chooses the rows of --weights or --fractions"),
         (["stats", "a", "b"], "apt-hub stats takes [BUILD_DIR]; unexpected: b"),
         (["stats", "a", "--build-dir", "b"], "apt-hub stats takes no argument; unexpected: a"),
         (["stats", "--build-dir", "a", "--output-dir", "b"], "--build-dir is given twice"),
