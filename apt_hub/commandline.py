@@ -95,12 +95,20 @@ class Spec:
         return spec
 
     def parse(self, args: list[str]) -> tuple[list[Any], dict[str, Any]]:
-        """The positional values and the keyword values of a command line, converted to the parameters' types.
+        """Read a command line into the values of the command's parameters, converted to their types.
+
+        Args:
+            args: the command line after the command's name.
+
+        Returns:
+            The values of the variadic parameter (`*configs`), and every other value by parameter name, positional
+            arguments included: the call is `function(*values, **given)`.
 
         Raises:
             UsageError: an unknown flag, a flag given twice, a value of the wrong type, a missing or extra argument.
         """
-        words, given = [], {}
+        words: list[str] = []
+        given: dict[str, Any] = {}
         index = 0
         while index < len(args):
             arg = args[index]
@@ -127,6 +135,7 @@ class Spec:
         return self._positional(words, given), given
 
     def _option(self, arg: str) -> tuple[Option, str | None]:
+        """The option of `--flag` or `--flag=value`, and the value when given with `=`."""
         name, equals, value = arg.partition("=")
         key = name.lstrip("-").replace("_", "-")
         if name.startswith("--") and key in self.options:
