@@ -287,9 +287,11 @@ def merge_card(existing: str, rendered: str) -> str:
     card; a block the rendered card no longer has is removed. An existing card without any block is replaced.
 
     Example:
-        >>> old = "# T\\n<!-- apt-hub:begin a -->\\nold\\n<!-- apt-hub:end a -->\\nmine\\n"
-        >>> merge_card(old, "# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\n")
-        '# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\nmine\\n'
+        >>> block = "<!-- apt-hub:begin a -->\\n{}\\n<!-- apt-hub:end a -->\\n"
+        >>> old = "---\\ncolor: red\\n---\\n# T\\n" + block.format("old") + "mine\\n"
+        >>> merged = merge_card(old, "---\\nlicense: mit\\n---\\n# T\\n" + block.format("new"))
+        >>> merged == "---\\nlicense: mit\\ncolor: red\\n---\\n\\n# T\\n" + block.format("new") + "mine\\n"
+        True
     """
     old_card, new_card = DatasetCard(existing), DatasetCard(rendered)
     old_body, new_body = _body(existing), _body(rendered)

@@ -327,7 +327,7 @@ def histogram_edges() -> list[int]:
     """The lower edge, in characters, of each histogram bin, and the upper edge of the last.
 
     >>> histogram_edges()[:5]
-    [1, 2, 3, 6, 10]
+    [1, 2, 4, 6, 10]
     """
     return [math.ceil(10 ** (i / BINS_PER_DECADE) - 1e-9) for i in range(NUM_BINS + 1)]
 
