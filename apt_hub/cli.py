@@ -68,10 +68,10 @@ def sources_command(sources_file: str | None = None) -> str:
     lines = []
     for source in SOURCES.values():
         kind = describe_custom(source)
-        lines.append(f"{source.name}  {source.repo_id}@{source.revision}  license: {source.license}  ({kind})")
+        lines.append(f"{source.name}  {source.location}  license: {source.license}  ({kind})")
         for config, splits in source.feeds.items():
             for split, patterns in splits.items():
-                lines.append(f"    {config}/{split}: {', '.join(patterns)}")
+                lines.append(f"    {config}/{split}: {', '.join(patterns) or source.location}")
     return "\n".join(lines)
 
 

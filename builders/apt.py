@@ -6,6 +6,7 @@
 >>> builder.as_dataset("train")  # doctest: +SKIP
 """
 
+import ast
 import hashlib
 import json
 from collections import Counter
@@ -26,20 +27,10 @@ from apt_hub.sources import SOURCES, Context, Source, sources_for
 from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
 COUNTS_PREFIX = "apt_counts-"
-# The code that turns upstream rows into unified rows, relative to the apt_hub package: a change there must never
-# read a stale cache. The card, stats, CLI, menu and publishing are left out, so editing them keeps the cache.
-CONVERSION_CODE = (
-    "__init__.py",
-    "sources",
-    "readers.py",
-    "jsontext.py",
-    "convert.py",
-    "schemas.py",
-    "options.py",
-    "custom_sources.py",
-    "loyalty.py",
-    "text.py",
-)
+# The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
+# import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
+# publishing are left out, so editing them keeps the datasets cache.
+CONVERSION_ROOTS = (Path(__file__), Path(apt_hub.__file__).parent / "custom_sources.py")
 
 
 @dataclass
@@ -99,11 +90,36 @@ def missing_file(source: Source) -> str:
 
 
 def fingerprinted_files() -> list[Path]:
-    """The files `code_fingerprint` hashes: `CONVERSION_CODE` and this builder."""
+    """The files `code_fingerprint` hashes: `CONVERSION_ROOTS` and the apt_hub modules they import, transitively."""
     package = Path(apt_hub.__file__).parent
-    files = [path for name in CONVERSION_CODE for path in sorted((package / name).glob("**/*.py"))]
-    files += [path for name in CONVERSION_CODE if (path := package / name).is_file()]
-    return sorted({*files, Path(__file__)})
+    found, todo = set(), [*CONVERSION_ROOTS, package / "__init__.py"]
+    while todo:
+        path = todo.pop()
+        if path not in found:
+            found.add(path)
+            todo += _imported_files(path, package)
+    return sorted(found)
+
+
+def _imported_files(path: Path, package: Path) -> list[Path]:
+    """The files of the apt_hub modules (and packages' `__init__.py`) that a file imports."""
+    here = path.parent.relative_to(package.parent).parts if package.parent in path.parents else ()
+    files = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - node.level + 1] if node.level else ()
+            module = (*base, *(node.module or "").split(".")) if node.module else base
+            candidates = [(*module, alias.name) for alias in node.names] + [module]
+        elif isinstance(node, ast.Import):
+            candidates = [tuple(alias.name.split(".")) for alias in node.names]
+        else:
+            continue
+        for parts in candidates:
+            if parts[:1] == ("apt_hub",):
+                for parent in range(2, len(parts) + 1):  # a package's __init__ runs on import
+                    files.append(package.parent.joinpath(*parts[:parent], "__init__.py"))
+                files.append(package.parent.joinpath(*parts).with_suffix(".py"))
+    return [file for file in files if file.is_file()]
 
 
 def code_fingerprint() -> str:

@@ -115,6 +115,13 @@ class Source:
     def tag_for(self, path: str) -> str:
         return self.tag(path) if self.tag else self.name
 
+    @property
+    def location(self) -> str:
+        """Where the rows come from: `org/name@revision`, or the option that names the local file."""
+        if self.file_option:
+            return f"a local file ({self.option(self.file_option).flag})"
+        return f"{self.repo_id}@{self.revision}"
+
     def option(self, name: str) -> Option:
         """The declared option of that name."""
         return next(option for option in self.options if option.name == name)
