@@ -3,6 +3,7 @@
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from datasets import Features
@@ -31,14 +32,7 @@ def convert_file(
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
     batch, chars = [], 0
-    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
-    columns = list(source.columns) or None
-    rows = (
-        source.read(item.local)
-        if source.read
-        else read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns)
-    )
-    for line, row in rows:
+    for line, row in _rows(source, item):
         counter["rows"] += 1
         problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
         if problem is not None:
@@ -89,6 +83,14 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
             entry["sampled_out"] = sampled_out
         result.setdefault(split, {})[tag] = entry
     return result
+
+
+def _rows(source: Source, item: InputFile) -> Iterable[tuple[int, Any]]:
+    """The `(line, row)` pairs of a file: the source's own reader, else the build's readers."""
+    if source.read:
+        return source.read(item.local)
+    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
+    return read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=list(source.columns) or None)
 
 
 def _table(rows: list[dict], features: Features) -> pa.Table:
