@@ -185,6 +185,14 @@ class Spec:
         return "\n".join(lines)
 
 
+def os_error_message(error: OSError) -> str:
+    """An error of the file system as one line naming the path: `out/stats.json: Permission denied`."""
+    if error.filename is None:
+        return str(error)
+    where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
+    return f"{where}: {error.strerror or error}"
+
+
 def value_type(hint: Any) -> tuple[type, tuple[str, ...]]:
     """The value type of an annotation and its choices: `int | None` is `int`, `Literal["a", "b"]` is `str`."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):

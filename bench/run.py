@@ -65,6 +65,7 @@ def mirror(scale: float) -> Path:
 
 def write_inputs(upstream: Path, out: Path) -> Path:
     """The files every config reads, as resolved by the build itself, for the old way and the floor."""
+    from apt_hub.options import BuildOptions
     from apt_hub.schemas import CONFIG_NAMES
     from builders.apt import AptConfig
 
@@ -72,7 +73,7 @@ def write_inputs(upstream: Path, out: Path) -> Path:
     for name in CONFIG_NAMES:
         if name == "loyalty":
             continue
-        for item in AptConfig(name=name, upstream=str(upstream)).resolve()[1]:
+        for item in AptConfig(name=name, options=BuildOptions(upstream=str(upstream))).resolve()[1]:
             plan.setdefault(name, {}).setdefault(item.split, []).append({"source": item.source, "local": item.local})
     out.write_text(json.dumps(plan, indent=1))
     return out
