@@ -259,16 +259,19 @@ def generated(path: str) -> bool:
 @contextmanager
 def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
     """Where a publish writes the card, stats and histograms: the build folder, or for a dry run a scratch view of
-    it (every other entry linked, the card copied) so that a dry run changes nothing on disk."""
+    it (those three copied, as the refresh starts from them; everything else linked) so that a dry run changes
+    nothing on disk."""
     if not dry_run:
         yield root
         return
     with tempfile.TemporaryDirectory(prefix="apt-hub-dry-run-") as scratch:
         view = Path(scratch)
         for entry in root.iterdir():
-            if entry.name == CARD_FILE:
-                shutil.copyfile(entry, view / CARD_FILE)
-            elif entry.name not in (STATS_FILE, IMAGES_DIR):
+            if entry.name == IMAGES_DIR and entry.is_dir():
+                shutil.copytree(entry, view / IMAGES_DIR)
+            elif entry.name in (CARD_FILE, STATS_FILE):
+                shutil.copyfile(entry, view / entry.name)
+            else:
                 (view / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
         yield view
 

@@ -276,3 +276,16 @@ def test_a_malformed_answer_of_the_hub_is_one_line(hub, folder, token, capsys, r
     err = capsys.readouterr().err
     assert err.startswith(f"error: The Hub at {hub.endpoint} sent an answer that is not the Hub API's ({problem}")
     assert err.count("\n") == 1
+
+
+def test_a_dry_run_takes_in_text_written_on_the_hub_without_writing_it_locally(hub, folder, token):
+    publish(folder, repo_id=REPO)
+    files = hub.repo_files(REPO)
+    files[CARD_FILE] += b"\n## Written on the Hub\n\nKeep this.\n"
+    hub.add_repo(REPO, files)
+    card = (folder / CARD_FILE).read_bytes()
+    planned = publish(folder, repo_id=REPO, dry_run=True).plan
+    assert (folder / CARD_FILE).read_bytes() == card
+    done = publish(folder, repo_id=REPO).plan
+    assert [f.path for f in planned.change] == [f.path for f in done.change], planned.describe()
+    assert b"Keep this." in (folder / CARD_FILE).read_bytes()
