@@ -85,11 +85,13 @@ def check_build_options(configs: tuple[str, ...], given: dict[str, Any]) -> None
     """Refuse an option that would change nothing for the configs asked for, rather than ignore it silently.
 
     Raises:
-        UsageError: `--seed` without `--max-samples`, or an option of a source (`--storm-trace`, `--loyalty-file`)
-            when no config it feeds is among those named.
+        UsageError: `--max-samples` below 1, `--seed` without `--max-samples`, or an option of a source
+            (`--storm-trace`, `--loyalty-file`) when no config it feeds is among those named.
     """
     from .sources import SOURCES
 
+    if given.get("max_samples") is not None and given["max_samples"] < 1:  # here too, to name the flag, not the field
+        raise UsageError(f"--max-samples must be a positive whole number, got {given['max_samples']}")
     if given.get("seed") is not None and given.get("max_samples") is None:
         raise UsageError("--seed only chooses the rows of --max-samples: add --max-samples N, or drop --seed")
     for source in SOURCES.values():

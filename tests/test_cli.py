@@ -32,6 +32,7 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["biuld"], "unknown command biuld (did you mean build?)"),
         (["build", "--max-samples", "x"], "--max-samples expects a whole number, got 'x'"),
         (["build", "--max-samples"], "--max-samples needs a value (N)"),
+        (["build", "--max-samples", "0"], "--max-samples must be a positive whole number, got 0"),
         (["build", "--seed", "1", "--max-samples", "2", "--seed", "3"], "--seed is given twice"),
         (["build", "--storm-trace", "gmini"], "--storm-trace must be one of deepseek, gemini; got 'gmini' (did"),
         (["build", "--on-bad-rows=ignore"], "--on-bad-rows must be one of error, skip; got 'ignore'"),
