@@ -16,6 +16,7 @@ from typing import Any
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
 from .errors import AptHubError
+from .folder import atomic_write, locked, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
@@ -157,12 +158,13 @@ def publish(
             f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {constants.ENDPOINT}."
         )
     api = HfApi(endpoint=constants.ENDPOINT, token=token)
-    with hub_errors(repo_id, token, constants.ENDPOINT):
+    with locked(root), hub_errors(repo_id, token, constants.ENDPOINT):  # the folder stays as sent
         check_write_access(api)
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
-        adopt_remote_card(api, root, plan, remote, repo_id)
-        write_card(root, repo_id=repo_id)
+        with transaction(root, existing=True) as staging:
+            adopt_remote_card(api, staging, plan, remote, repo_id)
+            write_card(staging, repo_id=repo_id)
         diff(plan, local_files(root), remote)
         if dry_run or plan.up_to_date:
             return PublishResult(plan, dry_run=dry_run)
@@ -232,7 +234,7 @@ def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_
     ).read_text(encoding="utf-8")
     default = handwritten(render_card_for(root, repo_id=repo_id))
     if handwritten(text) == default and handwritten(remote_text) != default:
-        local.write_text(remote_text, encoding="utf-8")
+        atomic_write(local, remote_text)
 
 
 def local_files(root: Path) -> list[LocalFile]:
