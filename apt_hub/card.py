@@ -20,7 +20,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from . import __version__
 from .chart import write_histogram
 from .errors import AptHubError
-from .folder import atomic_write, transaction
+from .folder import atomic_write, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
@@ -328,6 +328,7 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = Non
         output_dir: the build folder (default dist/apt).
         repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
     """
+    repair(output_dir)
     if not splits_on_disk(output_dir):
         raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
     with transaction(output_dir, existing=True) as staging:

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import AptHubError
-from .folder import replacing_file
+from .folder import repair, replacing_file
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
 from .progress import bar
 from .schemas import FEATURES
@@ -102,6 +102,7 @@ def export(
         >>> export("dist/apt", output_dir="data/apt_datasets")  # doctest: +SKIP
         [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
     """
+    repair(build_dir)
     on_disk = _configs_on_disk(build_dir, configs)
     _check_export_dir(build_dir, output_dir)
     jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]

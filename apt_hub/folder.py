@@ -281,7 +281,8 @@ def check_output_dir(folder: str | Path) -> None:
     """Refuse an output path apt-hub would have to replace without having made it, before any work starts.
 
     Refused: `.`, `..`, the current folder or one of its parents, the apt-hub checkout or one of its parents, a
-    file, and a folder that is neither empty nor a build folder (no `build.json`). A missing path is fine.
+    file, a folder that is neither empty nor a build folder (no `build.json`), and a build folder whose `build.json`
+    is damaged. A missing path is fine.
 
     Raises:
         FolderError: the path is refused, with why.
@@ -296,7 +297,9 @@ def check_output_dir(folder: str | Path) -> None:
         return
     if not real.is_dir():
         raise FolderError(f"{folder} is a file, not a build folder; apt-hub replaces only folders it built.")
-    if not is_build_folder(real) and any(real.iterdir()):
+    if is_build_folder(real):
+        read_record(real)  # a damaged record stops here, before any work
+    elif any(real.iterdir()):
         raise FolderError(
             f"{folder} exists and is not an apt-hub build folder (no {RECORD}); "
             "apt-hub replaces only folders it built: name a new or empty folder."
@@ -342,6 +345,17 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
             checkpoint("commit")
             _commit(staging, target)
             checkpoint("committed")
+
+
+def repair(folder: str | Path) -> None:
+    """Put back a build folder a killed two-rename commit left aside; every command reading a build calls this first.
+
+    Costs one `stat` when the folder is there. Needs the lock, so that a live commit is never mistaken for a dead one.
+    """
+    target = _real(folder)
+    if not os.path.lexists(target) and any(".apt-old-" in path.name for path in leftovers(target.parent)):
+        with locked(target):
+            recover(target)
 
 
 def recover(target: Path) -> None:

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 from .cli import whole_number
 from .errors import ConfigError
 from .export import read_config, stage_of
-from .folder import checkpoint, locked, transaction
+from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
 from .schemas import CONFIG_NAMES
 from .sources import SOURCES
@@ -116,6 +116,7 @@ def merge(
     """
     build_dir = Path(build_dir)
     names = _names(names)
+    repair(build_dir)
     with locked(build_dir):  # no other writer between the reads and the write
         inputs = [_resolve(build_dir, name) for name in names]
         _check_output(build_dir, output, inputs)

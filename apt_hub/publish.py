@@ -16,7 +16,7 @@ from typing import Any
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
 from .errors import AptHubError
-from .folder import atomic_write, locked, transaction
+from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
@@ -150,6 +150,7 @@ def publish(
 
     root = Path(root)
     _check_repo_id(repo_id)
+    repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
     token = token or get_token()

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import AptHubError
-from .folder import transaction
+from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 
 STATS_FILE = "stats.json"
@@ -488,6 +488,7 @@ def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     Args:
         output_dir: the build folder (default dist/apt).
     """
+    repair(output_dir)
     shards_of(Path(output_dir))
     with transaction(output_dir, existing=True) as staging:
         stats = write_stats(staging)
