@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import glob
 import json
 import os
 import re
@@ -84,7 +85,7 @@ def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(path.parent)
+    clean_leftovers(path.parent, of=glob.escape(path.name))
     with _marked(path, "tmp") as temporary:
         encoding = None if "b" in mode else "utf-8"
         with open(temporary, mode.replace("w", "x"), encoding=encoding) as file:
@@ -131,10 +132,11 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def leftovers(folder: str | Path) -> list[Path]:
-    """The leftovers of dead apt-hub processes in `folder`: a name of ours with a marker naming a dead pid."""
+def leftovers(folder: str | Path, *, of: str = "*") -> list[Path]:
+    """The leftovers of dead apt-hub processes in `folder` (only those of the file or folder named `of`, if given):
+    a name of ours with a marker naming a dead pid."""
     found = []
-    for marker in sorted(Path(folder).glob(f".*{MARKER_SUFFIX}")):
+    for marker in sorted(Path(folder).glob(f".{of}.apt-*{MARKER_SUFFIX}")):
         path = marker.with_name(marker.name.removesuffix(MARKER_SUFFIX))
         match = LEFTOVER.fullmatch(path.name)
         if match and _marker_pid(marker) == int(match["pid"]) and not _alive(int(match["pid"])):
@@ -142,9 +144,9 @@ def leftovers(folder: str | Path) -> list[Path]:
     return found
 
 
-def clean_leftovers(folder: str | Path) -> list[Path]:
+def clean_leftovers(folder: str | Path, *, of: str = "*") -> list[Path]:
     """Remove the leftovers of dead apt-hub processes in `folder` (see `leftovers`); returns what was removed."""
-    removed = leftovers(folder)
+    removed = leftovers(folder, of=of)
     for path in removed:
         _remove(path)
         _marker_of(path).unlink(missing_ok=True)
@@ -353,21 +355,21 @@ def repair(folder: str | Path) -> None:
     Costs one `stat` when the folder is there. Needs the lock, so that a live commit is never mistaken for a dead one.
     """
     target = _real(folder)
-    if not os.path.lexists(target) and any(".apt-old-" in path.name for path in leftovers(target.parent)):
+    if not os.path.lexists(target) and leftovers(target.parent, of=glob.escape(target.name)):
         with locked(target):
             recover(target)
 
 
 def recover(target: Path) -> None:
     """Put back a build folder that a kill between the two renames of a commit left aside, then clean leftovers."""
-    stale = leftovers(target.parent)
-    prefix = f".{target.name}.apt-"
+    # Only this folder's leftovers: another folder's, set aside by its own killed commit, waits for its next run.
+    of = glob.escape(target.name)
     if not os.path.lexists(target):
-        olds = [path for path in stale if path.name.startswith(prefix + "old-")]
+        olds = [path for path in leftovers(target.parent, of=of) if LEFTOVER.fullmatch(path.name)["kind"] == "old"]
         if olds:
             os.replace(olds[-1], target)
             _marker_of(olds[-1]).unlink(missing_ok=True)
-    clean_leftovers(target.parent)
+    clean_leftovers(target.parent, of=of)
 
 
 def _stage(target: Path, staging: Path) -> None:

@@ -331,8 +331,7 @@ def test_the_staging_copy_shares_no_file_that_is_rewritten(samples_build, tmp_pa
 
 
 def test_leftovers_are_ours_only_marker_and_name_and_a_dead_pid(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    pid = int(dead.stdout)
+    pid = dead_pid()
     ours = tmp_path / f".apt.apt-staging-{pid}-0123abcd"
     ours.mkdir()
     (tmp_path / f"{ours.name}.apt-hub").write_text(json.dumps({"made_by": "apt-hub", "pid": pid}))
@@ -359,3 +358,24 @@ def test_atomic_write_replaces_whole_or_refuses_to_clobber(tmp_path):
     atomic_write(path, b"new")
     assert path.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json"]
+
+
+def test_a_run_repairs_its_own_folder_and_leaves_another_folder_set_aside_for_that_ones_next_run(tmp_path):
+    from apt_hub.folder import repair, transaction
+
+    pid = dead_pid()
+    aside = tmp_path / f".other.apt-old-{pid}-0123abcd"  # what a kill between two renames leaves of `other`
+    (aside / "data").mkdir(parents=True)
+    (aside / "build.json").write_text('{"configs": {}}\n')
+    (tmp_path / f"{aside.name}.apt-hub").write_text(json.dumps({"made_by": "apt-hub", "pid": pid}))
+    with transaction(tmp_path / "apt") as staging:
+        atomic_write(staging / "build.json", '{"configs": {}}\n')
+    assert aside.is_dir()
+    repair(tmp_path / "other")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "other"]
+    assert (tmp_path / "other" / "build.json").is_file()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
