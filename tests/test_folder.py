@@ -379,3 +379,16 @@ def test_a_run_repairs_its_own_folder_and_leaves_another_folder_set_aside_for_th
 def dead_pid() -> int:
     """The pid of a process that has exited."""
     return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+
+
+def test_a_linked_build_folder_is_changed_where_it_lives_and_an_empty_folder_is_taken(tmp_path):
+    from apt_hub.folder import transaction
+
+    real = tmp_path / "disk" / "apt"
+    real.mkdir(parents=True)  # empty: nothing to lose
+    link = tmp_path / "apt"
+    link.symlink_to(real, target_is_directory=True)
+    with transaction(link) as staging:
+        atomic_write(staging / "build.json", '{"configs": {}}\n')
+    assert link.is_symlink() and (real / "build.json").is_file()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["apt"]
