@@ -392,3 +392,19 @@ def test_a_linked_build_folder_is_changed_where_it_lives_and_an_empty_folder_is_
         atomic_write(staging / "build.json", '{"configs": {}}\n')
     assert link.is_symlink() and (real / "build.json").is_file()
     assert sorted(p.name for p in real.parent.iterdir()) == ["apt"]
+
+
+def test_an_export_killed_while_writing_a_file_keeps_the_old_file_and_the_next_export_cleans_up(
+    samples_build, tmp_path
+):
+    legacy = tmp_path / "legacy"
+    assert main(["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
+    before = snapshot(legacy)
+    args = ["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]
+    killed = run(*args, **{KILL_AT: "write:hh-rlhf_train.json"})
+    assert killed.returncode == -signal.SIGKILL
+    (temporary,) = leftovers(legacy)  # written whole, marked, not yet renamed
+    assert temporary.name.startswith(".hh-rlhf_train.json.apt-tmp-")
+    assert {k: v for k, v in snapshot(legacy).items() if not k.startswith(".")} == before
+    assert main(args) == 0
+    assert snapshot(legacy) == before
