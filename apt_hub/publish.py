@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
 from .errors import AptHubError
+from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
 from .stats import STATS_FILE
@@ -156,6 +157,7 @@ def publish(
 
     root = Path(root)
     _check_repo_id(repo_id)
+    repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
     token = token or get_token()
@@ -165,7 +167,8 @@ def publish(
         )
     use_timeouts()
     api = HfApi(endpoint=constants.ENDPOINT, token=token)
-    with hub_errors(repo_id, token, constants.ENDPOINT), card_folder(root, dry_run) as folder:
+    # The lock keeps the folder as sent; the card is refreshed in a transaction (a dry run in a scratch view).
+    with locked(root), hub_errors(repo_id, token, constants.ENDPOINT), card_folder(root, dry_run) as folder:
         check_write_access(api)
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
@@ -240,7 +243,7 @@ def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_
     ).read_text(encoding="utf-8")
     default = handwritten(render_card_for(root, repo_id=repo_id))
     if handwritten(text) == default and handwritten(remote_text) != default:
-        local.write_text(remote_text, encoding="utf-8")
+        atomic_write(local, remote_text)
 
 
 def local_files(root: Path) -> list[LocalFile]:
@@ -258,11 +261,12 @@ def generated(path: str) -> bool:
 
 @contextmanager
 def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
-    """Where a publish writes the card, stats and histograms: the build folder, or for a dry run a scratch view of
-    it (those three copied, as the refresh starts from them; everything else linked) so that a dry run changes
-    nothing on disk."""
+    """Where a publish writes the card, stats and histograms: a transaction of the build folder, made visible when
+    the publish ends without error, or for a dry run a scratch view of it (those three copied, as the refresh
+    starts from them; everything else linked) so that a dry run changes nothing on disk."""
     if not dry_run:
-        yield root
+        with transaction(root, existing=True) as staging:
+            yield staging
         return
     with tempfile.TemporaryDirectory(prefix="apt-hub-dry-run-") as scratch:
         view = Path(scratch)
@@ -278,8 +282,6 @@ def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
 
 def planned_files(root: Path, folder: Path) -> list[LocalFile]:
     """The files a publish mirrors: those of the build folder, with the card, stats and histograms of `folder`."""
-    if folder == root:
-        return local_files(root)
     rendered = [folder / CARD_FILE, folder / STATS_FILE, *sorted((folder / IMAGES_DIR).glob("lengths-*"))]
     files = [f for f in local_files(root) if not generated(f.path)]
     files += [LocalFile.read(folder, path) for path in rendered if path.is_file()]
