@@ -272,8 +272,11 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     folder = Path(root) / IMAGES_DIR
     written = []
     for config, entry in stats["configs"].items():
-        histograms = {field: entry["histograms"][field] for field in entry["text_fields"]}
-        written.append(write_histogram(folder / f"lengths-{config}.png", histograms, stats["histogram_bins"]))
+        splits = _split_order(entry["splits"])
+        histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
+        title = f"{config}: length of each text field, per split"
+        path = folder / f"lengths-{config}.png"
+        written.append(write_histogram(path, histograms, stats["histogram_bins"], title=title))
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written

@@ -46,6 +46,14 @@ class Source:
         convert: the pure row mapper: an upstream row in, a unified row or a `Drop` out.
         tag: the `source` column value for a file of the repository (default: the source name).
         license, citation, homepage, description: provenance, carried into the card.
+        license_link: where the upstream states its terms (a licence text, or the upstream card).
+        license_note: a caveat on those terms, shown in the card's License section.
+        warning: what a reader must know before looking at the rows (offensive content, a use the upstream
+            authors advise against); the card's content warning.
+        risks: the biases and limitations the rows inherit from this upstream.
+        preferences: for a preference source, how `chosen` and `rejected` were picked upstream.
+        options: the build options that change what this source gives (shown in the card only for the configs
+            it feeds).
     """
 
     name: str
@@ -59,6 +67,12 @@ class Source:
     citation: str = ""
     homepage: str = ""
     description: str = ""
+    license_link: str = ""
+    license_note: str = ""
+    warning: str = ""
+    risks: str = ""
+    preferences: str = ""
+    options: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def tag_for(self, path: str) -> str:

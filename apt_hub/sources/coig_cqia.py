@@ -59,6 +59,13 @@ SOURCE = Source(
     license="unspecified (the card says 'More Information Needed'; parts come from sources with their own terms)",
     homepage="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
     description="COIG-CQIA: Chinese instruction tuning data drawn from Q&A communities, exams and encyclopedias.",
+    license_link="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
+    license_note="COIG-CQIA states no license on its card, and parts of it come from sites with their own terms "
+    "(Zhihu, Douban, Xiaohongshu, exam sites, encyclopedias): check them before redistributing.",
+    risks="COIG-CQIA gathers Chinese Q&A communities, exams and encyclopedias: answers carry the views, slang and "
+    "dates of those communities, and some were written or rewritten by a language model (`answer_from` says which "
+    "where the upstream records it). The `ruozhiba` subset is made of trick questions and puns whose answers "
+    "explain the joke; it teaches careful reading, not facts.",
     citation="""@article{bai2024coig,
   title={COIG-CQIA: Quality is All You Need for Chinese Instruction Fine-tuning},
   author={Bai, Yuelin and Du, Xinrun and Liang, Yiming and others},
