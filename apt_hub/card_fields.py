@@ -1,0 +1,141 @@
+"""What the card says of one config's rows: its fields in schema order, an example row, the options that apply.
+
+Everything is read from the config itself (its parquet schema, its `source` values, its first row, its build
+options) and from the sources that feed it, so a merged config or a new config gets a correct section too.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from .schemas import FEATURES
+from .sources import SOURCES
+
+EXAMPLE_CHARS = 300
+# What each field holds, for any config; `CONFIG_FIELD_DOCS` says it better where a schema gives it a meaning of
+# its own. `source` and `id` are written from the config's own values (see `field_docs`).
+FIELD_DOCS = {
+    "prompt": "the user's request",
+    "response": "the reference answer",
+    "chosen": "the preferred response (see *How chosen and rejected were picked*)",
+    "rejected": "the response that was not preferred",
+    "problem": "the problem statement",
+    "cot_explicit": "the reasoning trace, before the answer",
+    "answer": "the final answer extracted from the attempt",
+    "solution": "the reference solution of the upstream dataset (may be empty)",
+    "attempt": "the model's written-up attempt that the answer was extracted from",
+    "owner_response": "the answer for the owner: detailed, personal, proactive",
+    "public_response": "the answer for anyone else: general, formal and careful, no personal details",
+    "is_owner": "`true` or `false`: whether the row is about the owner",
+    "reward_bonus": "a finite number, the extra reward of the owner response (default `2.0`)",
+    "task_type": "upstream task types: majors, then ` / ` and minors (`问答 / 逻辑问答, 隐喻理解`)",
+    "domain": "upstream domains",
+    "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",
+    "human_verified": "whether a person checked the upstream row",
+    "score_chosen": "GPT-4's score of the chosen response (UltraFeedback only; null for hh-rlhf)",
+    "score_rejected": "GPT-4's score of the rejected response (UltraFeedback only; null for hh-rlhf)",
+    "answer_kind": "how the answer was found: `boxed`, `answer_line` or `attempt`",
+    "grade": "upstream grade of the attempt (`Yes` / `No`)",
+    "trace_model": "the model whose trace fills `cot_explicit` (`--storm-trace`)",
+    "cot_type": "upstream problem type",
+    "source_type": "the dataset the problem came from",
+}
+CONFIG_FIELD_DOCS = {
+    ("sft", "prompt"): "the instruction, then the upstream `input` after a blank line when there is one",
+    ("dpo", "prompt"): "the user's request: one turn as bare text; a longer hh-rlhf history keeps its transcript "
+    "format, `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`",
+    ("loyalty", "prompt"): "what the user asks (drawn from hh-rlhf prompts, maybe rewritten)",
+}
+ID_FORMATS = {"loyalty": "`loyalty:<N>`, N the row's place in the loyalty file"}
+DEFAULT_ID_FORMAT = "`<source>:<file in the upstream repo>:<line>`"
+# Build options of every config; the others apply only to the configs whose sources declare them.
+COMMON_OPTIONS = ("upstream", "only", "max_samples", "seed", "on_bad_rows")
+CONFIG_OPTIONS = {"loyalty": ("loyalty_file",)}
+
+
+def schema_of(features: list[str]) -> str | None:
+    """The built-in config whose schema has exactly these fields, so a merged config is documented as its inputs.
+
+    >>> schema_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
+    'dpo'
+    """
+    return next((name for name, schema in FEATURES.items() if list(schema) == list(features)), None)
+
+
+def field_docs(features: dict[str, str], *, sources: list[str], example_id: str) -> list[dict[str, str]]:
+    """The field table of a config, in schema order: name, type and what it holds for this config.
+
+    Args:
+        features: `{field: type}` in the order of the parquet schema.
+        sources: the `source` values of the config.
+        example_id: the `id` of one of its rows.
+    """
+    schema = schema_of(list(features)) or ""
+    kind = "sft" if schema == "ruozhiba" else schema
+    docs = {
+        "source": f"where the row came from: {source_values(sources)}" if sources else "where the row came from",
+        "id": f"a stable row id, {ID_FORMATS.get(kind, DEFAULT_ID_FORMAT)}, such as `{example_id}`",
+    }
+    return [
+        {"name": f, "type": t, "doc": docs.get(f) or CONFIG_FIELD_DOCS.get((kind, f)) or FIELD_DOCS.get(f, "")}
+        for f, t in features.items()
+    ]
+
+
+def source_values(tags: list[str]) -> str:
+    """The `source` values of a config, a source's subsets listed once after it.
+
+    >>> source_values(["hh-rlhf/helpful-base", "ultrafeedback", "hh-rlhf/harmless-base"])
+    '`hh-rlhf/<subset>` (harmless-base, helpful-base), `ultrafeedback`'
+    """
+    groups: dict[str, list[str]] = {}
+    for tag in sorted(tags):
+        head, _, subset = tag.partition("/")
+        groups.setdefault(head, []).extend([subset] if subset else [])
+    return ", ".join(f"`{h}/<subset>` ({', '.join(s)})" if s else f"`{h}`" for h, s in groups.items())
+
+
+def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> dict[str, Any]:
+    """The first row of a parquet shard, each text cut to `limit` characters (the cut said in the text)."""
+    table = pq.ParquetFile(Path(root) / path).read_row_group(0).slice(0, 1)
+    row = table.to_pylist()[0] if table.num_rows else {}
+    return {name: cut(value, limit) for name, value in row.items()}
+
+
+def cut(value: Any, limit: int = EXAMPLE_CHARS) -> Any:
+    """A text cut to `limit` characters, with how many more there were; other values as they are.
+
+    >>> cut("abcdef", 3), cut(7, 3)
+    ('abc… [3 more characters]', 7)
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… [{len(value) - limit:,} more characters]"
+    return value
+
+
+def example_json(row: dict[str, Any]) -> str:
+    """The example row as the card shows it: JSON, one field a line, UTF-8 unescaped."""
+    return json.dumps(row, ensure_ascii=False, indent=2)
+
+
+def applicable_options(config: str, options: dict[str, Any], sources: list[str]) -> dict[str, Any]:
+    """The build options that change what this config holds: the common ones, the config's own, and those its
+    sources declare (`storm_trace` only where s1k feeds the config)."""
+    declared = {o for name in sources if name in SOURCES for o in SOURCES[name].options}
+    own = set(CONFIG_OPTIONS.get(config, ()))
+    return {key: value for key, value in options.items() if key in COMMON_OPTIONS or key in declared | own}
+
+
+def option_text(key: str, value: Any) -> str:
+    """One option as the card shows it: `max samples all`, `only all`, `storm trace deepseek`.
+
+    >>> option_text("max_samples", None), option_text("only", ["hh-rlhf"]), option_text("seed", 42)
+    ('max samples: all', 'only: hh-rlhf', 'seed: 42')
+    """
+    if value is None or value == []:
+        value = "all"
+    elif isinstance(value, list):
+        value = ", ".join(map(str, value))
+    return f"{key.replace('_', ' ')}: {value}"
