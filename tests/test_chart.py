@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from apt_hub.chart import histogram_png
+from apt_hub.chart import INPUT_KEY, chart_digest, histogram_png, png_text, write_histogram
 from apt_hub.layout import splits_on_disk
 from apt_hub.stats import compute_stats, histogram_edges
 
@@ -20,7 +20,7 @@ COUNTS = {
 }
 EDGES = [1, 2, 4, 8, 16, 32]
 # matplotlib 3.11 (pinned to that minor version in pyproject.toml) with its bundled DejaVu Sans.
-PINNED_SHA256 = "7629fbe139ccddae780da8ccb4f533cc8db0c163b733b1650e232c24d68f6935"
+PINNED_SHA256 = "2caa6fabdc0bb15156f963eb7aa717cdb6298f4f6594cdfc6ed54656f8ef00c2"
 SCRIPT = (
     "import hashlib, sys; from apt_hub.chart import histogram_png; from tests.test_chart import COUNTS, EDGES; "
     "sys.stdout.write(hashlib.sha256(histogram_png(COUNTS, EDGES, title='pinned')).hexdigest())"
@@ -57,3 +57,14 @@ def test_stats_keep_a_histogram_per_split_counting_its_non_empty_values(samples_
         for field in dpo["text_fields"]:
             non_empty = frame.filter(pl.col(field).str.len_chars() > 0).height
             assert sum(dpo["splits"][split]["histograms"][field]) == non_empty, (split, field)
+
+
+def test_a_chart_drawn_from_the_same_numbers_is_not_drawn_again(tmp_path):
+    path = write_histogram(tmp_path / "lengths-x.png", COUNTS, EDGES, title="pinned")
+    assert png_text(path.read_bytes())[INPUT_KEY] == chart_digest(COUNTS, EDGES, "pinned")
+    path.write_bytes(path.read_bytes() + b"marker")  # a redrawn chart would lose it
+    write_histogram(path, COUNTS, EDGES, title="pinned")
+    assert path.read_bytes().endswith(b"marker")
+    write_histogram(path, COUNTS, EDGES, title="another title")
+    assert not path.read_bytes().endswith(b"marker")
+    assert path.read_bytes() == histogram_png(COUNTS, EDGES, title="another title")
