@@ -1,7 +1,7 @@
-"""What the card says of one config's rows: its fields in schema order, an example row, the options that apply.
+"""What the card says of one config's rows: its fields in schema order and an example row.
 
-Everything is read from the config itself (its parquet schema, its `source` values, its first row, its build
-options) and from the sources that feed it, so a merged config or a new config gets a correct section too.
+Everything is read from the config itself (its parquet schema, its `source` values, its first row), so a merged
+config or a new config gets a correct section too.
 """
 
 import json
@@ -48,11 +48,7 @@ CONFIG_FIELD_DOCS = {
     "format, `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`",
     ("loyalty", "prompt"): "what the user asks (drawn from hh-rlhf prompts, maybe rewritten)",
 }
-ID_FORMATS = {"loyalty": "`loyalty:<N>`, N the row's place in the loyalty file"}
-DEFAULT_ID_FORMAT = "`<source>:<file in the upstream repo>:<line>`"
-# Build options of every config; the others apply only to the configs whose sources declare them.
-COMMON_OPTIONS = ("upstream", "only", "max_samples", "seed", "on_bad_rows")
-CONFIG_OPTIONS = {"loyalty": ("loyalty_file",)}
+DEFAULT_ROW_ID = "{source}:{path}:{line}"
 
 
 def schema_of(features: list[str]) -> str | None:
@@ -76,7 +72,7 @@ def field_docs(features: dict[str, str], *, sources: list[str], example_id: str)
     kind = "sft" if schema == "ruozhiba" else schema
     docs = {
         "source": f"where the row came from: {source_values(sources)}" if sources else "where the row came from",
-        "id": f"a stable row id, {ID_FORMATS.get(kind, DEFAULT_ID_FORMAT)}, such as `{example_id}`",
+        "id": f"a stable row id, {id_formats(sources)}, such as `{example_id}`",
     }
     return [
         {"name": f, "type": t, "doc": docs.get(f) or CONFIG_FIELD_DOCS.get((kind, f)) or FIELD_DOCS.get(f, "")}
@@ -95,6 +91,25 @@ def source_values(tags: list[str]) -> str:
         head, _, subset = tag.partition("/")
         groups.setdefault(head, []).extend([subset] if subset else [])
     return ", ".join(f"`{h}/<subset>` ({', '.join(s)})" if s else f"`{h}`" for h, s in groups.items())
+
+
+def id_formats(tags: list[str]) -> str:
+    """How the `id` of a config's rows is made, from the `row_id` of the sources behind its `source` values.
+
+    >>> id_formats(["hh-rlhf/helpful-base", "ultrafeedback"]), id_formats(["loyalty"])
+    ('`<source>:<file in the upstream repo>:<line>`', '`loyalty:<N>` (N: the row in the file, from 1)')
+    """
+    by_template: dict[str, set[str]] = {}
+    for name in {tag.partition("/")[0] for tag in tags}:
+        by_template.setdefault(SOURCES[name].row_id if name in SOURCES else DEFAULT_ROW_ID, set()).add(name)
+    return " or ".join(_id_format(template, names) for template, names in sorted(by_template.items()))
+
+
+def _id_format(template: str, names: set[str]) -> str:
+    source = next(iter(names)) if len(names) == 1 and "{path}" not in template else "<source>"
+    if "{path}" in template:
+        return f"`{template.format(source=source, path='<file in the upstream repo>', line='<line>')}`"
+    return f"`{template.format(source=source, path='', line='<N>')}` (N: the row in the file, from 1)"
 
 
 def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> dict[str, Any]:
@@ -118,24 +133,3 @@ def cut(value: Any, limit: int = EXAMPLE_CHARS) -> Any:
 def example_json(row: dict[str, Any]) -> str:
     """The example row as the card shows it: JSON, one field a line, UTF-8 unescaped."""
     return json.dumps(row, ensure_ascii=False, indent=2)
-
-
-def applicable_options(config: str, options: dict[str, Any], sources: list[str]) -> dict[str, Any]:
-    """The build options that change what this config holds: the common ones, the config's own, and those its
-    sources declare (`storm_trace` only where s1k feeds the config)."""
-    declared = {o for name in sources if name in SOURCES for o in SOURCES[name].options}
-    own = set(CONFIG_OPTIONS.get(config, ()))
-    return {key: value for key, value in options.items() if key in COMMON_OPTIONS or key in declared | own}
-
-
-def option_text(key: str, value: Any) -> str:
-    """One option as the card shows it: `max samples all`, `only all`, `storm trace deepseek`.
-
-    >>> option_text("max_samples", None), option_text("only", ["hh-rlhf"]), option_text("seed", 42)
-    ('max samples: all', 'only: hh-rlhf', 'seed: 42')
-    """
-    if value is None or value == []:
-        value = "all"
-    elif isinstance(value, list):
-        value = ", ".join(map(str, value))
-    return f"{key.replace('_', ' ')}: {value}"

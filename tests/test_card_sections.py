@@ -12,8 +12,8 @@ from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
 from apt_hub.card import CARD_FILE, write_card
-from apt_hub.card_fields import EXAMPLE_CHARS, applicable_options, cut, field_docs, schema_of
-from apt_hub.card_sections import LOYALTY_PERSONAL, sections_context
+from apt_hub.card_fields import EXAMPLE_CHARS, cut, field_docs, schema_of
+from apt_hub.card_sections import UPSTREAM_PERSONAL, sections_context
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
 
@@ -48,7 +48,7 @@ def test_content_warning_comes_from_the_sources_present(text):
     assert SOURCES["hh-rlhf"].warning in warning
     assert "not for supervised training of dialogue agents" in warning
     assert text.index("## Content warning") < text.index("## Configs")  # read before any row
-    assert sections_context(["coig-cqia", "s1k"], has_loyalty=False, preference_configs=[])["warnings"] == []
+    assert sections_context(["coig-cqia", "s1k"], preference_configs=[])["warnings"] == []
 
 
 def test_uses_list_every_config_and_the_out_of_scope_uses(text):
@@ -57,7 +57,6 @@ def test_uses_list_every_config_and_the_out_of_scope_uses(text):
         assert f"- `{config}`: " in uses
     assert "### Out-of-scope use" in uses
     assert "Supervised fine-tuning on the `chosen` responses" in uses
-    assert "Publishing a loyalty file that holds a real person's details" in uses
 
 
 def test_bias_risks_and_limitations_name_each_source(text):
@@ -71,11 +70,11 @@ def test_bias_risks_and_limitations_name_each_source(text):
 def test_personal_information_says_what_never_goes_into_a_published_loyalty_repo(text):
     personal = block(text, "personal")
     assert personal.startswith("## Personal and sensitive information")
-    for line in LOYALTY_PERSONAL:
-        assert line in personal
+    assert UPSTREAM_PERSONAL in personal
+    assert f"- **loyalty**: {SOURCES['loyalty'].personal}" in personal
     assert "never real names, addresses, phone numbers" in personal
-    without = sections_context(["hh-rlhf"], has_loyalty=False, preference_configs=["dpo"])["personal"]
-    assert not set(LOYALTY_PERSONAL) & set(without)
+    assert "Publishing rows of `loyalty` that hold a real person's details" in block(text, "uses")
+    assert sections_context(["hh-rlhf"], preference_configs=["dpo"])["personal"] == []
 
 
 def test_curation_rationale_names_the_stages_and_the_sources(text):
@@ -102,7 +101,7 @@ def test_preferences_say_how_chosen_and_rejected_were_picked_upstream(text):
     assert SOURCES["hh-rlhf"].preferences in preferences and "less harmful" in preferences
     assert SOURCES["ultrafeedback"].preferences in preferences and "GPT-4" in preferences
     assert "in `dpo`" in preferences
-    assert sections_context(["coig-cqia"], has_loyalty=False, preference_configs=[])["preferences"] == []
+    assert sections_context(["coig-cqia"], preference_configs=[])["preferences"] == []
 
 
 def test_one_collapsed_example_row_per_config_is_the_first_row_with_texts_cut(card_build, text):
@@ -170,13 +169,13 @@ def test_a_merged_config_is_documented_as_the_schema_it_shares():
 
 def test_build_options_are_shown_only_where_they_apply(text):
     provenance = block(text, "provenance")
-    lines = dict(re.findall(r"^- `(\w+)`: (.*)$", provenance, re.M))
-    assert sorted(lines) == sorted(CONFIGS)
-    assert [c for c, line in lines.items() if "storm trace" in line] == ["storm"]
-    assert [c for c, line in lines.items() if "loyalty file" in line] == ["loyalty"]
-    options = {"seed": 1, "storm_trace": "gemini", "loyalty_file": "x.json"}
-    assert applicable_options("sft_mix", options, ["coig-cqia"]) == {"seed": 1}
-    assert applicable_options("storm_mix", options, ["s1k"]) == {"seed": 1, "storm_trace": "gemini"}
+    header = re.search(r"^\| config \| (.*) \|$", provenance, re.M)[1].split(" | ")
+    rows = {m[1]: m[2].split(" | ") for m in re.finditer(r"^\| `(\w+)` \| (.*) \|$", provenance, re.M)}
+    assert sorted(rows) == sorted(CONFIGS)
+    columns = {name: {config: cells[i] for config, cells in rows.items()} for i, name in enumerate(header)}
+    assert {c for c, v in columns["storm trace"].items() if v != "-"} == {"storm"}
+    assert {c for c, v in columns["loyalty file"].items() if v != "-"} == {"loyalty"}
+    assert all(v == "42" for v in columns["seed"].values())
 
 
 def test_license_section_links_each_source_and_the_yaml_links_it(card_build, text):
@@ -194,5 +193,6 @@ def test_a_build_without_hh_rlhf_or_loyalty_carries_neither_warning(tmp_path):
     text = DatasetCard((out / CARD_FILE).read_text(encoding="utf-8")).text
     assert "<!-- apt-hub:begin warning -->" not in text and "<!-- apt-hub:begin preferences -->" not in text
     assert SOURCES["hh-rlhf"].risks not in text and "- **loyalty**" not in text
+    assert SOURCES["loyalty"].personal not in text and UPSTREAM_PERSONAL in text
     assert SOURCES["s1k"].risks in block(text, "risks")
     assert "Supervised fine-tuning on the `chosen`" not in block(text, "uses")
