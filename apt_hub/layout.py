@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -83,7 +83,7 @@ def write_batches(
     return written
 
 
-def parquet_writer(path: str | Path, schema: pa.Schema) -> pq.ParquetWriter:
+def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
     """A parquet writer with the options `datasets` writes with: zstd pages, the page index (offset and column
     indexes, which let a reader fetch only the pages of the rows it wants) and content-defined chunking where the
     installed pyarrow has it, recorded in the file's metadata as `datasets` records it."""
