@@ -39,6 +39,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .commandline import UsageError
 from .errors import ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
 from .options import names as parse_names
@@ -430,7 +431,7 @@ def merge_command(
     build_dir: str = DEFAULT_OUTPUT_DIR,
     weights: str | None = None,
     fractions: str | None = None,
-    seed: int = 42,
+    seed: int | None = None,
 ) -> str:
     """Combine configs or sources of a build into a new config, removing duplicate rows.
 
@@ -440,8 +441,10 @@ def merge_command(
         build_dir: the build folder (default: dist/apt).
         weights: mixing proportions, NAME=W pairs (coig-cqia=3,ruozhiba=1); unnamed inputs weigh 1.
         fractions: the share of each input's unique rows to keep, NAME=F pairs with F from 0 to 1.
-        seed: the seed of the weighted or fractional draws.
+        seed: the seed of the weighted or fractional draws (default 42).
     """
-    seed = whole_number(seed, "--seed")
+    if seed is not None and weights is None and fractions is None:
+        raise UsageError("--seed only chooses the rows of --weights or --fractions: add one, or drop --seed")
+    seed = 42 if seed is None else whole_number(seed, "--seed")
     report = merge(list(names), output=output, build_dir=build_dir, weights=weights, fractions=fractions, seed=seed)
     return format_merge(report)
