@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test quality format clean bench-data bench loyalty-template export
+.PHONY: install demo build stats card publish test quality format clean bench-data bench bench-report loyalty-template export stress
 
 $(BIN)/apt-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ export: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
+stress: install
+	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q tests/test_folder.py
+
 quality: install
 	$(BIN)/ruff check apt_hub builders tests tools
 	$(BIN)/ruff format --check apt_hub builders tests tools
@@ -64,9 +68,13 @@ SCALE ?= 1
 bench-data: install
 	$(BIN)/python -m bench.mirror --output-dir=bench/data/scale-$(SCALE) --scale=$(SCALE)
 
-# make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/results.md
+# make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/out/
 bench: install
 	$(BIN)/python -m bench.run --scales 1 2
+
+# make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
+bench-report: install
+	$(BIN)/python -m bench.report bench/out/results.json bench/results.md
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -18,12 +18,17 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__, checks
+from .card_fields import EXAMPLE_CHARS, example_json, example_row, field_docs
+from .card_rules import LICENSES, metadata_errors
+from .card_sections import sections_context
 from .chart import write_histogram
 from .errors import AptHubError
+from .folder import atomic_write, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from .options import option_defaults
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
-from .stats import compute_stats, drops, write_stats
+from .stats import check_lines, compute_stats, drops, write_stats
 
 CARD_FILE = "README.md"
 IMAGES_DIR = "images"
@@ -38,6 +43,7 @@ GENERATED_KEYS = (
     "language",
     "license",
     "license_name",
+    "license_link",
     "task_categories",
     "size_categories",
     "source_datasets",
@@ -61,51 +67,10 @@ PURPOSES = {
     "storm": "Hard math and science problems with an explicit reasoning trace and a final answer.",
     "loyalty": "Prompts with a response for the owner and one for the public, and a reward bonus.",
 }
-FIELD_DOCS = {
-    "prompt": "the user's request (several turns keep the `Human:` / `Assistant:` transcript format)",
-    "response": "the reference answer",
-    "chosen": "the preferred response",
-    "rejected": "the response that was not preferred",
-    "problem": "the problem statement",
-    "cot_explicit": "the reasoning trace, before the answer",
-    "answer": "the final answer extracted from the attempt",
-    "solution": "the reference solution of the upstream dataset (may be empty)",
-    "attempt": "the model's written-up attempt that the answer was extracted from",
-    "owner_response": "the response given to the owner",
-    "public_response": "the response given to anyone else",
-    "is_owner": "whether the prompt comes from the owner",
-    "reward_bonus": "extra reward for the loyal behaviour",
-    "source": "the upstream source and subset of the row, such as `coig-cqia/ruozhiba`",
-    "id": "a stable row id: `<source>:<upstream file>:<line>`",
-    "task_type": "upstream task types: majors, then ` / ` and minors",
-    "domain": "upstream domains",
-    "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",
-    "human_verified": "whether a person checked the upstream row",
-    "score_chosen": "upstream score of the chosen response (UltraFeedback only)",
-    "score_rejected": "upstream score of the rejected response (UltraFeedback only)",
-    "answer_kind": "how the answer was found: `boxed`, `answer_line` or `attempt`",
-    "grade": "upstream grade of the attempt (`Yes` / `No`)",
-    "trace_model": "the model whose trace fills `cot_explicit`",
-    "cot_type": "upstream problem type",
-    "source_type": "the dataset the problem came from",
-    "quality_flags": "the quality checks that caught the row, kept (see *Quality checks*); empty when clean",
-}
-RULES = {
-    "coig-cqia": "`prompt` is the instruction, then the upstream `input` after a blank line when it is not empty; "
-    "`response` is `output`; only the subset folders are read (the root `COIG-CQIA-full.jsonl` repeats them); "
-    "rows with an empty prompt or response are dropped.",
-    "hh-rlhf": "both transcripts are split at the last `Assistant:` turn they share, so the history becomes "
-    "`prompt` (one human turn as bare text) and the rest of each becomes `chosen` and `rejected`; pairs with no "
-    "shared assistant turn, an empty response or identical responses are dropped.",
-    "ultrafeedback": "`chosen` and `rejected` are the last assistant messages of the upstream pairs, with their "
-    "scores; pairs with an empty or identical response are dropped.",
-    "s1k": "`cot_explicit` is the reasoning trace of the model chosen by `--storm-trace`, and `answer` is the last "
-    "balanced `\\boxed{}` of its attempt, else the text after `Answer:`, else the whole attempt (`answer_kind` "
-    "says which); rows without a trace are dropped.",
-    "loyalty": "the rows of the hand-edited loyalty file, checked whole before the build: every row has exactly "
-    "`prompt`, `owner_response`, `public_response`, `is_owner` and `reward_bonus`.",
-}
-HUB_LICENSES = {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc0-1.0", "odc-by"}
+# A single licence shared by every source becomes the repository's; anything else is `other`, explained in the card.
+HUB_LICENSES = LICENSES - {"other", "unknown"}
+# Where `license: other` points: the card's own License section, which links each source's terms.
+LICENSE_LINK = "README.md#license"
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
@@ -141,7 +106,7 @@ def write_card(root: str | Path = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = N
     stats = write_stats(root)
     write_images(root, stats)
     text = render_card(root, stats, repo_id=repo_id or repo_id_in(existing) or PLACEHOLDER_REPO_ID)
-    path.write_text(merge_card(existing, text) if existing else text, encoding="utf-8")
+    atomic_write(path, merge_card(existing, text) if existing else text)
     return path
 
 
@@ -164,7 +129,7 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         pretty_name=PRETTY_NAME,
         language=LANGUAGES,
         license=license_,
-        **({"license_name": "mixed-upstream-licenses"} if license_ == "other" else {}),
+        **({"license_name": "mixed-upstream-licenses", "license_link": LICENSE_LINK} if license_ == "other" else {}),
         task_categories=TASK_CATEGORIES,
         size_categories=[size_category(rows)],
         source_datasets=sorted({s["repo_id"] for s in sources.values()}),
@@ -172,6 +137,8 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         configs=configs_yaml(root),
     )
     DatasetInfosDict(dataset_infos(root, stats)).to_dataset_card_data(data)
+    if errors := metadata_errors(data.to_dict()):
+        raise AptHubError(f"The card's YAML header breaks the Hub's rules: {'; '.join(errors)}")
     return data
 
 
@@ -225,25 +192,32 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
     default = default_config(stats["configs"])
     order = sorted(stats["configs"], key=lambda c: (c != default, c))
     licenses = {name: _license(name, s) for name, s in sources.items()}
+    preference = [c for c in order if {"chosen", "rejected"} <= set(stats["configs"][c]["features"])]
     return {
         "pretty_name": PRETTY_NAME,
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
-        "configs": [config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default) for c in order],
-        "rules": [{"name": n, "text": RULES[n]} for n in [*sources, "loyalty"] if n in RULES and _built(n, stats)]
-        + [{"name": n, "text": SOURCES[n].description} for n in sources if n not in RULES and n in SOURCES],
+        "configs": [
+            config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root) for c in order
+        ],
+        "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
+        "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
+        "example_chars": EXAMPLE_CHARS,
+        "option_names": [name.replace("_", " ") for name in option_defaults()],
         "quality": checks.card_context(configs_record),
-        "has_loyalty": any(
-            "loyalty" in e["splits"].get("train", {}).get("sources", {}) for e in stats["configs"].values()
-        ),
-    }
+    } | sections_context(_built(sources, stats), preference_configs=preference)
 
 
-def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], default: bool) -> dict[str, Any]:
-    """The variables of one config's section."""
+def config_context(
+    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path
+) -> dict[str, Any]:
+    """The variables of one config's section: fields in schema order, rows, lengths, an example, its options."""
     splits = _split_order(entry["splits"])
+    first = entry["splits"][splits[0]]["files"][0]
+    example = example_row(root, first)
+    tags = sorted({tag for s in splits for tag in entry["splits"][s]["sources"]})
     return {
         "name": name,
         "default": default,
@@ -251,15 +225,17 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
         "purpose": PURPOSES.get(name) or _merged_purpose(record),
         "text_fields": entry["text_fields"],
         "fields": UNIFIED_FIELDS.get(name, entry["text_fields"]),
-        "features": [{"name": f, "type": t, "doc": FIELD_DOCS.get(f, "")} for f, t in _feature_types(entry).items()],
+        "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
+        "example": {"split": splits[0], "json": example_json(example)},
         "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
         "source_rows": [row for s in splits for row in _source_rows(s, entry["splits"][s])],
         "length_rows": [
             row for s in splits for row in _length_rows(s, entry["splits"][s]["all"], entry["text_fields"])
         ],
         "image": f"{IMAGES_DIR}/lengths-{name}.png",
-        "checks": [line for s in splits for line in _checks(s, entry["splits"][s]["all"])],
+        "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])],
         "options": record.get("options"),
+        "option_cells": _option_cells(record.get("options") or {}),
     }
 
 
@@ -274,8 +250,11 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     folder = Path(root) / IMAGES_DIR
     written = []
     for config, entry in stats["configs"].items():
-        histograms = {field: entry["histograms"][field] for field in entry["text_fields"]}
-        written.append(write_histogram(folder / f"lengths-{config}.png", histograms, stats["histogram_bins"]))
+        splits = _split_order(entry["splits"])
+        histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
+        title = f"{config}: length of each text field, per split"
+        path = folder / f"lengths-{config}.png"
+        written.append(write_histogram(path, histograms, stats["histogram_bins"], title=title))
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written
@@ -289,9 +268,11 @@ def merge_card(existing: str, rendered: str) -> str:
     card; a block the rendered card no longer has is removed. An existing card without any block is replaced.
 
     Example:
-        >>> old = "# T\\n<!-- apt-hub:begin a -->\\nold\\n<!-- apt-hub:end a -->\\nmine\\n"
-        >>> merge_card(old, "# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\n")
-        '# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\nmine\\n'
+        >>> block = "<!-- apt-hub:begin a -->\\n{}\\n<!-- apt-hub:end a -->\\n"
+        >>> old = "---\\ncolor: red\\n---\\n# T\\n" + block.format("old") + "mine\\n"
+        >>> merged = merge_card(old, "---\\nlicense: mit\\n---\\n# T\\n" + block.format("new"))
+        >>> merged == "---\\nlicense: mit\\ncolor: red\\n---\\n\\n# T\\n" + block.format("new") + "mine\\n"
+        True
     """
     old_card, new_card = DatasetCard(existing), DatasetCard(rendered)
     old_body, new_body = _body(existing), _body(rendered)
@@ -329,9 +310,12 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = Non
         output_dir: the build folder (default dist/apt).
         repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
     """
+    repair(output_dir)
     if not splits_on_disk(output_dir):
         raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
-    path = write_card(output_dir, repo_id=str(repo_id) if repo_id else None)
+    with transaction(output_dir, existing=True) as staging:
+        write_card(staging, repo_id=str(repo_id) if repo_id else None)
+    path = Path(output_dir) / CARD_FILE
     return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"
 
 
@@ -388,11 +372,12 @@ def _license(name: str, source: dict[str, Any]) -> str:
 def _license_note(licenses: dict[str, str]) -> str:
     if len(set(licenses.values())) <= 1 and set(licenses.values()) <= HUB_LICENSES:
         return ""
-    return (
+    notes = [SOURCES[name].license_note for name in licenses if name in SOURCES and SOURCES[name].license_note]
+    mixed = (
         "The configs mix sources under different terms, so the repository's license is `other`: each row keeps "
-        "the license of its source, given below (the `source` column says which). COIG-CQIA states no license "
-        "on its card, and parts of it come from sites with their own terms: check them before redistributing."
+        "the license of its source, given below (the `source` column says which)."
     )
+    return " ".join([mixed, *notes])
 
 
 def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[str, Any]:
@@ -406,17 +391,32 @@ def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[st
         "commit": source.get("commit", ""),
         "files": shown,
         "license": license_,
+        "license_link": SOURCES[name].license_link if name in SOURCES else "",
         "citation": SOURCES[name].citation.strip() if name in SOURCES else "",
     }
 
 
-def _built(name: str, stats: dict[str, Any]) -> bool:
-    if name != "loyalty":
-        return True
-    return any("loyalty" in s["sources"] for e in stats["configs"].values() for s in e["splits"].values())
+def _built(recorded: dict[str, Any], stats: dict[str, Any]) -> list[str]:
+    """The registered sources of the build: those of the record (Hub sources), and the sources backed by a local
+    file whose rows are in the build (the record has no commit for them)."""
+    tags = {tag for e in stats["configs"].values() for s in e["splits"].values() for tag in s["sources"]}
+    local = [name for name, source in SOURCES.items() if source.file_option and name in tags]
+    return [name for name in recorded if name in SOURCES] + local
 
 
-def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
+def _option_cells(options: dict[str, Any]) -> list[str]:
+    """The build options of a config as the card's table shows them, in the order of `option_defaults`."""
+    cells = {"only": ", ".join(options.get("only") or []) or "all", "max_samples": options.get("max_samples") or "all"}
+    cells |= {
+        name: ", ".join(value) or "-"
+        for name, value in options.items()
+        if name not in cells and isinstance(value, list)
+    }
+    return [str(cells.get(name, options.get(name, "-"))) for name in option_defaults()]
+
+
+def _feature_types(root: str | Path, path: str, entry: dict[str, Any]) -> dict[str, str]:
+    """`{field: type}` in the order of the parquet schema (stats.json keeps its keys sorted)."""
     names = {
         "String": "string",
         "Boolean": "bool",
@@ -424,7 +424,8 @@ def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
         "Int64": "int64",
         "List(String)": "list of strings",
     }
-    return {field: names.get(dtype, dtype) for field, dtype in entry["features"].items()}
+    order = pq.read_schema(Path(root) / path).names
+    return {field: names.get(entry["features"][field], entry["features"][field]) for field in order}
 
 
 def _source_rows(split: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -455,45 +456,6 @@ def _length_rows(split: str, group: dict[str, Any], text: list[str]) -> list[dic
             | {"empty": f"{f['empty']:,}"}
         )
     return rows
-
-
-def _checks(split: str, group: dict[str, Any]) -> list[str]:
-    """One line per measure of a split: duplicates, rows shared with train, pairs, answers, loyalty rows."""
-    lines = []
-    if "duplicates" in group:
-        dup = group["duplicates"]
-        lines.append(
-            f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
-            "(same text after NFKC, case folding and white space folding)."
-        )
-    if "in_train" in group:
-        leak = group["in_train"]
-        lines.append(f"{split}: rows also in train {leak['rows']:,}, prompts also in train {leak['prompts']:,}.")
-    if "pairs" in group:
-        pairs = group["pairs"]
-        lines.append(
-            f"{split}: pairs with identical sides {pairs['identical']:,}, "
-            f"pairs where one side starts with the other {pairs['prefix_related']:,}."
-        )
-    if "answers" in group:
-        answers = group["answers"]
-        grades = ", ".join(
-            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
-            for grade, v in group.get("answers_by_grade", {}).items()
-        )
-        lines.append(
-            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
-        )
-        correct, rows = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0), group["rows"]
-        share = correct / max(rows, 1)
-        lines.append(f"{split}: attempts graded correct upstream {correct:,} of {rows:,} ({share:.1%}).")
-    if "loyalty" in group:
-        loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
-        quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
-        lines.append(
-            f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
-        )
-    return lines
 
 
 def _number(value: Any) -> str:

@@ -3,12 +3,12 @@
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from datasets import Features
 
 from .errors import BadRowError
-from .loyalty import read_loyalty_file
 from .readers import Problem, read_rows
 from .sources import Context, Drop, Row, Source, check_columns
 from .upstream import InputFile
@@ -32,7 +32,7 @@ def convert_file(
     screen: Callable[[Row, Counter], bool] | None = None,
 ) -> Iterator[pa.Table]:
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
-    characters.
+    characters. A source with its own `read` (a file checked whole, such as a loyalty file) is read with it.
 
     `screen` (the quality checks, `apt_hub.checks.screen`) may change a unified row in place and counts it
     when it returns false, which drops the row.
@@ -42,9 +42,7 @@ def convert_file(
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
     batch, chars = [], 0
-    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
-    columns = list(source.columns) or None
-    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns):
+    for line, row in _rows(source, item):
         counter["rows"] += 1
         problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
         if problem is not None:
@@ -60,7 +58,7 @@ def convert_file(
             continue
         if screen is not None and not screen(unified, counter):
             continue
-        unified["id"] = f"{source.name}:{item.path}:{line}"
+        unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
         batch.append(unified)
         chars += sum(len(value) for value in unified.values() if isinstance(value, str))
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
@@ -70,14 +68,6 @@ def convert_file(
         yield _table(batch, features)
 
 
-def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iterator[pa.Table]:
-    """The rows of a loyalty file, which is checked whole first: one problem stops the build."""
-    rows = read_loyalty_file(item.local)
-    counts.setdefault((item.split, "loyalty"), Counter())["rows"] += len(rows)
-    rows = [{**row, "source": "loyalty", "id": f"loyalty:{n}", "quality_flags": []} for n, row in enumerate(rows, 1)]
-    yield _table(rows, features)
-
-
 def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
     """At most `max_samples` rows of the tables, drawn with `seed`, in their original order."""
     table = pa.concat_tables([*tables, features.arrow_schema.empty_table()])
@@ -85,12 +75,6 @@ def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int
         return table
     chosen = sorted(random.Random(seed).sample(range(table.num_rows), max_samples))
     return table.take(chosen)
-
-
-def count_kept(table: pa.Table, split: str, counts: Counts) -> None:
-    """Add the rows of an output table to the `kept` counts of their source tags."""
-    for tag, kept in Counter(table.column("source").to_pylist()).items():
-        counts.setdefault((split, tag), Counter())["kept"] += kept
 
 
 def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
@@ -107,6 +91,14 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
         entry |= {key: counter[key] for key in sorted(counter) if _is_note(key) and counter[key]}
         result.setdefault(split, {})[tag] = entry
     return result
+
+
+def _rows(source: Source, item: InputFile) -> Iterable[tuple[int, Any]]:
+    """The `(line, row)` pairs of a file: the source's own reader, else the build's readers."""
+    if source.read:
+        return source.read(item.local)
+    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
+    return read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=list(source.columns) or None)
 
 
 def _is_note(key: str) -> bool:

@@ -10,33 +10,31 @@ fields and nothing else:
 | `ruozhiba_<split>.json` | `ruozhiba` | prompt, response, source |
 | `hh-rlhf_<split>.json`, `ultrafeedback_<split>.json` | `dpo` | prompt, chosen, rejected, source |
 | `s1k_<split>.json` | `storm` | problem, cot_explicit, answer, source |
-| `loyalty_template.json` | `loyalty` | prompt, owner_response, public_response, is_owner, reward_bonus |
+| the source's `export_file` (`loyalty_template.json`) | a config one such source feeds | the fields of its stage |
 | `<config>_<split>.json` | a merged config | the fields of its stage |
 """
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .errors import AptHubError
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
+from .folder import repair, replacing_file
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
-from .schemas import FEATURES
+from .schemas import UNIFIED_FIELDS, stage_of
+from .sources import sources_for
 
 DEFAULT_EXPORT_DIR = "data/apt_datasets"
-# The fields of each training stage in the old JSON files, in their old order.
+# The fields of the old JSON files, in their old order, where they differ from the stage's unified fields.
 OLD_FIELDS: dict[str, tuple[str, ...]] = {
     "sft": ("prompt", "response", "source"),
     "dpo": ("prompt", "chosen", "rejected", "source"),
     "storm": ("problem", "cot_explicit", "answer", "source"),
-    "loyalty": ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"),
 }
 # Configs the old tool wrote one file per upstream dataset for; the others get one file per config.
 PER_SOURCE = ("sft", "dpo", "storm")
@@ -52,29 +50,6 @@ class ExportedFile:
     rows: int
 
 
-def stage_of(columns: Iterable[str]) -> str | None:
-    """The training stage whose unified schema has exactly these columns (`ruozhiba` is the `sft` stage).
-
-    >>> stage_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
-    'dpo'
-    """
-    names = set(columns)
-    return next((stage for stage in OLD_FIELDS if set(FEATURES[stage]) == names), None)
-
-
-def read_config(build_dir: str | Path, config: str, split: str, columns: list[str] | None = None) -> pa.Table:
-    """The rows of one config and split of a build folder (only `columns`, if given), shards in order."""
-    files = splits_on_disk(build_dir).get(config, {}).get(split)
-    if not files:
-        raise AptHubError(f"{build_dir} has no split {split!r} of config {config!r}.")
-    return pa.concat_tables([pq.read_table(Path(build_dir) / path, columns=columns) for path in files])
-
-
-def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
-    """The schema of one config and split, read from its first shard's footer."""
-    return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
-
-
 def export(
     build_dir: str | Path = DEFAULT_OUTPUT_DIR,
     *,
@@ -84,7 +59,8 @@ def export(
     """Write the configs of a build as the old APT tool's JSON files, one JSON array per source and split.
 
     Each file is replaced whole (written beside it, then renamed), so a reader never sees half a file. Files of
-    the output folder that this export does not write are left alone.
+    the output folder that this export does not write are left alone. Every file name is worked out before the
+    first is written: two configs that would write one file (a merged config named like a source) are refused.
 
     Args:
         build_dir: the build folder (`apt-hub build --output-dir`).
@@ -95,28 +71,57 @@ def export(
         The files written, in order.
 
     Raises:
-        AptHubError: `build_dir` is not a build folder, or a named config is not in it.
+        AptHubError: `build_dir` is not a build folder, a named config is not in it, two configs map to one
+            file, or `output_dir` lies inside the build folder.
 
     Example:
         >>> export("dist/apt", output_dir="data/apt_datasets")  # doctest: +SKIP
         [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
     """
+    repair(build_dir)
     on_disk = _configs_on_disk(build_dir, configs)
+    _check_export_dir(build_dir, output_dir)
     jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
+    stages = {job: _split_stage(build_dir, *job) for job in jobs}
+    _check_file_names(build_dir, output_dir, jobs)
     written = []
     for config, split in bar(jobs, desc="Exporting", unit="split"):
-        names = config_schema(build_dir, config, split).names
-        stage = stage_of(names)
-        if stage is None:
-            raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
-        table = read_config(build_dir, config, split, columns=[*OLD_FIELDS[stage], "id"])
-        for stem, part in _parts(config, stage, table):
-            path = Path(output_dir) / f"{stem}_{split}.json"
-            if stem == "loyalty_template" and split == "train":
-                path = Path(output_dir) / "loyalty_template.json"
-            write_json_array(path, part.select(list(OLD_FIELDS[stage])))
+        fields = list(OLD_FIELDS.get(stages[config, split], UNIFIED_FIELDS[stages[config, split]]))
+        table = read_config(build_dir, config, split, columns=[*fields, "id"])
+        for stem, part in _parts(config, table):
+            path = Path(output_dir) / _file_name(config, stem, split)
+            write_json_array(path, part.select(fields))
             written.append(ExportedFile(path, config, split, part.num_rows))
     return written
+
+
+def _split_stage(build_dir: str | Path, config: str, split: str) -> str:
+    names = config_schema(build_dir, config, split).names
+    stage = stage_of(names)
+    if stage is None:
+        raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
+    return stage
+
+
+def _check_export_dir(build_dir: str | Path, output_dir: str | Path) -> None:
+    """Refuse an output folder inside the build folder, which only a build transaction may change."""
+    build, out = Path(build_dir).resolve(), Path(output_dir).resolve()
+    if out == build or build in out.parents:
+        raise AptHubError(f"--output-dir {output_dir} is inside the build folder {build_dir}; choose another folder.")
+
+
+def _check_file_names(build_dir: str | Path, output_dir: str | Path, jobs: list[tuple[str, str]]) -> None:
+    """Refuse an export where two configs would write the same file: the second would replace the first's rows."""
+    owners: dict[Path, str] = {}
+    for config, split in jobs:
+        table = read_config(build_dir, config, split, columns=["id"])
+        for stem in _stems(config, table):
+            path = Path(output_dir) / _file_name(config, stem, split)
+            if owners.setdefault(path, config) != config:
+                raise AptHubError(
+                    f"Configs {owners[path]!r} and {config!r} of {build_dir} would both write {path}; export one "
+                    "of them (--configs), or merge again under a name that is not a source's."
+                )
 
 
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
@@ -133,32 +138,36 @@ def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> di
     return {name: on_disk[name] for name in names}
 
 
-def _parts(config: str, stage: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
+def _file_name(config: str, stem: str, split: str) -> str:
+    """`<stem>_<split>.json`, or the old name of the train rows of a config one source alone feeds."""
+    named = [source.export_file for source in sources_for(config) if source.export_file]
+    return named[0] if named and stem == config and split == "train" else f"{stem}_{split}.json"
+
+
+def _parts(config: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
     """The file stems and rows of one config split: one part per source for `sft`, `dpo` and `storm`."""
-    if config == "loyalty":
-        yield "loyalty_template", table
-    elif config not in PER_SOURCE:
+    if config not in PER_SOURCE:
         yield config, table
-    else:
-        names = pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)
-        for name in dict.fromkeys(names.to_pylist()):
-            yield name, table.filter(pc.equal(names, name))
+        return
+    names = _source_names(table)
+    for name in dict.fromkeys(names.to_pylist()):
+        yield name, table.filter(pc.equal(names, name))
+
+
+def _stems(config: str, table: pa.Table) -> list[str]:
+    """The file stems of one config split, from its `id` column alone."""
+    return list(dict.fromkeys(_source_names(table).to_pylist())) if config in PER_SOURCE else [config]
+
+
+def _source_names(table: pa.Table) -> pa.ChunkedArray:
+    return pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)
 
 
 def write_json_array(path: str | Path, table: pa.Table, *, batch_rows: int = 2_000) -> None:
     """Write the rows of `table` as the old tool did, `json.dump(rows, f, ensure_ascii=False, indent=2)`, the
     same bytes, but a batch at a time, and replace the file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            _dump_rows(file, table, batch_rows)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing_file(path) as file:
+        _dump_rows(file, table, batch_rows)
 
 
 def _dump_rows(file, table: pa.Table, batch_rows: int) -> None:

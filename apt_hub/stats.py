@@ -17,10 +17,13 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import AptHubError
+from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 from .text import normalized
 
 STATS_FILE = "stats.json"
+# Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
+STATS_LAYOUT = 2  # 2: length histograms per split
 # String columns that hold labels or identifiers rather than text a model reads.
 LABEL_FIELDS = frozenset(
     {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
@@ -49,7 +52,8 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     Returns:
         `{"apt_hub_version", "histogram_bins", "configs": {config: {"fingerprint", "text_fields", "features",
         "histograms",
-        "splits": {split: {"rows", "files", "num_bytes", "download_size", "all": {...}, "sources": {tag: {...}}}}}}}`
+        "splits": {split: {"rows", "files", "num_bytes", "download_size", "histograms", "all": {...},
+        "sources": {tag: {...}}}}}}}`
         where each `{...}` holds `rows`, per-field `fields` lengths (`mean`, `median`, `p95`, `max`, `empty`),
         `duplicates`, `in_train` (splits other than train), `pairs`, `answers` or `loyalty` where they apply, and
         the `build` counts (`rows` read, `kept`, `dropped_<reason>`, `sampled_out`).
@@ -62,12 +66,7 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
         4217
     """
     root = Path(root)
-    on_disk = splits_on_disk(root)
-    if not on_disk:
-        raise AptHubError(
-            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
-            "Build first: apt-hub build --output-dir " + str(root)
-        )
+    on_disk = shards_of(root)
     record = read_record(root).get("configs", {})
     previous = _previous_configs(root)
     configs = {}
@@ -86,7 +85,7 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
 
 def config_fingerprint(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> str:
     """A digest of a config's parquet files (their content) and of its build record, with the package version."""
-    digest = hashlib.sha256(json.dumps([__version__, record], sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps([__version__, STATS_LAYOUT, record], sort_keys=True).encode())
     for split in sorted(splits):
         for path in splits[split]:
             digest.update(path.encode())
@@ -125,6 +124,7 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
         leak = train if split != "train" else None
         result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
         result[split] |= file_sizes(root, splits[split])
+        result[split]["histograms"] = histograms(measured[split].lazy(), text)
     return {
         "text_fields": text,
         "features": {name: str(dtype) for name, dtype in schema.items()},
@@ -328,7 +328,7 @@ def histogram_edges() -> list[int]:
     """The lower edge, in characters, of each histogram bin, and the upper edge of the last.
 
     >>> histogram_edges()[:5]
-    [1, 2, 3, 6, 10]
+    [1, 2, 4, 6, 10]
     """
     return [math.ceil(10 ** (i / BINS_PER_DECADE) - 1e-9) for i in range(NUM_BINS + 1)]
 
@@ -432,28 +432,50 @@ def _table_row(split: str, tag: str, group: dict[str, Any], text: list[str]) -> 
     return [split, tag, str(group["rows"]), str(dup), str(leak), str(empty), str(dropped), *lengths]
 
 
+def check_lines(split: str, group: dict[str, Any]) -> list[str]:
+    """One line per measure of a split: duplicates, rows shared with train, pairs, answers, loyalty rows."""
+    lines = []
+    if "duplicates" in group:
+        dup = group["duplicates"]
+        lines.append(
+            f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
+            "(same text after NFKC, case folding and white space folding)."
+        )
+    if "in_train" in group:
+        leak = group["in_train"]
+        lines.append(f"{split}: rows also in train {leak['rows']:,}, prompts also in train {leak['prompts']:,}.")
+    if "pairs" in group:
+        pairs = group["pairs"]
+        lines.append(
+            f"{split}: pairs with identical sides {pairs['identical']:,}, "
+            f"pairs where one side starts with the other {pairs['prefix_related']:,}."
+        )
+    if "answers" in group:
+        answers = group["answers"]
+        grades = ", ".join(
+            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
+            for grade, v in group.get("answers_by_grade", {}).items()
+        )
+        lines.append(
+            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
+        )
+        correct, rows = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0), group["rows"]
+        share = correct / max(rows, 1)
+        lines.append(f"{split}: attempts graded correct upstream {correct:,} of {rows:,} ({share:.1%}).")
+    if "loyalty" in group:
+        loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
+        quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
+        lines.append(
+            f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
+        )
+    return lines
+
+
 def _extras(entry: dict[str, Any]) -> list[str]:
     lines = []
     for split, split_entry in entry["splits"].items():
         group = split_entry["all"]
-        if "pairs" in group:
-            pairs = group["pairs"]
-            lines.append(f"  {split}: pairs identical {pairs['identical']}, prefix-related {pairs['prefix_related']}")
-        if "answers" in group:
-            answers = group["answers"]
-            grades = ", ".join(
-                f"{grade or '(none)'} {v['with_answer']}/{v['rows']}"
-                for grade, v in group.get("answers_by_grade", {}).items()
-            )
-            lines.append(
-                f"  {split}: with answer {answers['with_answer']} ({answers['share']:.1%}); by grade: {grades}"
-            )
-        if "loyalty" in group:
-            loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
-            lines.append(
-                f"  {split}: owner {loyalty['owner']}, public {loyalty['public']}; reward_bonus "
-                f"min {bonus['min']} median {bonus['median']} max {bonus['max']} mean {bonus['mean']}"
-            )
+        lines += [f"  {line}" for line in check_lines(split, group)]
         reasons = drops(group.get("build", {}))
         if reasons:
             lines.append(f"  {split}: dropped " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())))
@@ -473,11 +495,25 @@ def _align(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
+def shards_of(root: Path) -> dict[str, dict[str, list[str]]]:
+    """`splits_on_disk(root)`, or an error saying that `root` holds no build."""
+    on_disk = splits_on_disk(root)
+    if not on_disk:
+        raise AptHubError(
+            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
+            "Build first: apt-hub build --output-dir " + str(root)
+        )
+    return on_disk
+
+
 def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     """Measure a build folder: rows, text lengths, empties, duplicates, drops; writes DIR/stats.json.
 
     Args:
         output_dir: the build folder (default dist/apt).
     """
-    stats = write_stats(output_dir)
+    repair(output_dir)
+    shards_of(Path(output_dir))
+    with transaction(output_dir, existing=True) as staging:
+        stats = write_stats(staging)
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"

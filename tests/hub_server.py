@@ -1,4 +1,5 @@
-"""A Hugging Face Hub-compatible HTTP server for tests, built on the standard library only.
+"""A Hugging Face Hub-compatible HTTP server for tests, built on the standard library (and, to check a card's
+YAML header as the Hub does, PyYAML and `apt_hub.card_rules`).
 
 It answers the routes that the real ``huggingface_hub`` and ``datasets`` clients call to create a repo, upload
 files (inline "regular" blobs only, no LFS or Xet), list trees and download files, so that tests can run those
@@ -34,6 +35,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -189,6 +191,26 @@ def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | No
     return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
 
 
+def yaml_header_errors(readme: str) -> list[str]:
+    """The problems the Hub finds in a README's YAML header: malformed YAML, or values it does not accept.
+
+    The values are checked with `apt_hub.card_rules`, the offline copy of the Hub's rules (known licences,
+    `license_link` with `other`, task and size categories, `configs:` entries); a README without a header passes.
+    """
+    import yaml
+
+    from apt_hub.card_rules import metadata_errors
+
+    match = re.match(r"---\r?\n(.*?)\r?\n---\r?\n", readme, re.S)
+    if not match:
+        return []
+    try:
+        data = yaml.safe_load(match[1])
+    except yaml.YAMLError as error:
+        return [f"Invalid YAML in the card header: {error}"]
+    return metadata_errors(data) if data is not None else []
+
+
 class HubServer:
     """In-memory Hub serving the upload, listing and download routes of the Hub API on ``127.0.0.1``."""
 
@@ -198,6 +220,7 @@ class HubServer:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []  # tracebacks of handler crashes (answered 500)
+        self.faults: dict[str, tuple[float, Response | None]] = {}  # route name: (delay in seconds, answer)
         self.endpoint = ""
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -244,6 +267,7 @@ class HubServer:
             self.repos.clear()
             self.requests.clear()
             self.errors.clear()
+            self.faults.clear()
 
     # ------------------------------------------------------------------ test-side API
 
@@ -280,6 +304,13 @@ class HubServer:
                 summary = "update files"
             return repo.add_commit(dict(files), summary, "", repo.owner, sha).oid
 
+    def fault(self, route: str, *, delay: float = 0.0, status: int = 200, body: bytes | None = None) -> None:
+        """Make ``route`` (a route name: ``whoami``, ``repo_info``, ...) misbehave until ``reset``: answer after
+        ``delay`` seconds (a stalled server), and with ``body`` and ``status`` instead of its own answer when given."""
+        with self._lock:
+            answer = None if body is None else Response(status, body, {"Content-Type": "application/json"})
+            self.faults[route] = (delay, answer)
+
     def repo_files(self, repo_id: str, *, repo_type: str = "dataset", revision: str = "main") -> dict[str, bytes]:
         """The tree of ``repo_id`` at ``revision`` (a branch name or a commit id)."""
         with self._lock:
@@ -302,6 +333,10 @@ class HubServer:
         if found is None:
             return _json_response({"error": f"Unknown route: {method} {path}"}, 404), None
         name, match = found
+        delay, answer = self.faults.get(name, (0.0, None))
+        time.sleep(delay)  # outside the lock: other requests are still served
+        if answer is not None:
+            return answer, name
         request = Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, match.groupdict())
         try:
             request.user, request.can_write = self._authenticate(headers)
@@ -444,7 +479,9 @@ class HubServer:
         return _json_response({})
 
     def _route_validate_yaml(self, req: Request) -> Response:
-        return _json_response({"errors": [], "warnings": []})
+        """The Hub's check of a README's YAML header: 400 with one error per problem, as the Hub answers."""
+        errors = yaml_header_errors(req.json().get("content", ""))
+        return _json_response({"errors": [{"message": m} for m in errors], "warnings": []}, 400 if errors else 200)
 
     def _route_whoami(self, req: Request) -> Response:
         if req.user is None:

@@ -2,10 +2,17 @@
 
 import re
 
-from .base import Context, Drop, Row, Source
+from .base import Context, Drop, Option, Row, Source
 
 # `\boxed{...}` and `\fbox{...}`, with white space allowed before the brace (`\boxed {5}`).
 BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+TRACE = Option(
+    name="storm_trace",
+    doc="deepseek or gemini: whose reasoning trace feeds cot_explicit in storm",
+    default="deepseek",
+    choices=("deepseek", "gemini"),
+)
 
 
 def boxed_content(text: str, begin: int) -> str | None:
@@ -67,7 +74,7 @@ def as_text(value: str | list) -> str:
 
 
 def to_storm(row: Row, context: Context) -> Row | Drop:
-    model = context.trace
+    model = context.option(TRACE)
     trace, attempt = row[f"{model}_thinking_trajectory"], row[f"{model}_attempt"]
     if trace is None or attempt is None:
         return Drop(f"no_{model}_trace")
@@ -101,8 +108,7 @@ _TRACE = (str, list, type(None))
 SOURCE = Source(
     name="s1k",
     repo_id="simplescaling/s1K-1.1",
-    # No commit id of this repository is confirmed yet: the build resolves `main` and records the commit it read.
-    revision="main",
+    revision="96c411f1fe4c49d20f0e2a1565f61e1a28b0b84d",
     feeds={"storm": {"train": ("data/train-*.parquet",)}},
     columns={
         "question": _TEXT,
@@ -118,8 +124,21 @@ SOURCE = Source(
     },
     convert=to_storm,
     license="mit",
+    options=(TRACE,),
+    rules="feeds `storm`. `problem` is the question, `cot_explicit` the DeepSeek thinking trace "
+    "(`--storm-trace gemini` picks Gemini's), `answer` the final answer of that model's attempt: the last "
+    "`\\boxed{...}` (or `\\fbox{...}`, with or without a space before the brace) whose braces balance, else the "
+    "text after the last `Answer:`, else the whole attempt (`answer_kind` says which). Empty boxes are passed over; "
+    "of several different boxes the last is the answer (an attempt that corrects itself boxes its result last) and "
+    "the row is flagged `several_boxes`; an attempt whose only boxes are empty has no answer and the row is dropped "
+    "(`empty_answer`). A trace stored as a list of strings is joined with blank lines. Rows without a trace of that "
+    "model are dropped and counted.",
     homepage="https://huggingface.co/datasets/simplescaling/s1K-1.1",
     description="s1K-1.1: 1,000 difficult math and science problems with DeepSeek-R1 and Gemini reasoning traces.",
+    license_link="https://huggingface.co/datasets/simplescaling/s1K-1.1",
+    risks="Traces and attempts are written by models (DeepSeek-R1 or Gemini): a trace may hold wrong steps and an "
+    "answer may be wrong; `grade` says whether the upstream graded the attempt correct against `solution`. The "
+    "problems are English math and science, many from competitions, so they may overlap with benchmarks.",
     citation="""@misc{muennighoff2025s1,
   title={s1: Simple test-time scaling},
   author={Niklas Muennighoff and Zitong Yang and Weijia Shi and others},

@@ -1,0 +1,90 @@
+"""What the quality checks cost at full scale: a build without them, with them, and with decontamination.
+
+    python -m bench.quality [--upstream bench/data/scale-1] [--benchmark-rows 10000]
+
+Each build starts from an empty `datasets` cache. The build "without checks" turns the row checks into a no-op
+and skips the pass over whole splits (duplicates, test overlap, prefix pairs), in this process only; the
+decontamination build adds `--decontaminate` with a generated benchmark of `--benchmark-rows` questions (English
+and Chinese, about 40 words or 60 characters each) written to a local JSON Lines file.
+"""
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+import builders.apt
+from apt_hub.build import build
+
+CONFIGS = ["sft", "ruozhiba", "dpo", "storm"]
+WORDS = "what is the value of sum product integer prime number triangle circle area length find compute".split()
+
+
+def benchmark_file(path: Path, rows: int, seed: int = 0) -> Path:
+    """A benchmark of `rows` questions, a quarter of them Chinese."""
+    rng = random.Random(seed)
+    chinese = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    with path.open("w", encoding="utf-8") as file:
+        for n in range(rows):
+            text = "".join(rng.choices(chinese, k=60)) if n % 4 == 0 else " ".join(rng.choices(WORDS, k=40))
+            file.write(json.dumps({"question": f"{text} ({n})"}, ensure_ascii=False) + "\n")
+    return path
+
+
+def timed_build(upstream: str, work: Path, name: str, **flags) -> tuple[float, dict]:
+    start = time.perf_counter()
+    report = build(CONFIGS, upstream=upstream, output_dir=work / name, cache_dir=str(work / f"cache-{name}"), **flags)
+    return time.perf_counter() - start, report.configs
+
+
+def without_checks() -> None:
+    """The row checks and the split pass as no-ops, for the baseline."""
+
+    def keep_row(self, row, counter) -> bool:
+        row["quality_flags"] = []
+        return True
+
+    builders.apt.Apt._screen_row = keep_row
+    builders.apt.Apt._screen_split = lambda self, split, test_prompts, grams: pl.Series([])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--upstream", default="bench/data/scale-1")
+    parser.add_argument("--benchmark-rows", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=Path(args.upstream).parent) as tmp:
+        work = Path(tmp)
+        bench = benchmark_file(work / "bench.jsonl", args.benchmark_rows)
+        for path in Path(args.upstream).rglob("*"):  # every build then reads the upstream from the page cache
+            if path.is_file():
+                path.read_bytes()
+        checked, configs = timed_build(args.upstream, work, "checks")
+        decontaminated, _ = timed_build(args.upstream, work, "decontaminated", decontaminate=f"{bench}:question")
+        without_checks()
+        plain, _ = timed_build(args.upstream, work, "plain")
+    rows = sum(split["rows"] for entry in configs.values() for split in entry["splits"].values())
+    print(f"build without checks: {plain:.1f} s")
+    print(
+        f"build with checks, duplicates and test overlap: {checked:.1f} s ({checked / plain - 1:+.1%}), {rows:,} rows"
+    )
+    print(
+        f"build with checks and a {args.benchmark_rows:,}-row benchmark: {decontaminated:.1f} s "
+        f"({decontaminated - checked:+.1f} s)"
+    )
+    for config, entry in configs.items():
+        dropped = {}
+        for split in entry["counts"].values():
+            for counts in split.values():
+                for key, n in counts.items():
+                    if key.startswith(("dropped_", "flagged_")):
+                        dropped[key] = dropped.get(key, 0) + n
+        print(f"  {config}: " + ", ".join(f"{k} {n:,}" for k, n in sorted(dropped.items())))
+
+
+if __name__ == "__main__":
+    main()
