@@ -17,12 +17,13 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
+from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
 from .convert import finish_counts
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .progress import bar, library_bars
-from .schemas import CONFIG_NAMES
+from .schemas import ALL_CONFIG_NAMES, FEATURES
 from .sources import SOURCES, get_source
 from .upstream import open_upstream
 
@@ -93,23 +94,41 @@ def build(
     names = _config_names(configs, upstream, only_names, loyalty_file, report.notes)
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
     opened = open_upstream(upstream) if any(name != "loyalty" for name in names) else None
-    for name in bar(names, desc="Resolving upstream files", unit="config"):
-        config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
+    for name, outputs in bar(_conversions(names), desc="Resolving upstream files", unit="config"):
+        twin = name in FLAT_TO_TWIN and FLAT_TO_TWIN[name] in outputs
+        config = AptConfig(
+            name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, with_twin=twin, **options
+        )
         commits, inputs = config.resolve(opened)
-        plans.append((config, commits, inputs))
+        plans.append((config, outputs, commits, inputs))
     label = opened.label if opened else "-"
     with _replacing(report.output_dir) as staging:
         record = read_record(staging)
-        for config, commits, inputs in plans:
-            entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
-            entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
-            if config.name == "loyalty":
-                entry["options"]["loyalty_file"] = inputs[0].path
-            record["configs"][config.name] = report.configs[config.name] = entry
+        for config, outputs, commits, inputs in plans:
+            entries = _build_config(config, outputs, commits, inputs, staging, cache_dir, num_proc)
+            for name, entry in entries.items():
+                entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
+                if config.name == "loyalty":
+                    entry["options"]["loyalty_file"] = inputs[0].path
+                record["configs"][name] = report.configs[name] = entry
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
         write_card(staging)
     return report
+
+
+def _conversions(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The conversions a build runs, each with the configs it writes: a twin comes from the conversion of its flat
+    config, so a flat config and its twin asked together are converted once, and a twin alone converts its flat
+    config with what the twin needs without writing the flat one.
+
+    >>> _conversions(["sft", "dpo_chat", "sft_chat", "loyalty"])
+    [('sft', ('sft', 'sft_chat')), ('dpo', ('dpo_chat',)), ('loyalty', ('loyalty',))]
+    """
+    outputs: dict[str, list[str]] = {}
+    for name in names:
+        outputs.setdefault(flat_of(name), []).append(name)
+    return [(flat, tuple(sorted(written, key=names.index))) for flat, written in outputs.items()]
 
 
 def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
@@ -136,8 +155,15 @@ def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | 
 
 
 def _build_config(
-    config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir, num_proc: int | None
-) -> dict:
+    config: AptConfig,
+    outputs: tuple[str, ...],
+    commits: dict[str, str],
+    inputs: tuple,
+    staging: Path,
+    cache_dir,
+    num_proc: int | None,
+) -> dict[str, dict]:
+    """Convert one config and write it, its twin, or both; returns the build record entry of each written."""
     custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
     fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
     builder = Apt(
@@ -155,20 +181,46 @@ def _build_config(
             raise error.__cause__ from None
         raise
     counts = finish_counts(builder.read_counts())
-    shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
+    sources = _sources_record(commits, inputs)
+    entries = {}
+    for name in outputs:
+        entries[name] = {"splits": _write_config(builder, name, staging), "sources": sources, "counts": counts}
+        if name in TWINS:
+            entries[name]["twin_of"] = TWINS[name]
+    return entries
+
+
+def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
+    """Write one config of a prepared builder: its own rows, or the flat rows or the twin of a `with_twin` one.
+
+    A twin's shards are sized by the Arrow bytes of its conversion, and the flat rows of a `with_twin` build by
+    the bytes the flat config alone would have, so that every file is the same bytes however it was asked for.
+    """
+    shutil.rmtree(data_dir(staging, name), ignore_errors=True)
+    flat, flat_bytes = flat_of(name), builder.read_flat_bytes()
     splits = {}
-    for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
+    for split, info in bar(builder.info.splits.items(), desc=f"Writing {name}", unit="split"):
+        batches, nbytes = _arrow_batches(builder, split), info.num_bytes
+        if name in TWINS:
+            batches = (b for batch in batches for b in to_chat(flat, pa.table(batch), FEATURES[name]).to_batches())
+        elif builder.config.with_twin:
+            batches = (b for batch in batches for b in without_recorded(flat, pa.table(batch)).to_batches())
+            nbytes = flat_bytes[split]
         files = write_batches(
-            _arrow_batches(builder, split),
-            builder.info.features.arrow_schema,
+            batches,
+            FEATURES[name].arrow_schema,
             rows=info.num_examples,
-            nbytes=info.num_bytes,
+            nbytes=nbytes,
             root=staging,
-            config=config.name,
+            config=name,
             split=split,
         )
         splits[split] = {"rows": info.num_examples, "files": files}
-    sources = {
+    return splits
+
+
+def _sources_record(commits: dict[str, str], inputs: tuple) -> dict[str, dict]:
+    return {
         name: {
             "repo_id": SOURCES[name].repo_id,
             "revision": SOURCES[name].revision,
@@ -178,23 +230,31 @@ def _build_config(
         }
         for name, commit in commits.items()
     }
-    return {"splits": splits, "sources": sources, "counts": counts}
 
 
-_CONFIG_OPTIONS = ("upstream", "only", "max_samples", "seed", "loyalty_file", "on_bad_rows", "storm_trace")
+_CONFIG_OPTIONS = (
+    "upstream",
+    "only",
+    "max_samples",
+    "seed",
+    "loyalty_file",
+    "on_bad_rows",
+    "storm_trace",
+    "with_twin",
+)
 
 
 def _config_names(configs, upstream, only, loyalty_file, notes: list[str]) -> list[str]:
     named = _names(configs)
     for name in named or ():
-        if name not in CONFIG_NAMES:
-            raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIG_NAMES)}")
-    names = list(dict.fromkeys(named)) if named else list(CONFIG_NAMES)
+        if name not in ALL_CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {name!r}. Available: {list(ALL_CONFIG_NAMES)}")
+    names = list(dict.fromkeys(named)) if named else list(ALL_CONFIG_NAMES)
     if not named and "loyalty" in names and not loyalty_file and str(upstream) != "samples":
         names.remove("loyalty")
         notes.append("loyalty skipped: no --loyalty-file given (make one with `apt-hub loyalty-template`).")
     if only:
-        fed = {config for name in only for config in SOURCES[name].feeds}
+        fed = {config for name in only for flat in SOURCES[name].feeds for config in (flat, FLAT_TO_TWIN.get(flat))}
         for name in [n for n in names if n != "loyalty" and n not in fed]:
             if named:
                 raise ConfigError(f"No source of --only {list(only)} feeds config {name!r}.")

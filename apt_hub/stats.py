@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from . import __version__
+from .chat_stats import TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 
@@ -24,7 +25,9 @@ STATS_FILE = "stats.json"
 LABEL_FIELDS = frozenset(
     {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
 )
-PROMPT_FIELDS = ("prompt", "problem")
+PROMPT_FIELDS = ("prompt", "problem", "prompt[user]")
+# The two sides of a preference pair: flat texts, or the assistant text of message lists.
+PAIRS = (("chosen", "rejected"), ("chosen[assistant]", "rejected[assistant]"))
 # Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
 BINS_PER_DECADE = 4
 DECADES = 6
@@ -113,11 +116,11 @@ def write_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
 def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> dict[str, Any]:
     """The stats of one config: its text fields, schema, length histograms and per-split measures."""
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
-    schema = pl.read_parquet_schema(next(iter(files.values()))[0])
+    frames, schema = _frames(files)
     text = text_fields(schema)
     counts = record.get("counts", {})
     # The text is read once per split; every measure is then taken from these small per-row numbers.
-    measured = {split: measure_rows(pl.scan_parquet(paths), schema, text) for split, paths in files.items()}
+    measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
     train = measured["train"].lazy() if "train" in measured and text else None
     result = {}
     for split in sorted(files, key=lambda s: (s != "train", s)):
@@ -134,9 +137,19 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
 
 def measure_files(paths: list[str]) -> dict[str, Any]:
     """The measures of parquet files taken as one split (no build counts, no train to compare with)."""
-    schema = pl.read_parquet_schema(paths[0])
+    frames, schema = _frames({"all": paths})
     text = text_fields(schema)
-    return split_stats(measure_rows(pl.scan_parquet(paths), schema, text).lazy(), schema, text)
+    return split_stats(measure_rows(frames["all"], schema, text).lazy(), schema, text)
+
+
+def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Schema]:
+    """A lazy frame per split and their schema, message lists read as text per role (`chat_stats.as_text`)."""
+    schema = pl.read_parquet_schema(next(iter(files.values()))[0])
+    frames = {split: pl.scan_parquet(paths) for split, paths in files.items()}
+    everything = pl.concat(list(frames.values()))
+    roles = {name: roles_in(everything, name) for name in message_columns(schema)}
+    shaped = {split: as_text(frame, schema, roles) for split, frame in frames.items()}
+    return {split: frame for split, (frame, _) in shaped.items()}, as_text(everything, schema, roles)[1]
 
 
 def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
@@ -202,7 +215,8 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
             pl.col("_row_in_train").sum().alias("in_train.rows"),
             pl.col("_prompt_in_train").sum().alias("in_train.prompts"),
         ]
-    if {"chosen", "rejected"} <= set(schema):
+    exprs += turn_exprs(schema)
+    if any(set(pair) <= set(schema) for pair in PAIRS):
         exprs += [pl.col("_pair_identical").sum().alias("pairs.identical")]
         exprs += [pl.col("_pair_prefix").sum().alias("pairs.prefix_related")]
     if {"answer", "grade"} <= set(schema):
@@ -220,6 +234,7 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
     flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
     """
     columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
+    columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
     if text:
@@ -230,8 +245,9 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
             pl.concat_str([normalised(f) for f in text], separator=_SEP).hash().alias("_row_key"),
             normalised(prompt).hash().alias("_prompt_key"),
         ]
-    if {"chosen", "rejected"} <= set(schema):
-        columns += pair_flags("chosen", "rejected")
+    for pair in PAIRS:
+        if set(pair) <= set(schema):
+            columns += pair_flags(*pair)
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
     # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
@@ -441,6 +457,9 @@ def _extras(entry: dict[str, Any]) -> list[str]:
         if "pairs" in group:
             pairs = group["pairs"]
             lines.append(f"  {split}: pairs identical {pairs['identical']}, prefix-related {pairs['prefix_related']}")
+        for column, turns in group.get("turns", {}).items():
+            multi = f"{turns['multi']} multi-turn"
+            lines.append(f"  {split}: {column} messages mean {turns['mean']:.2f}, max {turns['max']}, {multi}")
         if "answers" in group:
             answers = group["answers"]
             grades = ", ".join(

@@ -18,10 +18,11 @@ import datasets
 import pyarrow as pa
 
 import apt_hub
+from apt_hub.chat import TWINS, flat_of, to_chat, with_recorded, without_recorded
 from apt_hub.convert import Counts, convert_file, convert_loyalty, count_kept, sample_rows
 from apt_hub.errors import ConfigError
 from apt_hub.progress import bar
-from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
+from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES, STAGES
 from apt_hub.sources import SOURCES, Context, get_source, sources_for
 from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
@@ -29,6 +30,7 @@ OnBadRows = Literal["error", "skip"]
 Trace = Literal["deepseek", "gemini"]
 SAMPLE_LOYALTY_FILE = SAMPLES / "loyalty.json"
 COUNTS_PREFIX = "apt_counts-"
+FLAT_BYTES_PREFIX = "apt_flat_bytes-"
 
 
 @dataclass
@@ -44,6 +46,8 @@ class AptConfig(datasets.BuilderConfig):
         on_bad_rows: `"error"` stops at a structurally broken upstream row, `"skip"` counts it as dropped.
         storm_trace: whose reasoning trace feeds `cot_explicit` in `storm`.
         inputs: the resolved upstream files; resolved from `upstream` when empty.
+        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED`), so
+            that `apt-hub build` writes both from one conversion.
     """
 
     upstream: str = "hub"
@@ -54,11 +58,12 @@ class AptConfig(datasets.BuilderConfig):
     on_bad_rows: OnBadRows = "error"
     storm_trace: Trace = "deepseek"
     inputs: tuple[InputFile, ...] = ()
+    with_twin: bool = False
 
     def __post_init__(self):
         super().__post_init__()
-        if self.name not in CONFIG_NAMES:
-            raise ConfigError(f"Unknown config {self.name!r}. Available: {list(CONFIG_NAMES)}")
+        if self.name not in ALL_CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {self.name!r}. Available: {list(ALL_CONFIG_NAMES)}")
         if self.on_bad_rows not in get_args(OnBadRows):
             raise ConfigError(f"on_bad_rows must be one of {get_args(OnBadRows)}, got {self.on_bad_rows!r}")
         if self.storm_trace not in get_args(Trace):
@@ -70,7 +75,7 @@ class AptConfig(datasets.BuilderConfig):
 
     def sources(self) -> list[str]:
         """The names of the sources that feed this config under `only`."""
-        return [s.name for s in sources_for(self.name) if self.only is None or s.name in self.only]
+        return [s.name for s in sources_for(flat_of(self.name)) if self.only is None or s.name in self.only]
 
     def loyalty_path(self) -> str:
         if self.loyalty_file:
@@ -93,7 +98,7 @@ class AptConfig(datasets.BuilderConfig):
             return {}, (InputFile("loyalty", "train", Path(path).name, path, file_fingerprint(path)),)
         upstream, commits, inputs = upstream or open_upstream(self.upstream), {}, []
         for name in self.sources():
-            commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name)
+            commits[name], found = resolve_inputs(upstream, SOURCES[name], flat_of(self.name))
             inputs += found
         return commits, tuple(inputs)
 
@@ -111,7 +116,7 @@ class Apt(datasets.ArrowBasedBuilder):
     """Builds each APT config from its upstream sources; `read_counts()` gives the rows kept and dropped by reason."""
 
     BUILDER_CONFIG_CLASS = AptConfig
-    BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in CONFIG_NAMES]
+    BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in ALL_CONFIG_NAMES]
     DEFAULT_CONFIG_NAME = "sft"
     config: AptConfig
 
@@ -125,7 +130,7 @@ class Apt(datasets.ArrowBasedBuilder):
         sources = [SOURCES[name] for name in self.config.sources()] if self.config.name != "loyalty" else []
         return datasets.DatasetInfo(
             description=self.config.description,
-            features=FEATURES[self.config.name],
+            features=self._converted() if self.config.with_twin else FEATURES[self.config.name],
             citation="\n\n".join(s.citation for s in sources if s.citation),
         )
 
@@ -145,7 +150,7 @@ class Apt(datasets.ArrowBasedBuilder):
         The counts of these files are left beside the Arrow files, so that they survive worker processes and
         are found again when the dataset comes from the cache (`read_counts`).
         """
-        features, counts = FEATURES[self.config.name], {}
+        features, counts, flat_bytes = self._converted(), {}, 0
         for name in dict.fromkeys(item.source for item in inputs):
             tables = self._source_tables(name, [item for item in inputs if item.source == name], features, counts)
             if self.config.max_samples is not None:
@@ -153,11 +158,44 @@ class Apt(datasets.ArrowBasedBuilder):
                 tables = [sample_rows(tables, features, self.config.max_samples, seed)]
             for index, table in enumerate(tables):
                 count_kept(table, split, counts)
+                table, flat_bytes = self._shape(table), flat_bytes + self._flat_bytes(table)
                 yield f"{name}:{index}", table
         digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
+        if self.config.with_twin:
+            path = Path(self._output_dir) / f"{FLAT_BYTES_PREFIX}{split}-{digest}.json"
+            path.write_text(json.dumps([split, flat_bytes]), encoding="utf-8")
         (Path(self._output_dir) / f"{COUNTS_PREFIX}{split}-{digest}.json").write_text(
             json.dumps([[split, tag, counter] for (split, tag), counter in counts.items()]), encoding="utf-8"
         )
+
+    def _converted(self) -> datasets.Features:
+        """The features of the converted rows: the flat config's, with the recorded columns a twin needs."""
+        flat = flat_of(self.config.name)
+        if self.config.name in TWINS or self.config.with_twin:
+            return with_recorded(flat, FEATURES[flat])
+        return FEATURES[flat]
+
+    def _shape(self, table: pa.Table) -> pa.Table:
+        """A converted table as this config stores it: the twin, the flat rows, or both in one (`with_twin`)."""
+        if self.config.name in TWINS:
+            return to_chat(flat_of(self.config.name), table, FEATURES[self.config.name])
+        return table if self.config.with_twin else without_recorded(self.config.name, table)
+
+    def _flat_bytes(self, table: pa.Table) -> int:
+        """The Arrow bytes `datasets` counts for these rows in the flat config alone, which size its shards."""
+        if not self.config.with_twin:
+            return 0
+        flat = without_recorded(self.config.name, table)
+        return (flat if all(c.num_chunks <= 1 for c in flat.columns) else flat.combine_chunks()).nbytes
+
+    def read_flat_bytes(self) -> dict[str, int]:
+        """Per split, the Arrow bytes of the flat rows of a `with_twin` build, as a build of the flat config alone
+        counts them, so that the flat parquet files are the same bytes either way."""
+        sizes: dict[str, int] = {}
+        for path in sorted(Path(self.cache_dir).glob(f"{FLAT_BYTES_PREFIX}*.json")):
+            split, nbytes = json.loads(path.read_text(encoding="utf-8"))
+            sizes[split] = sizes.get(split, 0) + nbytes
+        return sizes
 
     def read_counts(self) -> Counts:
         """The rows read, kept and dropped by reason of the prepared dataset, per split and source tag."""

@@ -1,5 +1,6 @@
 """Anthropic/hh-rlhf: human preference transcripts from the four preference subsets, feeding `dpo`."""
 
+from ..chat import transcript_messages
 from .base import Context, Drop, Row, Source
 
 SUBSETS = ("harmless-base", "helpful-base", "helpful-online", "helpful-rejection-sampled")
@@ -74,7 +75,11 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
     prompt = history_to_prompt(history)
     if not prompt.strip():
         return Drop("empty_prompt")
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag}
+    # The turns are recorded here, from the upstream transcript, for `dpo_chat`.
+    turns = transcript_messages(history.removesuffix(ASSISTANT))
+    if turns is None:
+        return Drop("unalternating_history")
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag, "prompt_messages": turns}
 
 
 SOURCE = Source(
