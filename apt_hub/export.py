@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
 from .progress import bar
-from .schemas import FEATURES
+from .schemas import FEATURES, TWIN_NAMES
 
 DEFAULT_EXPORT_DIR = "data/apt_datasets"
 # The fields of each training stage in the old JSON files, in their old order.
@@ -122,7 +122,8 @@ def export(
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
     if not (Path(build_dir) / RECORD).is_file():
         raise AptHubError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
-    on_disk = splits_on_disk(build_dir)
+    # The conversational twins are for other trainers: the old layout holds the flat configs only.
+    on_disk = {name: splits for name, splits in splits_on_disk(build_dir).items() if name not in TWIN_NAMES}
     if configs is None:
         return on_disk
     names = [configs] if isinstance(configs, str) else list(configs)
@@ -178,6 +179,8 @@ def export_command(
     build_dir: str = DEFAULT_OUTPUT_DIR, *, output_dir: str = DEFAULT_EXPORT_DIR, configs: str | None = None
 ) -> str:
     """Write a build as the old APT tool's files (coig-cqia_train.json, hh-rlhf_train.json, ...), for its trainer.
+
+    Only the flat configs are written: the conversational twins (sft_chat, dpo_chat, ...) have no old file.
 
     Args:
         build_dir: the build folder to read (default: dist/apt).

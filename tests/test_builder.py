@@ -23,7 +23,10 @@ def test_builder_cache_dir_depends_on_options(tmp_path):
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"name": "sfx"}, r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty'\]"),
+        (
+            {"name": "sfx"},
+            r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty', 'sft_chat', .*'storm_chat'\]",
+        ),
         ({"name": "dpo", "on_bad_rows": "ignore"}, r"on_bad_rows must be one of \('error', 'skip'\)"),
         ({"name": "storm", "storm_trace": "gpt"}, r"storm_trace must be one of \('deepseek', 'gemini'\)"),
         ({"name": "dpo", "max_samples": 0}, "max_samples must be a positive whole number, got 0"),
