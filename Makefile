@@ -6,10 +6,14 @@ UPSTREAM ?= samples
 
 .PHONY: install demo build stats card publish test quality format clean bench-data bench loyalty-template export
 
-$(BIN)/apt-hub: pyproject.toml
+# TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
+TRL ?= trl==1.16.0
+
+$(BIN)/apt-hub: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps "$(TRL)"
 	@touch $@
 
 install: $(BIN)/apt-hub

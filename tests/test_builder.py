@@ -25,7 +25,7 @@ def test_builder_cache_dir_depends_on_options(tmp_path):
     [
         (
             {"name": "sfx"},
-            r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty', 'sft_chat', .*'storm_chat'\]",
+            r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty', 'sft_chat', .*\]",
         ),
         ({"name": "dpo", "on_bad_rows": "ignore"}, r"on_bad_rows must be one of \('error', 'skip'\)"),
         ({"name": "storm", "storm_trace": "gpt"}, r"storm_trace must be one of \('deepseek', 'gemini'\)"),
