@@ -22,6 +22,7 @@ TWINS: dict[str, str] = {
 }
 FLAT_TO_TWIN = {flat: twin for twin, flat in TWINS.items()}
 MESSAGES = List({"role": Value("string"), "content": Value("string")})
+_MESSAGES_TYPE = Features({"m": MESSAGES}).arrow_schema.field("m").type
 # Columns a source mapper fills at conversion time for the twin only; the flat config never shows them.
 RECORDED: dict[str, Features] = {"dpo": Features({"prompt_messages": MESSAGES})}
 # The flat texts each twin turns into messages; every other flat column is carried over.
@@ -89,6 +90,20 @@ def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
     messages = _MESSAGE_BUILDERS[flat](table)
     columns = [messages[name] if name in messages else table[name] for name in features]
     return pa.table(columns, schema=features.arrow_schema)
+
+
+def is_message_list(arrow_type: pa.DataType) -> bool:
+    """Whether an Arrow column type is a list of `{role, content}` messages."""
+    return arrow_type.equals(_MESSAGES_TYPE)
+
+
+def message_text(messages: list[dict[str, str]] | None) -> str:
+    """One string standing for a message list when rows are compared: each role and content, in order.
+
+    >>> message_text([{"role": "user", "content": "Hi"}])
+    'user: Hi'
+    """
+    return "\n\n".join(f"{m['role']}: {m['content']}" for m in messages or [])
 
 
 def one_message(role: str, content: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -25,10 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .chat import is_message_list
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
 from .progress import bar
-from .schemas import FEATURES, TWIN_NAMES
+from .schemas import FEATURES
 
 DEFAULT_EXPORT_DIR = "data/apt_datasets"
 # The fields of each training stage in the old JSON files, in their old order.
@@ -122,13 +123,16 @@ def export(
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
     if not (Path(build_dir) / RECORD).is_file():
         raise AptHubError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
-    # The conversational twins are for other trainers: the old layout holds the flat configs only.
-    on_disk = {name: splits for name, splits in splits_on_disk(build_dir).items() if name not in TWIN_NAMES}
+    # The conversational configs are for other trainers: the old layout holds the flat ones only.
+    found = splits_on_disk(build_dir)
+    on_disk = {name: splits for name, splits in found.items() if not _conversational(build_dir, splits)}
     if configs is None:
         return on_disk
     names = [configs] if isinstance(configs, str) else list(configs)
     names = [name.strip() for value in names for name in str(value).split(",") if name.strip()]
     for name in names:
+        if name in found and name not in on_disk:
+            raise AptHubError(f"Config {name!r} holds chat messages, which the old layout has no file for.")
         if name not in on_disk:
             raise AptHubError(f"Config {name!r} is not in {build_dir}. Available: {sorted(on_disk)}")
     return {name: on_disk[name] for name in names}
@@ -173,6 +177,12 @@ def _dump_rows(file, table: pa.Table, batch_rows: int) -> None:
             file.write(separator + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  "))
             separator = ",\n  "
     file.write("\n]")
+
+
+def _conversational(build_dir: str | Path, splits: dict[str, list[str]]) -> bool:
+    """Whether a config holds message lists (a conversational twin, or a merge of twins)."""
+    schema = pq.read_schema(Path(build_dir) / next(iter(splits.values()))[0])
+    return any(is_message_list(field.type) for field in schema)
 
 
 def export_command(

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR
-from .schemas import CONFIG_NAMES
+from .schemas import ALL_CONFIG_NAMES
 
 
 class _Leave(Exception):
@@ -131,7 +131,7 @@ class Menu:
         )
 
     def choose_configs(self) -> None:
-        self.settings.configs = self._choose("configs", list(CONFIG_NAMES))
+        self.settings.configs = self._choose("configs", list(ALL_CONFIG_NAMES))
 
     def choose_sources(self) -> None:
         from .custom_sources import use_sources_file

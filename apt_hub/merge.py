@@ -39,11 +39,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .chat import is_message_list, message_text
 from .cli import whole_number
 from .errors import ConfigError
 from .export import read_config, stage_of
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
-from .schemas import CONFIG_NAMES
+from .schemas import ALL_CONFIG_NAMES, CONFIG_NAMES
 from .text import normalize_text
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -190,8 +191,10 @@ def _source_names(build_dir: Path, config: str) -> set[str]:
 def _check_output(build_dir: Path, output: str, inputs: list[MergeInput]) -> None:
     if not isinstance(output, str) or not NAME.fullmatch(output):
         raise ConfigError(f"--output must be a config name of letters, digits, '_', '.' or '-'; got {output!r}")
-    if output in CONFIG_NAMES:
-        raise ConfigError(f"--output {output!r} is a built config; choose a new name (built: {list(CONFIG_NAMES)}).")
+    if output in ALL_CONFIG_NAMES:
+        raise ConfigError(
+            f"--output {output!r} is a built config; choose a new name (built: {list(ALL_CONFIG_NAMES)})."
+        )
     if any(item.config == output for item in inputs):
         raise ConfigError(f"--output {output!r} is one of the inputs; choose a new name.")
     entry = read_record(build_dir)["configs"].get(output)
@@ -287,6 +290,10 @@ def _merge_split(split: str, by_input: dict[str, pa.Table], inputs, shares, seed
 def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[bytes, str]) -> pa.Table:
     """The rows of `table` whose text was not seen before; `seen` maps each key to the input that kept it."""
     columns = [table.column(name).to_pylist() for name in dedup_fields(table.schema)]
+    columns = [
+        [message_text(value) for value in column] if _is_messages(table, c) else column
+        for c, column in zip(dedup_fields(table.schema), columns, strict=True)
+    ]
     keep = []
     for texts in zip(*columns, strict=True):
         key = hashlib.blake2b("\x1f".join(normalize_text(text or "") for text in texts).encode()).digest()
@@ -301,7 +308,8 @@ def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[b
 
 
 def dedup_fields(schema: pa.Schema) -> list[str]:
-    """The text fields two rows are compared on: those of the stage, else every string column but `id`, `source`.
+    """The text fields two rows are compared on: those of the stage, the message lists of a conversational config,
+    else every string column but `id`, `source`.
 
     >>> from apt_hub.schemas import SFT
     >>> dedup_fields(SFT.arrow_schema)
@@ -310,7 +318,14 @@ def dedup_fields(schema: pa.Schema) -> list[str]:
     stage = stage_of(schema.names)
     if stage is not None:
         return list(DEDUP_FIELDS[stage])
+    messages = [f.name for f in schema if is_message_list(f.type)]
+    if messages:
+        return messages
     return [f.name for f in schema if pa.types.is_string(f.type) and f.name not in ("id", "source")]
+
+
+def _is_messages(table: pa.Table, name: str) -> bool:
+    return is_message_list(table.schema.field(name).type)
 
 
 def _draw_counts(sizes: dict[str, int], shares) -> dict[str, int]:
