@@ -153,7 +153,9 @@ def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_u
         mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz",
     )
     out = tmp_path / "apt"
-    build(["dpo", "dpo_chat"], upstream=str(mirror), output_dir=out, only="hh-rlhf")
+    report = build(["dpo", "dpo_chat"], upstream=str(mirror), output_dir=out, only="hh-rlhf")
+    counts = report.configs["dpo_chat"]["counts"]["test"]["hh-rlhf/harmless-base"]
+    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4, "noted_folded_turns": 4}
     flat = [r for r in rows(out, "dpo", "test") if r["source"] == "hh-rlhf/harmless-base"]
     twin = [r for r in rows(out, "dpo_chat", "test") if r["source"] == "hh-rlhf/harmless-base"]
     assert len(flat) == len(twin) == 2308
@@ -161,6 +163,10 @@ def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_u
     assert all(alternates(r["prompt"]) for r in twin)
     assert all(texts("dpo", after)[0] == before["prompt"] for before, after in zip(flat, twin, strict=True))
     assert sum(len(r["prompt"]) > 1 for r in twin) == 1649
+    folded = [
+        r for r in twin if any("\n\nAssistant:" in m["content"] for m in r["prompt"] if m["role"] == "assistant")
+    ]
+    assert len(folded) == 4
 
 
 def test_parquet_features_of_a_twin_are_message_lists(samples_build):

@@ -79,7 +79,10 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
     turns = transcript_messages(history.removesuffix(ASSISTANT))
     if turns is None:
         return Drop("unalternating_history")
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag, "prompt_messages": turns}
+    row = {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag, "prompt_messages": turns}
+    if len(turns) < history.count(HUMAN) + history.count(ASSISTANT) - 1:
+        row["_notes"] = ("folded_turns",)  # a speaker's second turn in a row kept inside the first
+    return row
 
 
 SOURCE = Source(
