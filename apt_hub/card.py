@@ -19,8 +19,10 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__
 from .chart import write_histogram
+from .chat import TWINS
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from .recipes import training
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
 from .stats import compute_stats, drops, write_stats
@@ -103,6 +105,18 @@ RULES = {
     "says which); rows without a trace are dropped.",
     "loyalty": "the rows of the hand-edited loyalty file, checked whole before the build: every row has exactly "
     "`prompt`, `owner_response`, `public_response`, `is_owner` and `reward_bonus`.",
+}
+TAGS |= {twin: ["conversational", *TAGS[flat]] for twin, flat in TWINS.items()}
+PURPOSES |= {
+    twin: f"The rows of `{flat}` as chat messages, in TRL's conversational form: same ids, order and drops."
+    for twin, flat in TWINS.items()
+}
+# Fields of the conversational configs, where they differ from the flat ones.
+CHAT_FIELD_DOCS = {
+    "prompt": "the conversation so far: `{role, content}` messages, user and assistant in turn, ending on the user",
+    "completion": "one assistant message: the answer (storm: `<think>\\n` trace `\\n</think>\\n\\n` attempt)",
+    "chosen": "one assistant message: the preferred response",
+    "rejected": "one assistant message: the response that was not preferred",
 }
 HUB_LICENSES = {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc0-1.0", "odc-by"}
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
@@ -233,6 +247,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         + [{"name": n, "text": SOURCES[n].description} for n in sources if n not in RULES and n in SOURCES],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
+        "training": training(order, repo_id),
         "has_loyalty": any(
             "loyalty" in e["splits"].get("train", {}).get("sources", {}) for e in stats["configs"].values()
         ),
@@ -249,7 +264,7 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
         "purpose": PURPOSES.get(name) or _merged_purpose(record),
         "text_fields": entry["text_fields"],
         "fields": UNIFIED_FIELDS.get(name, entry["text_fields"]),
-        "features": [{"name": f, "type": t, "doc": FIELD_DOCS.get(f, "")} for f, t in _feature_types(entry).items()],
+        "features": [{"name": f, "type": t, "doc": _doc(name, f)} for f, t in _feature_types(entry).items()],
         "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
         "source_rows": [row for s in splits for row in _source_rows(s, entry["splits"][s])],
         "length_rows": [
@@ -259,6 +274,11 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
         "checks": [line for s in splits for line in _checks(s, entry["splits"][s]["all"])],
         "options": record.get("options"),
     }
+
+
+def _doc(config: str, field: str) -> str:
+    docs = CHAT_FIELD_DOCS if config in TWINS else {}
+    return docs.get(field) or FIELD_DOCS.get(field, "")
 
 
 def _merged_purpose(record: dict[str, Any]) -> str:
