@@ -492,6 +492,12 @@ def _checks(split: str, group: dict[str, Any]) -> list[str]:
             f"{split}: pairs with identical sides {pairs['identical']:,}, "
             f"pairs where one side starts with the other {pairs['prefix_related']:,}."
         )
+    for column, turns in group.get("turns", {}).items():
+        if column == "prompt":  # the other message lists hold one message each
+            lines.append(
+                f"{split}: messages per prompt: mean {turns['mean']:.2f}, max {turns['max']:,}; "
+                f"{turns['multi']:,} multi-turn prompts (the others have an empty `prompt[assistant]`)."
+            )
     if "answers" in group:
         answers = group["answers"]
         grades = ", ".join(

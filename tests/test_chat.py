@@ -1,5 +1,6 @@
 """The conversational twins, checked with TRL's own data utilities and against the rows of their flat configs."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -172,3 +173,21 @@ def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_u
 def test_parquet_features_of_a_twin_are_message_lists(samples_build):
     path = samples_build / splits_on_disk(samples_build)["dpo_chat"]["train"][0]
     assert datasets.Features.from_arrow_schema(pq.read_schema(path)) == FEATURES["dpo_chat"]
+
+
+def test_stats_count_messages_per_prompt_and_characters_per_role(samples_build):
+    stats = json.loads((samples_build / "stats.json").read_text(encoding="utf-8"))["configs"]["dpo_chat"]
+    assert {"prompt[user]", "prompt[assistant]", "chosen[assistant]", "rejected[assistant]"} <= set(
+        stats["text_fields"]
+    )
+    train = stats["splits"]["train"]["all"]
+    loaded = rows(samples_build, "dpo_chat", "train")
+    turns = [len(r["prompt"]) for r in loaded]
+    assert train["turns"]["prompt"]["max"] == max(turns)
+    assert train["turns"]["prompt"]["multi"] == sum(n > 1 for n in turns) > 0
+    user_texts = [[m["content"] for m in r["prompt"] if m["role"] == "user"] for r in loaded]
+    users = [len("\n\n".join(texts)) for texts in user_texts]  # the user turns joined by a blank line
+    assert train["fields"]["prompt[user]"]["max"] == max(users)
+    assert train["fields"]["prompt[user]"]["mean"] == round(sum(users) / len(users), 2)
+    card = (samples_build / "README.md").read_text(encoding="utf-8")
+    assert f"{sum(n > 1 for n in turns)} multi-turn prompts" in card
