@@ -3,12 +3,12 @@
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from datasets import Features
 
 from .errors import BadRowError
-from .loyalty import read_loyalty_file
 from .readers import Problem, read_rows
 from .sources import Context, Drop, Source, check_columns
 from .upstream import InputFile
@@ -27,16 +27,14 @@ def convert_file(
     source: Source, item: InputFile, features: Features, counts: Counts, *, context: Context, skip_bad_rows: bool
 ) -> Iterator[pa.Table]:
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
-    characters.
+    characters. A source with its own `read` (a file checked whole, such as a loyalty file) is read with it.
 
     Raises:
         BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
     batch, chars = [], 0
-    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
-    columns = list(source.columns) or None
-    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns):
+    for line, row in _rows(source, item):
         counter["rows"] += 1
         problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
         if problem is not None:
@@ -50,7 +48,7 @@ def convert_file(
         if isinstance(unified, Drop):
             counter[f"dropped_{unified.reason}"] += 1
             continue
-        unified["id"] = f"{source.name}:{item.path}:{line}"
+        unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
         for note in unified.pop(NOTES, ()):
             counter[f"noted_{note}"] += 1
         batch.append(unified)
@@ -60,13 +58,6 @@ def convert_file(
             batch, chars = [], 0
     if batch:
         yield _table(batch, features)
-
-
-def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iterator[pa.Table]:
-    """The rows of a loyalty file, which is checked whole first: one problem stops the build."""
-    rows = read_loyalty_file(item.local)
-    counts.setdefault((item.split, "loyalty"), Counter())["rows"] += len(rows)
-    yield _table([{**row, "source": "loyalty", "id": f"loyalty:{n}"} for n, row in enumerate(rows, 1)], features)
 
 
 def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
@@ -96,6 +87,14 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
             entry["sampled_out"] = sampled_out
         result.setdefault(split, {})[tag] = entry
     return result
+
+
+def _rows(source: Source, item: InputFile) -> Iterable[tuple[int, Any]]:
+    """The `(line, row)` pairs of a file: the source's own reader, else the build's readers."""
+    if source.read:
+        return source.read(item.local)
+    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
+    return read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=list(source.columns) or None)
 
 
 def _table(rows: list[dict], features: Features) -> pa.Table:

@@ -94,6 +94,17 @@ SOURCE = Source(
     convert=to_dpo,
     tag=lambda path: f"hh-rlhf/{path.split('/')[0]}",
     license="mit",
+    rules="feeds `dpo`. Chosen and rejected transcripts share their history. The split point is the last "
+    "`\\n\\nAssistant:` inside the characters both share, so responses that begin alike keep their first words and "
+    "a response that continues the dialogue stays whole. `chosen` and `rejected` are the final assistant responses. "
+    "A single-turn prompt is the bare user message; a longer history keeps the upstream transcript format with each "
+    "turn verbatim: `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`. Rows are dropped and counted as "
+    "`no_assistant_boundary`, `empty_response` or `identical_responses`. `source` is `hh-rlhf/<subset>`. The history "
+    "is also split into turns at its `\\n\\nHuman:` / `\\n\\nAssistant:` markers (for `dpo_chat`). A speaker's second "
+    "turn in a row stays inside the turn before it, marker and all, so the turns alternate and join back to the "
+    "prompt; such rows are kept and counted as `noted_folded_turns`. A history that does not start with a human turn "
+    "or ends on an assistant turn has no user turn to answer: dropped from `dpo` and `dpo_chat` alike as "
+    "`unalternating_history`.",
     homepage="https://huggingface.co/datasets/Anthropic/hh-rlhf",
     description="Anthropic HH-RLHF: pairs of dialogues where people preferred one assistant reply over another.",
     citation="""@misc{bai2022training,
