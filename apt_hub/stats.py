@@ -25,9 +25,7 @@ STATS_FILE = "stats.json"
 LABEL_FIELDS = frozenset(
     {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
 )
-PROMPT_FIELDS = ("prompt", "problem", "prompt[user]")
-# The two sides of a preference pair: flat texts, or the assistant text of message lists.
-PAIRS = (("chosen", "rejected"), ("chosen[assistant]", "rejected[assistant]"))
+PROMPT_FIELDS = ("prompt", "problem")
 # Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
 BINS_PER_DECADE = 4
 DECADES = 6
@@ -121,7 +119,7 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
     counts = record.get("counts", {})
     # The text is read once per split; every measure is then taken from these small per-row numbers.
     measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
-    train = measured["train"].lazy() if "train" in measured and text else None
+    train = measured["train"].lazy() if "train" in measured and compared(schema, text) else None
     result = {}
     for split in sorted(files, key=lambda s: (s != "train", s)):
         leak = train if split != "train" else None
@@ -205,7 +203,7 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     exprs = [pl.len().alias("rows")]
     for field in text:
         exprs += length_exprs(field)
-    if text:
+    if compared(schema, text):
         exprs += [
             pl.col("_dup_row").sum().alias("duplicates.rows"),
             pl.col("_dup_prompt").sum().alias("duplicates.prompts"),
@@ -216,7 +214,7 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
             pl.col("_prompt_in_train").sum().alias("in_train.prompts"),
         ]
     exprs += turn_exprs(schema)
-    if any(set(pair) <= set(schema) for pair in PAIRS):
+    if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
         exprs += [pl.col("_pair_identical").sum().alias("pairs.identical")]
         exprs += [pl.col("_pair_prefix").sum().alias("pairs.prefix_related")]
     if {"answer", "grade"} <= set(schema):
@@ -225,6 +223,12 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     if {"is_owner", "reward_bonus"} <= set(schema):
         exprs += loyalty_exprs()
     return exprs
+
+
+def compared(schema: pl.Schema, text: list[str]) -> bool:
+    """Whether rows are compared (duplicates, train overlap, preference pairs): not those of message lists, which
+    are the rows of their flat config, compared there; normalising every text again would double the cost."""
+    return bool(text) and not any(name.startswith(TURNS_PREFIX) for name in schema)
 
 
 def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.DataFrame:
@@ -237,7 +241,7 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
     columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
-    if text:
+    if compared(schema, text):
         prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
         # 64-bit hashes of the normalised texts stand for the texts: a collision among a few million rows is
         # about as likely as one in 10^7.
@@ -245,14 +249,13 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
             pl.concat_str([normalised(f) for f in text], separator=_SEP).hash().alias("_row_key"),
             normalised(prompt).hash().alias("_prompt_key"),
         ]
-    for pair in PAIRS:
-        if set(pair) <= set(schema):
-            columns += pair_flags(*pair)
+    if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
+        columns += pair_flags("chosen", "rejected")
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
     # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
     measured = frame.select(columns).collect(engine="streaming")
-    if text:
+    if compared(schema, text):
         measured = measured.with_columns(
             (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
             (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
