@@ -26,6 +26,7 @@ demo: install
 	@echo
 	@echo 'The card is $(OUT)/README.md. In Python:'
 	@echo '    from datasets import load_dataset; sft = load_dataset("$(OUT)", "sft")'
+	@echo '    chat = load_dataset("$(OUT)", "sft_chat")  # the same rows as chat messages, for TRL'
 
 build: install
 	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)

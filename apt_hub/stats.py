@@ -473,9 +473,10 @@ def check_lines(split: str, group: dict[str, Any]) -> list[str]:
         )
     for column, turns in group.get("turns", {}).items():
         if column == "prompt":  # the other message lists hold one message each
+            others = " (the others have an empty `prompt[assistant]`)" if turns["multi"] else ""
             lines.append(
                 f"{split}: messages per prompt: mean {turns['mean']:.2f}, max {turns['max']:,}; "
-                f"{turns['multi']:,} multi-turn prompts (the others have an empty `prompt[assistant]`)."
+                f"{turns['multi']:,} multi-turn prompts{others}."
             )
     if "answers" in group:
         answers = group["answers"]
