@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test quality format clean bench-data bench bench-report loyalty-template export
+.PHONY: install demo build stats card publish test quality format clean bench-data bench bench-report loyalty-template export stress
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -55,6 +55,10 @@ export: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
+stress: install
+	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q tests/test_folder.py
 
 quality: install
 	$(BIN)/ruff check apt_hub builders tests tools
