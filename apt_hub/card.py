@@ -18,14 +18,16 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__, checks
-from .card_fields import EXAMPLE_CHARS, example_json, example_row, field_docs
+from .card_fields import CONFIG_FIELD_DOCS, EXAMPLE_CHARS, example_json, example_row, field_docs
 from .card_rules import LICENSES, metadata_errors
 from .card_sections import sections_context
 from .chart import write_histogram
+from .chat import TWINS
 from .errors import AptHubError
 from .folder import atomic_write, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .options import option_defaults
+from .recipes import training
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
 from .stats import check_lines, compute_stats, drops, write_stats
@@ -71,6 +73,22 @@ PURPOSES = {
 HUB_LICENSES = LICENSES - {"other", "unknown"}
 # Where `license: other` points: the card's own License section, which links each source's terms.
 LICENSE_LINK = "README.md#license"
+TAGS |= {twin: ["conversational", *TAGS[flat]] for twin, flat in TWINS.items()}
+PURPOSES |= {
+    twin: f"The rows of `{flat}` as chat messages, in TRL's conversational form: same ids, order and drops."
+    for twin, flat in TWINS.items()
+}
+# Fields of the conversational configs, where they differ from the flat ones.
+CONFIG_FIELD_DOCS |= {
+    (twin, field): doc
+    for twin in TWINS
+    for field, doc in {
+        "prompt": "the conversation so far: `{role, content}` messages, user and assistant in turn, the user last",
+        "completion": "one assistant message: the answer (storm: `<think>\\n` trace `\\n</think>\\n\\n` attempt)",
+        "chosen": "one assistant message: the preferred response",
+        "rejected": "one assistant message: the response that was not preferred",
+    }.items()
+}
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
@@ -203,6 +221,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
+        "training": training(order, repo_id),
         "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
         "example_chars": EXAMPLE_CHARS,
         "option_names": [name.replace("_", " ") for name in option_defaults()],
@@ -423,6 +442,7 @@ def _feature_types(root: str | Path, path: str, entry: dict[str, Any]) -> dict[s
         "Float64": "float64",
         "Int64": "int64",
         "List(String)": "list of strings",
+        "List(Struct({'role': String, 'content': String}))": "list of {role, content} messages",
     }
     order = pq.read_schema(Path(root) / path).names
     return {field: names.get(entry["features"][field], entry["features"][field]) for field in order}

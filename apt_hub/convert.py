@@ -17,7 +17,9 @@ from .upstream import InputFile
 # long reasoning traces do not pile up in memory.
 BATCH_ROWS = 2_000
 BATCH_CHARS = 8_000_000
-# counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out".
+# counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out", and of
+# "noted_<what>": kept rows a mapper changed in a way worth counting (it lists them under `NOTES`).
+NOTES = "_notes"
 Counts = dict[tuple[str, str], Counter]
 
 
@@ -59,6 +61,8 @@ def convert_file(
         if screen is not None and not screen(unified, counter):
             continue
         unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
+        for note in unified.pop(NOTES, ()):
+            counter[f"noted_{note}"] += 1
         batch.append(unified)
         chars += sum(len(value) for value in unified.values() if isinstance(value, str))
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
@@ -77,6 +81,12 @@ def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int
     return table.take(chosen)
 
 
+def count_kept(table: pa.Table, split: str, counts: Counts) -> None:
+    """Add the rows of an output table to the `kept` counts of their source tags."""
+    for tag, kept in Counter(table.column("source").to_pylist()).items():
+        counts.setdefault((split, tag), Counter())["kept"] += kept
+
+
 def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
     """Counts as `{split: {tag: {rows, kept, dropped_<reason>..., sampled_out, trimmed, flagged_<check>...}}}`,
     sorted for stable output; `trimmed` and `flagged_<check>` count kept rows and only when not zero."""
@@ -85,7 +95,7 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
         dropped = sum(n for key, n in counter.items() if key.startswith("dropped_"))
         sampled_out = counter["rows"] - dropped - counter["kept"]
         entry = {"rows": counter["rows"], "kept": counter["kept"]}
-        entry |= {key: counter[key] for key in sorted(counter) if key.startswith("dropped_")}
+        entry |= {key: counter[key] for key in sorted(counter) if key.startswith(("dropped_", "noted_"))}
         if sampled_out:
             entry["sampled_out"] = sampled_out
         entry |= {key: counter[key] for key in sorted(counter) if _is_note(key) and counter[key]}
