@@ -17,7 +17,7 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
-from .convert import finish_counts
+from .convert import finish_counts, input_notes
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
@@ -106,6 +106,7 @@ def build(
             if config.name == "loyalty":
                 entry["options"]["loyalty_file"] = inputs[0].path
             record["configs"][config.name] = report.configs[config.name] = entry
+            report.notes += entry.get("notes", [])
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
         write_card(staging)
@@ -154,7 +155,8 @@ def _build_config(
         if isinstance(error.__cause__, AptHubError):
             raise error.__cause__ from None
         raise
-    counts = finish_counts(builder.read_counts())
+    raw_counts = builder.read_counts()
+    counts = finish_counts(raw_counts)
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
     for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
@@ -178,7 +180,10 @@ def _build_config(
         }
         for name, commit in commits.items()
     }
-    return {"splits": splits, "sources": sources, "counts": counts}
+    entry = {"splits": splits, "sources": sources, "counts": counts}
+    if notes := input_notes(config.name, raw_counts, splits):
+        entry["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
+    return entry
 
 
 _CONFIG_OPTIONS = ("upstream", "only", "max_samples", "seed", "loyalty_file", "on_bad_rows", "storm_trace")

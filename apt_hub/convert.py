@@ -7,18 +7,20 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 from datasets import Features
 
-from .errors import BadRowError
+from .errors import BadRowError, Problem, RowProblem
 from .loyalty import read_loyalty_file
-from .readers import Problem, read_rows
-from .sources import Context, Drop, Source, check_columns
+from .readers import read_rows
+from .sources import Context, Drop, Row, Source, check_columns
 from .upstream import InputFile
 
 # A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
 # long reasoning traces do not pile up in memory.
 BATCH_ROWS = 2_000
 BATCH_CHARS = 8_000_000
-# counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out".
+# counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out", and of
+# EMPTY_FILE + "<repo>/<path>" for each upstream file without a row (the counts survive worker processes).
 Counts = dict[tuple[str, str], Counter]
+EMPTY_FILE = "empty_file:"
 
 
 def convert_file(
@@ -28,23 +30,30 @@ def convert_file(
     characters.
 
     Raises:
-        BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
+        BadRowError: a row is not valid JSON or Unicode, lacks a field, has a wrong type at any depth, or its
+            mapper rejects it, and `skip_bad_rows` is false.
+        UpstreamError: the file is not data (a Git LFS pointer) or unreadable as a whole.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
-    batch, chars = [], 0
+    batch, chars, name = [], 0, f"{source.repo_id}/{item.path}"
     # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
     columns = list(source.columns) or None
-    for line, row in read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=columns):
+    read = counter["rows"]
+    for line, row in read_rows(item.local, name=name, columns=columns):
         counter["rows"] += 1
-        problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
-        if problem is not None:
+        unified = _convert(source, line, row, context)
+        if isinstance(unified, Problem):
             if not skip_bad_rows:
                 raise BadRowError(
-                    source=source.name, file=item.path, line=line, field=problem.field, problem=problem.message
+                    source=source.name,
+                    file=item.path,
+                    line=line,
+                    field=unified.field,
+                    problem=unified.message,
+                    name=name,
                 )
             counter["dropped_bad_row"] += 1
             continue
-        unified = source.convert(row, context)
         if isinstance(unified, Drop):
             counter[f"dropped_{unified.reason}"] += 1
             continue
@@ -56,6 +65,36 @@ def convert_file(
             batch, chars = [], 0
     if batch:
         yield _table(batch, features)
+    if counter["rows"] == read:
+        counter[EMPTY_FILE + name] = 1
+
+
+def _convert(source: Source, line: int, row: Row | Problem, context: Context) -> Row | Drop | Problem:
+    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped."""
+    if isinstance(row, Problem):
+        return row
+    if (found := check_columns(row, source.columns)) is not None:
+        return Problem(line, *found)
+    try:
+        return source.convert(row, context)
+    except RowProblem as error:
+        return Problem(line, error.field, error.message)
+
+
+def input_notes(config: str, counts: Counts, splits: dict[str, dict]) -> list[str]:
+    """What a build summary must say besides the counts: each upstream file without a row, each empty split.
+
+    >>> from collections import Counter
+    >>> input_notes("sft", {("train", "x"): Counter({"empty_file:org/x/a.jsonl": 1})}, {"train": {"rows": 0}})
+    ['org/x/a.jsonl: empty file (no rows)', 'sft/train: 0 rows']
+    """
+    notes = [
+        f"{key.removeprefix(EMPTY_FILE)}: empty file (no rows)"
+        for counter in counts.values()
+        for key in sorted(counter)
+        if key.startswith(EMPTY_FILE)
+    ]
+    return notes + [f"{config}/{split}: 0 rows" for split, info in splits.items() if not info["rows"]]
 
 
 def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iterator[pa.Table]:
@@ -100,7 +139,3 @@ def _table(rows: list[dict], features: Features) -> pa.Table:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # A value `datasets` coerces, such as a custom mapper's 5 for a string: encoding each row is 2x slower.
         return pa.Table.from_pylist([features.encode_example(row) for row in rows], schema=features.arrow_schema)
-
-
-def _problem(found: tuple[str | None, str] | None) -> Problem | None:
-    return Problem(*found) if found else None

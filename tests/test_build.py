@@ -171,7 +171,7 @@ def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(mirror, 
 def test_a_missing_parquet_column_is_named(mirror, tmp_path):
     path = next((mirror / "simplescaling/s1K-1.1/data").glob("train-*.parquet"))
     pq.write_table(pq.read_table(path).drop_columns(["question"]), path)
-    with pytest.raises(BadRowError, match=r"train-00000-of-00001\.parquet:1, field 'question': missing field"):
+    with pytest.raises(BadRowError, match=r"train-00000-of-00001\.parquet:1: field 'question': missing field"):
         build(["storm"], upstream=str(mirror), output_dir=tmp_path / "apt")
 
 

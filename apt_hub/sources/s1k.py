@@ -1,6 +1,6 @@
 """simplescaling/s1K-1.1: 1,000 hard problems with long reasoning traces, feeding `storm`."""
 
-from .base import Context, Drop, Row, Source
+from .base import Context, Drop, ListOf, Row, Source
 
 BOXED = "\\boxed{"
 
@@ -72,7 +72,7 @@ def to_storm(row: Row, context: Context) -> Row | Drop:
 
 
 _TEXT, _NULLABLE = (str,), (str, type(None))
-_TRACE = (str, list, type(None))
+_TRACE = (str, ListOf((str,)), type(None))
 
 SOURCE = Source(
     name="s1k",
