@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 from datasets import Features
 
-from .errors import BadRowError, Problem, RowProblem
+from .errors import BadRowError, ConfigError, Problem, RowProblem
 from .loyalty import read_loyalty_file
 from .readers import read_rows
 from .sources import Context, Drop, Row, Source, check_columns
@@ -41,7 +41,7 @@ def convert_file(
     read = counter["rows"]
     for line, row in read_rows(item.local, name=name, columns=columns):
         counter["rows"] += 1
-        unified = _convert(source, line, row, context)
+        unified = _convert(source, line, row, context, name)
         if isinstance(unified, Problem):
             if not skip_bad_rows:
                 raise BadRowError(
@@ -69,8 +69,12 @@ def convert_file(
         counter[EMPTY_FILE + name] = 1
 
 
-def _convert(source: Source, line: int, row: Row | Problem, context: Context) -> Row | Drop | Problem:
-    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped."""
+def _convert(source: Source, line: int, row: Row | Problem, context: Context, name: str) -> Row | Drop | Problem:
+    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped.
+
+    Raises:
+        ConfigError: the mapper's code is at fault whatever the row (see `RowProblem.skippable`).
+    """
     if isinstance(row, Problem):
         return row
     if (found := check_columns(row, source.columns)) is not None:
@@ -78,7 +82,11 @@ def _convert(source: Source, line: int, row: Row | Problem, context: Context) ->
     try:
         return source.convert(row, context)
     except RowProblem as error:
-        return Problem(line, error.field, error.message)
+        if error.skippable:
+            return Problem(line, error.field, error.message)
+        raise ConfigError(
+            Problem(line, error.field, error.message, name, f"source {source.name!r}").format()
+        ) from None
 
 
 def input_notes(config: str, counts: Counts, splits: dict[str, dict]) -> list[str]:

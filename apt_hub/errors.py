@@ -83,10 +83,12 @@ class RowProblem(AptHubError):
     Args:
         field: the field at fault, if one is.
         message: what was expected.
+        skippable: whether `--on-bad-rows skip` may count the row as dropped; not for a problem of the code
+            (a mapper answering a wrong shape, or calling `exit()`), which every row would meet.
     """
 
-    def __init__(self, field: str | None, message: str):
-        self.field, self.message = field, message
+    def __init__(self, field: str | None, message: str, *, skippable: bool = True):
+        self.field, self.message, self.skippable = field, message, skippable
         super().__init__(f"field {field!r}: {message}" if field else message)
 
 

@@ -30,7 +30,8 @@ class Text:
 
 @dataclass(frozen=True)
 class JsonValue:
-    """A top-level JSON value of a file: the line it begins on, its character span, and the value."""
+    """A top-level JSON value of a file: the line it begins on, its character span, and the value (a `Problem`
+    for a value no file may hold: one with a lone surrogate)."""
 
     line: int
     start: int
@@ -141,9 +142,7 @@ def _decode_item(decoder: json.JSONDecoder, text: Text, position: int) -> JsonVa
     except (RecursionError, ValueError) as error:
         return _value_problem(line, error)
     if _SURROGATE_ESCAPE.search(text.text, position, end):
-        value = surrogate_problem(value, line)
-        if isinstance(value, Problem):
-            return value
+        value = surrogate_problem(value, line)  # a bad item, not bad syntax: the items after it are read
     return JsonValue(line, position, end, value)
 
 

@@ -132,7 +132,8 @@ def test_a_mapping_function_that_returns_a_wrong_row_is_named(hub, tmp_path):
     hub.add_repo("me/prefs", {"prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n'}, sha=SHA)
     write(tmp_path / "mapping.py", 'def to_dpo(row):\n    return {"prompt": row["q"], "answer": "x"}\n')
     sources_file = write(tmp_path / "apt-sources.toml", TOML)
-    with pytest.raises(ConfigError, match=r"Mapping mapping.py:to_dpo returned fields \['answer'\] that config 'dpo'"):
+    returned = r"me/prefs/prefs/a.jsonl:1: source 'my-prefs': mapping mapping.py:to_dpo returned fields \['answer'\]"
+    with pytest.raises(ConfigError, match=returned + " that config 'dpo' lacks"):
         build(["dpo"], only="my-prefs", upstream="hub", output_dir=tmp_path / "apt", sources_file=str(sources_file))
     assert not (tmp_path / "apt").exists()
 
@@ -180,10 +181,6 @@ def entry(**changes) -> str:
         (
             "sources:\n" + entry(columns=None, mapping="no_such_module_here:f"),
             ":6: source 'my-sft' (entry 1), field 'mapping': cannot import 'no_such_module_here'",
-        ),
-        (
-            "sources:\n" + entry(columns=None, mapping="json:nothing"),
-            "field 'mapping': 'json' has no function 'nothing'",
         ),
         ("sources:\n" + entry(name="hh-rlhf"), "field 'name': 'hh-rlhf' is taken by a built-in source or config"),
         ("sources:\n" + entry(name="a/b"), "field 'name': expected letters, digits"),
