@@ -142,7 +142,7 @@ class FunctionMapper:
         try:
             result = function(row, context) if takes_context else function(row)
         except Exception as error:  # the user's code may raise anything on a row it does not expect
-            raise RowProblem(None, f"mapping {self.spec} raised {type(error).__name__}: {short(error)}") from error
+            raise RowProblem(None, f"mapping {self.spec} raised {_exception(error)}") from error
         except SystemExit as error:  # an exit() in a mapper is a bug, not the end of a successful build
             raise RowProblem(None, f"mapping {self.spec} called exit({error.code!r})", skippable=False) from None
         return self._check(result, context)
@@ -515,7 +515,7 @@ def load_function(spec: str, base: str | Path = ".") -> Callable[..., Any]:
     except ConfigError:
         raise
     except (Exception, SystemExit) as error:  # an import runs user code, which may raise or exit
-        raise ConfigError(f"cannot import {module_name!r}: {type(error).__name__}: {short(error)}") from error
+        raise ConfigError(f"cannot import {module_name!r}: {_exception(error)}") from error
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ConfigError(f"{module_name!r} has no function {function_name!r}")
@@ -543,10 +543,16 @@ def code_file(spec: str, base: str | Path = ".") -> Path | None:
         try:
             found = importlib.util.find_spec(module_name)
         except (Exception, SystemExit) as error:  # finding `a.b` imports package `a`
-            raise ConfigError(f"cannot import {module_name!r}: {type(error).__name__}: {short(error)}") from error
+            raise ConfigError(f"cannot import {module_name!r}: {_exception(error)}") from error
     if found is None:
         raise ConfigError(f"cannot import {module_name!r}: no such module")
     return Path(found.origin) if found.origin and Path(found.origin).is_file() else None
+
+
+def _exception(error: BaseException) -> str:
+    """`KeyError: 'answer'`: an exception of the user's code in one line of at most about 200 characters."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:200]}" + ("..." if len(text) > 200 else "")
 
 
 def _split_spec(spec: str) -> tuple[str, str]:
