@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test quality format clean bench-data bench loyalty-template export
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench loyalty-template export
 
 $(BIN)/apt-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ export: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each
+FUZZ_EXAMPLES ?= 20000
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
+		--hypothesis-show-statistics tests/test_fuzz.py
 
 quality: install
 	$(BIN)/ruff check apt_hub builders tests tools

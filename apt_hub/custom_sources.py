@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, Problem, ProblemsError, RowProblem, short
+from .errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
 from .jsontext import decode_utf8
 from .schemas import CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Context, Drop, Row, Source, register
@@ -550,9 +550,8 @@ def code_file(spec: str, base: str | Path = ".") -> Path | None:
 
 
 def _exception(error: BaseException) -> str:
-    """`KeyError: 'answer'`: an exception of the user's code in one line of at most about 200 characters."""
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text[:200]}" + ("..." if len(text) > 200 else "")
+    """`KeyError: 'answer'`: an exception of the user's code in one line."""
+    return f"{type(error).__name__}: {one_line(error)}"
 
 
 def _split_spec(spec: str) -> tuple[str, str]:

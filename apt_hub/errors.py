@@ -92,6 +92,16 @@ class RowProblem(AptHubError):
         super().__init__(f"field {field!r}: {message}" if field else message)
 
 
+def one_line(error: BaseException) -> str:
+    """A library's exception as one line of at most about 200 characters (pyarrow's end with a newline).
+
+    >>> one_line(OSError("Couldn't deserialize thrift: Invalid data\\n"))
+    "Couldn't deserialize thrift: Invalid data"
+    """
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
 def printable(text: str) -> str:
     """`text` with lone surrogates escaped (`\\ud800`), so that printing a message never fails on them.
 

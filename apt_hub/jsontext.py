@@ -22,7 +22,11 @@ class Text:
 
     def __init__(self, text: str):
         self.text = text
-        self._starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+        self._starts = [0]
+        end = text.find("\n")
+        while end >= 0:  # `find` scans in C: a 400 kB line costs no Python step per character
+            self._starts.append(end + 1)
+            end = text.find("\n", end + 1)
 
     def line_of(self, position: int) -> int:
         return bisect.bisect_right(self._starts, position)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .errors import Problem, UpstreamError
+from .errors import Problem, UpstreamError, one_line
 from .jsontext import Text, decode_utf8, loads, parse_json_array
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows"]
@@ -67,7 +67,7 @@ def _first_bytes(path: Path, name: str, size: int) -> bytes:
         with open(path, "rb") as file:
             return file.read(size)
     except OSError as error:
-        raise UpstreamError(f"{name}: cannot read the file: {error}") from error
+        raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
 
 
 def _open(path: Path):
@@ -83,7 +83,7 @@ def _read_json_lines(path: Path, name: str, columns=None) -> Iterator[tuple[int,
                     text = decode_utf8(raw, number - 1)
                     yield number, text if isinstance(text, Problem) else loads(text, number)
     except _GZIP_ERRORS as error:
-        raise UpstreamError(f"{name}:{number + 1}: cannot read the file: {error}") from error
+        raise UpstreamError(f"{name}:{number + 1}: cannot read the file: {one_line(error)}") from error
 
 
 def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
@@ -91,7 +91,7 @@ def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int,
         with _open(path) as file:
             text = decode_utf8(file.read())
     except _GZIP_ERRORS as error:
-        raise UpstreamError(f"{name}: cannot read the file: {error}") from error
+        raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
     if isinstance(text, Problem):
         yield text.line, Problem(text.line, None, f"{text.message}; the rest of the array is unreadable")
         return
@@ -111,7 +111,7 @@ def _read_parquet(
     try:
         parquet = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several unrelated types for a corrupt file
-        raise UpstreamError(f"{name}: not a readable parquet file: {error}") from error
+        raise UpstreamError(f"{name}: not a readable parquet file: {one_line(error)}") from error
     if columns is not None:  # a column the file lacks is left to the caller's check, which names it
         columns = [column for column in columns if column in parquet.schema_arrow.names]
     # Rows per batch from the file's own size per row: 1,024 short rows, or a few dozen long reasoning traces.
@@ -138,7 +138,6 @@ def _row_group(
                 yield first + done, dict(zip(data, values, strict=True))
                 done += 1
     except Exception as error:  # a corrupt page: pyarrow raises OSError, ArrowInvalid or a decoding error
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        message = f"unreadable parquet data in row group {group}: {reason}"
+        message = f"unreadable parquet data in row group {group}: {one_line(error)}"
         for offset in range(done, parquet.metadata.row_group(group).num_rows):
             yield first + offset, Problem(first + offset, None, message)
