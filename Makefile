@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench loyalty-template export
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export
 
 $(BIN)/apt-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,9 +70,13 @@ SCALE ?= 1
 bench-data: install
 	$(BIN)/python -m bench.mirror --output-dir=bench/data/scale-$(SCALE) --scale=$(SCALE)
 
-# make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/results.md
+# make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/out/
 bench: install
 	$(BIN)/python -m bench.run --scales 1 2
+
+# make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
+bench-report: install
+	$(BIN)/python -m bench.report bench/out/results.json bench/results.md
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -21,10 +21,12 @@ from .convert import finish_counts, input_notes
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
+from .options import BuildOptions, names
 from .progress import bar, library_bars
 from .schemas import CONFIG_NAMES
-from .sources import SOURCES, get_source
-from .upstream import open_upstream
+from .sources import SOURCES, Source, sources_for
+from .stats import drops, total_counts
+from .upstream import SAMPLES, open_upstream
 
 # Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
 PARALLEL_BYTES = 32 << 20
@@ -45,16 +47,11 @@ def build(
     configs: str | list[str] | tuple[str, ...] | None = None,
     *,
     output_dir: str | Path = DEFAULT_OUTPUT_DIR,
-    upstream: str = "hub",
-    only: str | list[str] | tuple[str, ...] | None = None,
-    max_samples: int | None = None,
-    seed: int = 42,
-    loyalty_file: str | None = None,
-    on_bad_rows: str = "error",
-    storm_trace: str = "deepseek",
+    options: BuildOptions | None = None,
     cache_dir: str | None = None,
     num_proc: int | None = None,
     sources_file: str | None = None,
+    **flags: Any,
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
 
@@ -63,38 +60,36 @@ def build(
     files and records.
 
     Args:
-        configs: config names; none means all of them (`loyalty` only with a loyalty file or `samples`).
+        configs: config names; none means all of them (a config fed only by a local file, such as `loyalty`,
+            only when its file is given or with `samples`).
         output_dir: the build folder.
-        upstream: `"hub"`, `"samples"`, or a directory laid out like the Hub (`DIR/<org>/<name>/...`).
-        only: source names; only those feed the configs (a config is still rewritten whole).
-        max_samples: at most this many rows per source and split, drawn with `seed`.
-        seed: the seed of `max_samples` draws.
-        loyalty_file: the hand-edited loyalty file.
-        on_bad_rows: `"error"` or `"skip"` (count a structurally broken upstream row as dropped).
-        storm_trace: `"deepseek"` or `"gemini"`, the trace that feeds `cot_explicit`.
+        options: the build options; or give them by name in `flags`.
         cache_dir: the `datasets` cache (default: the HF datasets cache).
         num_proc: processes converting a config's files (default: the cores, up to 4, for inputs of 32 MB or
             more; one process with `max_samples`).
         sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
+        flags: the options by name, such as `upstream="samples"`, `seed=7` or a source's `storm_trace="gemini"`
+            (see `apt_hub.options.BuildOptions` and `apt_hub.options.option_docs`).
 
     Returns:
         A `BuildReport`; the same record is written to `output_dir/build.json`.
+
+    Raises:
+        ConfigError: an unknown config, source or option, or a value that does not fit.
 
     Example:
         >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
     """
     use_sources_file(sources_file)
-    only_names = _names(only)
-    for name in only_names or ():
-        get_source(name)
+    options = options or BuildOptions.from_flags(**flags)
     report = BuildReport(Path(output_dir))
-    options = {"max_samples": max_samples, "seed": seed, "on_bad_rows": on_bad_rows, "storm_trace": storm_trace}
     plans = []
-    names = _config_names(configs, upstream, only_names, loyalty_file, report.notes)
+    chosen = _config_names(configs, options, report.notes)
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
-    opened = open_upstream(upstream) if any(name != "loyalty" for name in names) else None
-    for name in bar(names, desc="Resolving upstream files", unit="config"):
-        config = AptConfig(name=name, upstream=str(upstream), only=only_names, loyalty_file=loyalty_file, **options)
+    hub_fed = any(not s.file_option for name in chosen for s in _sources_of(name, options))
+    opened = open_upstream(options.upstream) if hub_fed else None
+    for name in bar(chosen, desc="Resolving upstream files", unit="config"):
+        config = AptConfig(name=name, options=options)
         commits, inputs = config.resolve(opened)
         plans.append((config, commits, inputs))
     label = opened.label if opened else "-"
@@ -102,15 +97,29 @@ def build(
         record = read_record(staging)
         for config, commits, inputs in plans:
             entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
-            entry["options"] = {"upstream": label, "only": list(only_names or []), **options}
-            if config.name == "loyalty":
-                entry["options"]["loyalty_file"] = inputs[0].path
+            files = {item.source: item.path for item in inputs}
+            entry["options"] = options.record(label, [SOURCES[name] for name in config.sources()], files)
             record["configs"][config.name] = report.configs[config.name] = entry
             report.notes += entry.get("notes", [])
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
         write_card(staging)
     return report
+
+
+def format_report(report: BuildReport) -> str:
+    """A short summary of a build: rows per config and split, drops by reason, and how to load it."""
+    lines = [f"Built {', '.join(report.configs) or 'nothing'} into {report.output_dir}"]
+    for config, entry in report.configs.items():
+        for split, info in entry["splits"].items():
+            reasons = drops(total_counts(entry["counts"].get(split, {})))
+            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
+            lines.append(f"  {config}/{split}: {info['rows']} rows" + (f" (dropped: {dropped})" if dropped else ""))
+    lines += [f"  note: {note}" for note in report.notes]
+    if report.configs:
+        first = next(iter(report.configs))
+        lines.append(f'Load it: datasets.load_dataset("{report.output_dir}", "{first}")')
+    return "\n".join(lines)
 
 
 def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
@@ -128,7 +137,7 @@ def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
 def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | None:
     """Worker processes for a config: the files of a split are shared among them, whole sources kept together
     only when `max_samples` draws from a source's rows (then one process). Small inputs are not worth a pool."""
-    if config.max_samples is not None:
+    if config.options.max_samples is not None:
         return None
     if requested is not None:
         return requested if requested > 1 else None
@@ -142,11 +151,7 @@ def _build_config(
     custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
     fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
     builder = Apt(
-        config_name=config.name,
-        cache_dir=cache_dir,
-        hash=fingerprint,
-        **{k: v for k, v in vars(config).items() if k in _CONFIG_OPTIONS},
-        inputs=inputs,
+        config_name=config.name, cache_dir=cache_dir, hash=fingerprint, options=config.options, inputs=inputs
     )
     try:
         builder.download_and_prepare(num_proc=_num_proc(config, inputs, num_proc))
@@ -186,35 +191,35 @@ def _build_config(
     return entry
 
 
-_CONFIG_OPTIONS = ("upstream", "only", "max_samples", "seed", "loyalty_file", "on_bad_rows", "storm_trace")
-
-
-def _config_names(configs, upstream, only, loyalty_file, notes: list[str]) -> list[str]:
-    named = _names(configs)
+def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]:
+    """The configs to build: those named, else every config that can be built, each skipped one in `notes`."""
+    named = names(configs)
     for name in named or ():
         if name not in CONFIG_NAMES:
             raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIG_NAMES)}")
-    names = list(dict.fromkeys(named)) if named else list(CONFIG_NAMES)
-    if not named and "loyalty" in names and not loyalty_file and str(upstream) != "samples":
-        names.remove("loyalty")
-        notes.append("loyalty skipped: no --loyalty-file given (make one with `apt-hub loyalty-template`).")
-    if only:
-        fed = {config for name in only for config in SOURCES[name].feeds}
-        for name in [n for n in names if n != "loyalty" and n not in fed]:
+    chosen = []
+    for name in list(dict.fromkeys(named)) if named else list(CONFIG_NAMES):
+        if not _sources_of(name, options):
             if named:
-                raise ConfigError(f"No source of --only {list(only)} feeds config {name!r}.")
-            names.remove(name)
-            notes.append(f"{name} skipped: no source of --only {list(only)} feeds it.")
-    return names
+                raise ConfigError(f"No source of --only {list(options.only)} feeds config {name!r}.")
+            notes.append(f"{name} skipped: no source of --only {list(options.only)} feeds it.")
+        elif not named and (lacking := _lacking_file(name, options)):
+            notes.append(f"{name} skipped: no {lacking.option(lacking.file_option).flag} given ({lacking.file_hint}).")
+        else:
+            chosen.append(name)
+    return chosen
 
 
-def _names(value) -> tuple[str, ...] | None:
-    """Names from the CLI or Python: a comma-separated string, a list or a tuple."""
-    if value is None or value == ():
-        return None
-    if isinstance(value, str):
-        value = value.split(",")
-    return tuple(str(v).strip() for v in value if str(v).strip())
+def _sources_of(config: str, options: BuildOptions) -> list[Source]:
+    return [s for s in sources_for(config) if options.only is None or s.name in options.only]
+
+
+def _lacking_file(config: str, options: BuildOptions) -> Source | None:
+    """The source of a config fed only by local files when none of them is given; `None` when it can be built."""
+    sources = _sources_of(config, options)
+    if all(s.file_option and options.local_file(s, SAMPLES) is None for s in sources):
+        return sources[0]
+    return None
 
 
 class _replacing:

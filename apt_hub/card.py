@@ -21,9 +21,10 @@ from . import __version__
 from .chart import write_histogram
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from .options import option_defaults
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
-from .stats import compute_stats, drops, write_stats
+from .stats import check_lines, compute_stats, drops, write_stats
 
 CARD_FILE = "README.md"
 IMAGES_DIR = "images"
@@ -88,21 +89,6 @@ FIELD_DOCS = {
     "trace_model": "the model whose trace fills `cot_explicit`",
     "cot_type": "upstream problem type",
     "source_type": "the dataset the problem came from",
-}
-RULES = {
-    "coig-cqia": "`prompt` is the instruction, then the upstream `input` after a blank line when it is not empty; "
-    "`response` is `output`; only the subset folders are read (the root `COIG-CQIA-full.jsonl` repeats them); "
-    "rows with an empty prompt or response are dropped.",
-    "hh-rlhf": "both transcripts are split at the last `Assistant:` turn they share, so the history becomes "
-    "`prompt` (one human turn as bare text) and the rest of each becomes `chosen` and `rejected`; pairs with no "
-    "shared assistant turn, an empty response or identical responses are dropped.",
-    "ultrafeedback": "`chosen` and `rejected` are the last assistant messages of the upstream pairs, with their "
-    "scores; pairs with an empty or identical response are dropped.",
-    "s1k": "`cot_explicit` is the reasoning trace of the model chosen by `--storm-trace`, and `answer` is the last "
-    "balanced `\\boxed{}` of its attempt, else the text after `Answer:`, else the whole attempt (`answer_kind` "
-    "says which); rows without a trace are dropped.",
-    "loyalty": "the rows of the hand-edited loyalty file, checked whole before the build: every row has exactly "
-    "`prompt`, `owner_response`, `public_response`, `is_owner` and `reward_bonus`.",
 }
 HUB_LICENSES = {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc0-1.0", "odc-by"}
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
@@ -229,13 +215,11 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
         "configs": [config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default) for c in order],
-        "rules": [{"name": n, "text": RULES[n]} for n in [*sources, "loyalty"] if n in RULES and _built(n, stats)]
-        + [{"name": n, "text": SOURCES[n].description} for n in sources if n not in RULES and n in SOURCES],
+        "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
-        "has_loyalty": any(
-            "loyalty" in e["splits"].get("train", {}).get("sources", {}) for e in stats["configs"].values()
-        ),
+        "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
+        "option_names": [name.replace("_", " ") for name in option_defaults()],
     }
 
 
@@ -256,8 +240,9 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
             row for s in splits for row in _length_rows(s, entry["splits"][s]["all"], entry["text_fields"])
         ],
         "image": f"{IMAGES_DIR}/lengths-{name}.png",
-        "checks": [line for s in splits for line in _checks(s, entry["splits"][s]["all"])],
+        "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])],
         "options": record.get("options"),
+        "option_cells": _option_cells(record.get("options") or {}),
     }
 
 
@@ -287,9 +272,11 @@ def merge_card(existing: str, rendered: str) -> str:
     card; a block the rendered card no longer has is removed. An existing card without any block is replaced.
 
     Example:
-        >>> old = "# T\\n<!-- apt-hub:begin a -->\\nold\\n<!-- apt-hub:end a -->\\nmine\\n"
-        >>> merge_card(old, "# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\n")
-        '# T\\n<!-- apt-hub:begin a -->\\nnew\\n<!-- apt-hub:end a -->\\nmine\\n'
+        >>> block = "<!-- apt-hub:begin a -->\\n{}\\n<!-- apt-hub:end a -->\\n"
+        >>> old = "---\\ncolor: red\\n---\\n# T\\n" + block.format("old") + "mine\\n"
+        >>> merged = merge_card(old, "---\\nlicense: mit\\n---\\n# T\\n" + block.format("new"))
+        >>> merged == "---\\nlicense: mit\\ncolor: red\\n---\\n\\n# T\\n" + block.format("new") + "mine\\n"
+        True
     """
     old_card, new_card = DatasetCard(existing), DatasetCard(rendered)
     old_body, new_body = _body(existing), _body(rendered)
@@ -386,11 +373,12 @@ def _license(name: str, source: dict[str, Any]) -> str:
 def _license_note(licenses: dict[str, str]) -> str:
     if len(set(licenses.values())) <= 1 and set(licenses.values()) <= HUB_LICENSES:
         return ""
-    return (
+    notes = [SOURCES[name].license_note for name in licenses if name in SOURCES and SOURCES[name].license_note]
+    mixed = (
         "The configs mix sources under different terms, so the repository's license is `other`: each row keeps "
-        "the license of its source, given below (the `source` column says which). COIG-CQIA states no license "
-        "on its card, and parts of it come from sites with their own terms: check them before redistributing."
+        "the license of its source, given below (the `source` column says which)."
     )
+    return " ".join([mixed, *notes])
 
 
 def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[str, Any]:
@@ -408,10 +396,18 @@ def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[st
     }
 
 
-def _built(name: str, stats: dict[str, Any]) -> bool:
-    if name != "loyalty":
-        return True
-    return any("loyalty" in s["sources"] for e in stats["configs"].values() for s in e["splits"].values())
+def _built(recorded: dict[str, Any], stats: dict[str, Any]) -> list[str]:
+    """The registered sources of the build: those of the record (Hub sources), and the sources backed by a local
+    file whose rows are in the build (the record has no commit for them)."""
+    tags = {tag for e in stats["configs"].values() for s in e["splits"].values() for tag in s["sources"]}
+    local = [name for name, source in SOURCES.items() if source.file_option and name in tags]
+    return [name for name in recorded if name in SOURCES] + local
+
+
+def _option_cells(options: dict[str, Any]) -> list[str]:
+    """The build options of a config as the card's table shows them, in the order of `option_defaults`."""
+    cells = {"only": ", ".join(options.get("only") or []) or "all", "max_samples": options.get("max_samples") or "all"}
+    return [str(cells.get(name, options.get(name, "-"))) for name in option_defaults()]
 
 
 def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
@@ -452,42 +448,6 @@ def _length_rows(split: str, group: dict[str, Any], text: list[str]) -> list[dic
             | {"empty": f"{f['empty']:,}"}
         )
     return rows
-
-
-def _checks(split: str, group: dict[str, Any]) -> list[str]:
-    """One line per measure of a split: duplicates, rows shared with train, pairs, answers, loyalty rows."""
-    lines = []
-    if "duplicates" in group:
-        dup = group["duplicates"]
-        lines.append(
-            f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
-            "(same text once case and white space are normalised)."
-        )
-    if "in_train" in group:
-        leak = group["in_train"]
-        lines.append(f"{split}: rows also in train {leak['rows']:,}, prompts also in train {leak['prompts']:,}.")
-    if "pairs" in group:
-        pairs = group["pairs"]
-        lines.append(
-            f"{split}: pairs with identical sides {pairs['identical']:,}, "
-            f"pairs where one side starts with the other {pairs['prefix_related']:,}."
-        )
-    if "answers" in group:
-        answers = group["answers"]
-        grades = ", ".join(
-            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
-            for grade, v in group.get("answers_by_grade", {}).items()
-        )
-        lines.append(
-            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
-        )
-    if "loyalty" in group:
-        loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
-        quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
-        lines.append(
-            f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
-        )
-    return lines
 
 
 def _number(value: Any) -> str:

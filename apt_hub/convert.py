@@ -3,12 +3,12 @@
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from datasets import Features
 
 from .errors import BadRowError, ConfigError, Problem, RowProblem
-from .loyalty import read_loyalty_file
 from .readers import read_rows
 from .sources import Context, Drop, Row, Source, check_columns
 from .upstream import InputFile
@@ -27,7 +27,7 @@ def convert_file(
     source: Source, item: InputFile, features: Features, counts: Counts, *, context: Context, skip_bad_rows: bool
 ) -> Iterator[pa.Table]:
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
-    characters.
+    characters. A source with its own `read` (a file checked whole, such as a loyalty file) is read with it.
 
     Raises:
         BadRowError: a row is not valid JSON or Unicode, lacks a field, has a wrong type at any depth, or its
@@ -35,11 +35,10 @@ def convert_file(
         UpstreamError: the file is not data (a Git LFS pointer) or unreadable as a whole.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
-    batch, chars, name = [], 0, f"{source.repo_id}/{item.path}"
-    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
-    columns = list(source.columns) or None
+    batch, chars = [], 0
+    name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
     read = counter["rows"]
-    for line, row in read_rows(item.local, name=name, columns=columns):
+    for line, row in _rows(source, item, name):
         counter["rows"] += 1
         unified = _convert(source, line, row, context, name)
         if isinstance(unified, Problem):
@@ -57,7 +56,7 @@ def convert_file(
         if isinstance(unified, Drop):
             counter[f"dropped_{unified.reason}"] += 1
             continue
-        unified["id"] = f"{source.name}:{item.path}:{line}"
+        unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
         batch.append(unified)
         chars += sum(len(value) for value in unified.values() if isinstance(value, str))
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
@@ -105,13 +104,6 @@ def input_notes(config: str, counts: Counts, splits: dict[str, dict]) -> list[st
     return notes + [f"{config}/{split}: 0 rows" for split, info in splits.items() if not info["rows"]]
 
 
-def convert_loyalty(item: InputFile, features: Features, counts: Counts) -> Iterator[pa.Table]:
-    """The rows of a loyalty file, which is checked whole first: one problem stops the build."""
-    rows = read_loyalty_file(item.local)
-    counts.setdefault((item.split, "loyalty"), Counter())["rows"] += len(rows)
-    yield _table([{**row, "source": "loyalty", "id": f"loyalty:{n}"} for n, row in enumerate(rows, 1)], features)
-
-
 def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
     """At most `max_samples` rows of the tables, drawn with `seed`, in their original order."""
     table = pa.concat_tables([*tables, features.arrow_schema.empty_table()])
@@ -139,6 +131,14 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
             entry["sampled_out"] = sampled_out
         result.setdefault(split, {})[tag] = entry
     return result
+
+
+def _rows(source: Source, item: InputFile, name: str) -> Iterable[tuple[int, Any]]:
+    """The `(line, row)` pairs of a file: the source's own reader, else the build's readers."""
+    if source.read:
+        return source.read(item.local)
+    # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
+    return read_rows(item.local, name=name, columns=list(source.columns) or None)
 
 
 def _table(rows: list[dict], features: Features) -> pa.Table:

@@ -10,7 +10,7 @@ fields and nothing else:
 | `ruozhiba_<split>.json` | `ruozhiba` | prompt, response, source |
 | `hh-rlhf_<split>.json`, `ultrafeedback_<split>.json` | `dpo` | prompt, chosen, rejected, source |
 | `s1k_<split>.json` | `storm` | problem, cot_explicit, answer, source |
-| `loyalty_template.json` | `loyalty` | prompt, owner_response, public_response, is_owner, reward_bonus |
+| the source's `export_file` (`loyalty_template.json`) | a config one such source feeds | the fields of its stage |
 | `<config>_<split>.json` | a merged config | the fields of its stage |
 """
 
@@ -23,20 +23,19 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .errors import AptHubError
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, splits_on_disk
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
-from .schemas import FEATURES
+from .schemas import UNIFIED_FIELDS, stage_of
+from .sources import sources_for
 
 DEFAULT_EXPORT_DIR = "data/apt_datasets"
-# The fields of each training stage in the old JSON files, in their old order.
+# The fields of the old JSON files, in their old order, where they differ from the stage's unified fields.
 OLD_FIELDS: dict[str, tuple[str, ...]] = {
     "sft": ("prompt", "response", "source"),
     "dpo": ("prompt", "chosen", "rejected", "source"),
     "storm": ("problem", "cot_explicit", "answer", "source"),
-    "loyalty": ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"),
 }
 # Configs the old tool wrote one file per upstream dataset for; the others get one file per config.
 PER_SOURCE = ("sft", "dpo", "storm")
@@ -50,29 +49,6 @@ class ExportedFile:
     config: str
     split: str
     rows: int
-
-
-def stage_of(columns: Iterable[str]) -> str | None:
-    """The training stage whose unified schema has exactly these columns (`ruozhiba` is the `sft` stage).
-
-    >>> stage_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
-    'dpo'
-    """
-    names = set(columns)
-    return next((stage for stage in OLD_FIELDS if set(FEATURES[stage]) == names), None)
-
-
-def read_config(build_dir: str | Path, config: str, split: str, columns: list[str] | None = None) -> pa.Table:
-    """The rows of one config and split of a build folder (only `columns`, if given), shards in order."""
-    files = splits_on_disk(build_dir).get(config, {}).get(split)
-    if not files:
-        raise AptHubError(f"{build_dir} has no split {split!r} of config {config!r}.")
-    return pa.concat_tables([pq.read_table(Path(build_dir) / path, columns=columns) for path in files])
-
-
-def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
-    """The schema of one config and split, read from its first shard's footer."""
-    return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
 
 
 def export(
@@ -109,12 +85,11 @@ def export(
         stage = stage_of(names)
         if stage is None:
             raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
-        table = read_config(build_dir, config, split, columns=[*OLD_FIELDS[stage], "id"])
-        for stem, part in _parts(config, stage, table):
-            path = Path(output_dir) / f"{stem}_{split}.json"
-            if stem == "loyalty_template" and split == "train":
-                path = Path(output_dir) / "loyalty_template.json"
-            write_json_array(path, part.select(list(OLD_FIELDS[stage])))
+        fields = list(OLD_FIELDS.get(stage, UNIFIED_FIELDS[stage]))
+        table = read_config(build_dir, config, split, columns=[*fields, "id"])
+        for stem, part in _parts(config, table):
+            path = Path(output_dir) / _file_name(config, stem, split)
+            write_json_array(path, part.select(fields))
             written.append(ExportedFile(path, config, split, part.num_rows))
     return written
 
@@ -133,11 +108,15 @@ def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> di
     return {name: on_disk[name] for name in names}
 
 
-def _parts(config: str, stage: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
+def _file_name(config: str, stem: str, split: str) -> str:
+    """`<stem>_<split>.json`, or the old name of the train rows of a config one source alone feeds."""
+    named = [source.export_file for source in sources_for(config) if source.export_file]
+    return named[0] if named and stem == config and split == "train" else f"{stem}_{split}.json"
+
+
+def _parts(config: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
     """The file stems and rows of one config split: one part per source for `sft`, `dpo` and `storm`."""
-    if config == "loyalty":
-        yield "loyalty_template", table
-    elif config not in PER_SOURCE:
+    if config not in PER_SOURCE:
         yield config, table
     else:
         names = pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)

@@ -15,6 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import AptHubError
+
 DEFAULT_OUTPUT_DIR = "dist/apt"
 RECORD = "build.json"
 MAX_SHARD_BYTES = 500 << 20
@@ -115,6 +117,19 @@ def splits_on_disk(root: str | Path) -> dict[str, dict[str, list[str]]]:
                 path.relative_to(root).as_posix()
             )
     return found
+
+
+def read_config(build_dir: str | Path, config: str, split: str, columns: list[str] | None = None) -> pa.Table:
+    """The rows of one config and split of a build folder (only `columns`, if given), shards in order."""
+    files = splits_on_disk(build_dir).get(config, {}).get(split)
+    if not files:
+        raise AptHubError(f"{build_dir} has no split {split!r} of config {config!r}.")
+    return pa.concat_tables([pq.read_table(Path(build_dir) / path, columns=columns) for path in files])
+
+
+def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
+    """The schema of one config and split, read from its first shard's footer."""
+    return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
 
 
 def read_record(root: str | Path) -> dict[str, Any]:

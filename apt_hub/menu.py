@@ -29,14 +29,16 @@ class Settings:
     max_samples: int | None = None
     upstream: str = "hub"
     output_dir: str = DEFAULT_OUTPUT_DIR
-    loyalty_file: str | None = None
+    # The local files of sources that read one (`Source.file_option`), by option name, such as `loyalty_file`.
+    files: dict[str, str | None] = field(default_factory=lambda: {"loyalty_file": None})
     export_dir: str = "data/apt_datasets"
 
     def describe(self) -> str:
+        files = "".join(f" | {name.replace('_', ' ')}: {path or 'none'}" for name, path in self.files.items())
         return (
             f"configs: {', '.join(self.configs or ['all'])} | sources: {', '.join(self.sources or ['all'])} | "
             f"max samples: {self.max_samples or 'all'} | upstream: {self.upstream} | build folder: {self.output_dir}"
-            f" | loyalty file: {self.loyalty_file or 'none'}"
+            + files
         )
 
 
@@ -110,25 +112,34 @@ class Menu:
         }
 
     def build(self) -> str:
-        from .cli import build_command
+        from .build import build, format_report
+        from .options import BuildOptions
 
         settings, configs = self.settings, self.settings.configs
-        wants_loyalty = configs is None or "loyalty" in configs
-        if wants_loyalty and settings.loyalty_file is None and settings.upstream != "samples":
-            answer = self.ask_until("Loyalty file (empty: build without loyalty)", _existing_file_or_empty, "")
-            settings.loyalty_file = answer or None
-            if not answer and configs is not None:
-                configs = [name for name in configs if name != "loyalty"]
+        for config in configs or CONFIG_NAMES:
+            if not self._ask_files(config) and configs is not None:
+                configs = [name for name in configs if name != config]
                 if not configs:
                     return "Nothing to build."
-        return build_command(
-            *(configs or ()),
-            output_dir=settings.output_dir,
-            upstream=settings.upstream,
-            only=",".join(settings.sources) if settings.sources else None,
-            max_samples=settings.max_samples,
-            loyalty_file=settings.loyalty_file,
+        options = BuildOptions.from_flags(
+            upstream=settings.upstream, only=settings.sources, max_samples=settings.max_samples, **settings.files
         )
+        return format_report(build(configs, output_dir=settings.output_dir, options=options))
+
+    def _ask_files(self, config: str) -> bool:
+        """Ask for the local file of each source of `config` that reads one and has none yet (the bundled samples
+        have one); whether the config has its files."""
+        from .sources import sources_for
+
+        for source in sources_for(config):
+            if source.file_option and self.settings.files.get(source.file_option) is None:
+                if self.settings.upstream == "samples":
+                    continue
+                question = f"{source.name.capitalize()} file (empty: build without {config})"
+                self.settings.files[source.file_option] = self.ask_until(question, _existing_file_or_empty, "") or None
+                if self.settings.files[source.file_option] is None:
+                    return False
+        return True
 
     def choose_configs(self) -> None:
         self.settings.configs = self._choose("configs", list(CONFIG_NAMES))
@@ -171,14 +182,14 @@ class Menu:
             force = self.ask_until(f"{output} exists and may hold your edits. Replace it? (y/n)", _yes_no, "n")
             if not force:
                 return "Kept the existing file."
-        self.settings.loyalty_file = output
+        self.settings.files["loyalty_file"] = output
         return template_command(output, n=n, seed=seed, upstream=self.settings.upstream, force=force)
 
     def validate(self) -> str:
         from .loyalty import validate_command
 
-        file = self.ask_until("Loyalty file", _existing_file, self.settings.loyalty_file or "loyalty_template.json")
-        self.settings.loyalty_file = file
+        default = self.settings.files["loyalty_file"] or "loyalty_template.json"
+        file = self.settings.files["loyalty_file"] = self.ask_until("Loyalty file", _existing_file, default)
         return validate_command(file)
 
     def export(self) -> str:

@@ -39,11 +39,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cli import whole_number
 from .errors import ConfigError
-from .export import read_config, stage_of
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_record, splits_on_disk, write_json, write_split
-from .schemas import CONFIG_NAMES
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
+from .options import names as parse_names
+from .options import whole_number
+from .schemas import CONFIG_NAMES, stage_of
 from .text import normalize_text
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -122,10 +122,8 @@ def merge(
     return MergeReport(build_dir, output, inputs, {split: table.num_rows for split, table in merged.items()})
 
 
-def _names(names) -> list[str]:
-    if isinstance(names, str):
-        names = names.split(",")
-    names = [str(name).strip() for name in names if str(name).strip()]
+def _names(given) -> list[str]:
+    names = list(parse_names(given) or ())
     if not names:
         raise ConfigError("merge needs at least one config or source name.")
     if len(set(names)) != len(names):

@@ -4,6 +4,7 @@ The field names of the APT training stages come first and are never renamed; `id
 (scores, grades, upstream labels) are additions a trainer may ignore.
 """
 
+from collections.abc import Iterable
 from typing import Literal, get_args
 
 from datasets import Features, Sequence, Value
@@ -85,3 +86,13 @@ STAGES: dict[str, str] = {
     "storm": "Storm (CoT internalisation)",
     "loyalty": "Loyalty",
 }
+
+
+def stage_of(columns: Iterable[str]) -> str | None:
+    """The config whose unified schema has exactly these columns (the first: `sft` for `ruozhiba`'s schema).
+
+    >>> stage_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
+    'dpo'
+    """
+    names = set(columns)
+    return next((config for config, features in FEATURES.items() if set(features) == names), None)

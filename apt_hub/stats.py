@@ -327,7 +327,7 @@ def histogram_edges() -> list[int]:
     """The lower edge, in characters, of each histogram bin, and the upper edge of the last.
 
     >>> histogram_edges()[:5]
-    [1, 2, 3, 6, 10]
+    [1, 2, 4, 6, 10]
     """
     return [math.ceil(10 ** (i / BINS_PER_DECADE) - 1e-9) for i in range(NUM_BINS + 1)]
 
@@ -434,28 +434,47 @@ def _table_row(split: str, tag: str, group: dict[str, Any], text: list[str]) -> 
     return [split, tag, str(group["rows"]), str(dup), str(leak), str(empty), str(dropped), *lengths]
 
 
+def check_lines(split: str, group: dict[str, Any]) -> list[str]:
+    """One line per measure of a split: duplicates, rows shared with train, pairs, answers, loyalty rows."""
+    lines = []
+    if "duplicates" in group:
+        dup = group["duplicates"]
+        lines.append(
+            f"{split}: duplicate rows {dup['rows']:,}, repeated prompts {dup['prompts']:,} "
+            "(same text once case and white space are normalised)."
+        )
+    if "in_train" in group:
+        leak = group["in_train"]
+        lines.append(f"{split}: rows also in train {leak['rows']:,}, prompts also in train {leak['prompts']:,}.")
+    if "pairs" in group:
+        pairs = group["pairs"]
+        lines.append(
+            f"{split}: pairs with identical sides {pairs['identical']:,}, "
+            f"pairs where one side starts with the other {pairs['prefix_related']:,}."
+        )
+    if "answers" in group:
+        answers = group["answers"]
+        grades = ", ".join(
+            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
+            for grade, v in group.get("answers_by_grade", {}).items()
+        )
+        lines.append(
+            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({answers['share']:.1%}); {grades}."
+        )
+    if "loyalty" in group:
+        loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
+        quantiles = ", ".join(f"{k} {bonus[k]}" for k in ("min", "p25", "median", "p75", "max", "mean"))
+        lines.append(
+            f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
+        )
+    return lines
+
+
 def _extras(entry: dict[str, Any]) -> list[str]:
     lines = []
     for split, split_entry in entry["splits"].items():
         group = split_entry["all"]
-        if "pairs" in group:
-            pairs = group["pairs"]
-            lines.append(f"  {split}: pairs identical {pairs['identical']}, prefix-related {pairs['prefix_related']}")
-        if "answers" in group:
-            answers = group["answers"]
-            grades = ", ".join(
-                f"{grade or '(none)'} {v['with_answer']}/{v['rows']}"
-                for grade, v in group.get("answers_by_grade", {}).items()
-            )
-            lines.append(
-                f"  {split}: with answer {answers['with_answer']} ({answers['share']:.1%}); by grade: {grades}"
-            )
-        if "loyalty" in group:
-            loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
-            lines.append(
-                f"  {split}: owner {loyalty['owner']}, public {loyalty['public']}; reward_bonus "
-                f"min {bonus['min']} median {bonus['median']} max {bonus['max']} mean {bonus['mean']}"
-            )
+        lines += [f"  {line}" for line in check_lines(split, group)]
         reasons = drops(group.get("build", {}))
         if reasons:
             lines.append(f"  {split}: dropped " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())))

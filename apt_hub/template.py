@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cli import whole_number
 from .errors import AptHubError
 from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
+from .options import whole_number
 from .progress import bar
 from .readers import Problem, read_rows
 from .sources import Drop, get_source

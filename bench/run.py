@@ -1,7 +1,8 @@
 """`make bench`: time `apt-hub build`, `stats`, `card` and `publish` on full-scale mirrors, beside the old way
-and the I/O floor, and write the figures with the machine's description to `bench/results.md`.
+and the I/O floor, and write the figures with the machine's description to `bench/out/results.md` (ignored by
+git). `make bench-report` copies the last run to the tracked `bench/results.md` on purpose.
 
-    python -m bench.run [--scales 1 2] [--repeats 3]
+    python -m bench.run [--scales 1 2] [--repeats 3] [--output bench/out/results.md]
 
 Every step runs as a subprocess with a fresh `HF_HOME` (cold `datasets` and Hub caches); its wall time and peak
 resident memory come from `os.wait4`. Steps under a minute run `--repeats` times, interleaved, and report medians.
@@ -22,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
-DATA, WORK = HERE / "data", HERE / "work"
+DATA, WORK, OUT = HERE / "data", HERE / "work", HERE / "out"
 REPO_ID = "alice/apt-bench"
 
 
@@ -64,6 +65,7 @@ def mirror(scale: float) -> Path:
 
 def write_inputs(upstream: Path, out: Path) -> Path:
     """The files every config reads, as resolved by the build itself, for the old way and the floor."""
+    from apt_hub.options import BuildOptions
     from apt_hub.schemas import CONFIG_NAMES
     from builders.apt import AptConfig
 
@@ -71,7 +73,7 @@ def write_inputs(upstream: Path, out: Path) -> Path:
     for name in CONFIG_NAMES:
         if name == "loyalty":
             continue
-        for item in AptConfig(name=name, upstream=str(upstream)).resolve()[1]:
+        for item in AptConfig(name=name, options=BuildOptions(upstream=str(upstream))).resolve()[1]:
             plan.setdefault(name, {}).setdefault(item.split, []).append({"source": item.source, "local": item.local})
     out.write_text(json.dumps(plan, indent=1))
     return out
@@ -163,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Benchmark apt-hub at full upstream scale.")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument("--output", default=str(OUT / "results.md"))
     args = parser.parse_args(argv)
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
@@ -188,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": " ".join(["python -m bench.run", *(argv or sys.argv[1:])]),
     }
-    # The figures beside the table, so that `python -m bench.report` renders them again with new notes.
+    # The figures beside the table, so that `python -m bench.report` renders them again.
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).with_suffix(".json").write_text(json.dumps(run, indent=1) + "\n")
     write_report(args.output, **run)
     print(Path(args.output).read_text())

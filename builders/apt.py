@@ -6,29 +6,31 @@
 >>> builder.as_dataset("train")  # doctest: +SKIP
 """
 
+import ast
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
 
 import datasets
 import pyarrow as pa
 
 import apt_hub
-from apt_hub.convert import Counts, convert_file, convert_loyalty, count_kept, sample_rows
+from apt_hub.convert import Counts, convert_file, count_kept, sample_rows
 from apt_hub.errors import ConfigError
+from apt_hub.options import BuildOptions, option_docs
 from apt_hub.progress import bar
 from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
-from apt_hub.sources import SOURCES, Context, get_source, sources_for
+from apt_hub.sources import SOURCES, Context, Source, sources_for
 from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
-OnBadRows = Literal["error", "skip"]
-Trace = Literal["deepseek", "gemini"]
-SAMPLE_LOYALTY_FILE = SAMPLES / "loyalty.json"
 COUNTS_PREFIX = "apt_counts-"
+# The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
+# import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
+# publishing are left out, so editing them keeps the datasets cache.
+CONVERSION_ROOTS = (Path(__file__), Path(apt_hub.__file__).parent / "custom_sources.py")
 
 
 @dataclass
@@ -36,74 +38,95 @@ class AptConfig(datasets.BuilderConfig):
     """Options of one APT config build.
 
     Args:
-        upstream: `"hub"`, `"samples"` or a directory laid out like the Hub (`DIR/<org>/<name>/...`).
-        only: source names; only those feed the config.
-        max_samples: at most this many rows per source and split, drawn with `seed`.
-        seed: the seed of `max_samples` draws.
-        loyalty_file: the hand-edited loyalty file (`loyalty` only); `samples` has a bundled example.
-        on_bad_rows: `"error"` stops at a structurally broken upstream row, `"skip"` counts it as dropped.
-        storm_trace: whose reasoning trace feeds `cot_explicit` in `storm`.
-        inputs: the resolved upstream files; resolved from `upstream` when empty.
+        options: the build options; `Apt(config_name=..., upstream="samples", seed=7)` makes them from its
+            keyword arguments.
+        inputs: the resolved upstream files; resolved from `options.upstream` when empty.
     """
 
-    upstream: str = "hub"
-    only: tuple[str, ...] | None = None
-    max_samples: int | None = None
-    seed: int = 42
-    loyalty_file: str | None = None
-    on_bad_rows: OnBadRows = "error"
-    storm_trace: Trace = "deepseek"
+    options: BuildOptions = field(default_factory=BuildOptions)
     inputs: tuple[InputFile, ...] = ()
 
     def __post_init__(self):
         super().__post_init__()
         if self.name not in CONFIG_NAMES:
             raise ConfigError(f"Unknown config {self.name!r}. Available: {list(CONFIG_NAMES)}")
-        if self.on_bad_rows not in get_args(OnBadRows):
-            raise ConfigError(f"on_bad_rows must be one of {get_args(OnBadRows)}, got {self.on_bad_rows!r}")
-        if self.storm_trace not in get_args(Trace):
-            raise ConfigError(f"storm_trace must be one of {get_args(Trace)}, got {self.storm_trace!r}")
-        if self.max_samples is not None and (not isinstance(self.max_samples, int) or self.max_samples < 1):
-            raise ConfigError(f"max_samples must be a positive whole number, got {self.max_samples!r}")
-        for name in self.only or ():
-            get_source(name)
 
     def sources(self) -> list[str]:
         """The names of the sources that feed this config under `only`."""
-        return [s.name for s in sources_for(self.name) if self.only is None or s.name in self.only]
-
-    def loyalty_path(self) -> str:
-        if self.loyalty_file:
-            return self.loyalty_file
-        if self.upstream == "samples":
-            return str(SAMPLE_LOYALTY_FILE)
-        raise ConfigError("The loyalty config needs --loyalty-file (make one with `apt-hub loyalty-template`).")
+        only = self.options.only
+        return [s.name for s in sources_for(self.name) if only is None or s.name in only]
 
     def resolve(self, upstream: Upstream | None = None) -> tuple[dict[str, str], tuple[InputFile, ...]]:
-        """The commit of each source and the upstream files this config reads.
+        """The commit of each Hub source and the files this config reads.
 
         Args:
-            upstream: the opened `self.upstream`, shared by the configs of one build so that a source feeding
-                several configs is listed once; opened here when not given.
+            upstream: the opened `options.upstream`, shared by the configs of one build so that a source feeding
+                several configs is listed once; opened here when needed and not given.
         """
-        if self.name == "loyalty":
-            path = self.loyalty_path()
-            if not Path(path).is_file():
-                raise ConfigError(f"Loyalty file not found: {path}")
-            return {}, (InputFile("loyalty", "train", Path(path).name, path, file_fingerprint(path)),)
-        upstream, commits, inputs = upstream or open_upstream(self.upstream), {}, []
-        for name in self.sources():
-            commits[name], found = resolve_inputs(upstream, SOURCES[name], self.name)
+        commits, inputs = {}, []
+        for source in (SOURCES[name] for name in self.sources()):
+            if source.file_option:
+                inputs.append(self.local_input(source))
+                continue
+            upstream = upstream or open_upstream(self.options.upstream)
+            commits[source.name], found = resolve_inputs(upstream, source, self.name)
             inputs += found
         return commits, tuple(inputs)
+
+    def local_input(self, source: Source) -> InputFile:
+        """The file of a source backed by a local file instead of a Hub repository."""
+        path = self.options.local_file(source, SAMPLES)
+        if path is None:
+            raise ConfigError(f"The {self.name} config needs {missing_file(source)}.")
+        if not Path(path).is_file():
+            raise ConfigError(f"The {source.name} file was not found: {path}")
+        split = next(iter(source.feeds[self.name]))
+        return InputFile(source.name, split, Path(path).name, path, file_fingerprint(path))
+
+
+def missing_file(source: Source) -> str:
+    """What a source backed by a local file needs when none is given: `--loyalty-file (make one with ...)`."""
+    return f"{source.option(source.file_option).flag} ({source.file_hint})"
+
+
+def fingerprinted_files() -> list[Path]:
+    """The files `code_fingerprint` hashes: `CONVERSION_ROOTS` and the apt_hub modules they import, transitively."""
+    package = Path(apt_hub.__file__).parent
+    found, todo = set(), [*CONVERSION_ROOTS, package / "__init__.py"]
+    while todo:
+        path = todo.pop()
+        if path not in found:
+            found.add(path)
+            todo += _imported_files(path, package)
+    return sorted(found)
+
+
+def _imported_files(path: Path, package: Path) -> list[Path]:
+    """The files of the apt_hub modules (and packages' `__init__.py`) that a file imports."""
+    here = path.parent.relative_to(package.parent).parts if package.parent in path.parents else ()
+    files = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - node.level + 1] if node.level else ()
+            module = (*base, *(node.module or "").split(".")) if node.module else base
+            candidates = [(*module, alias.name) for alias in node.names] + [module]
+        elif isinstance(node, ast.Import):
+            candidates = [tuple(alias.name.split(".")) for alias in node.names]
+        else:
+            continue
+        for parts in candidates:
+            if parts[:1] == ("apt_hub",):
+                for parent in range(2, len(parts) + 1):  # a package's __init__ runs on import
+                    files.append(package.parent.joinpath(*parts[:parent], "__init__.py"))
+                files.append(package.parent.joinpath(*parts).with_suffix(".py"))
+    return [file for file in files if file.is_file()]
 
 
 def code_fingerprint() -> str:
     """A hash of the code that converts rows, so that a changed rule never reads a stale cache."""
     digest = hashlib.sha256(apt_hub.__version__.encode())
-    for package in (Path(apt_hub.__file__).parent, Path(__file__).parent):
-        for path in sorted(package.rglob("*.py")):
-            digest.update(path.read_bytes())
+    for path in fingerprinted_files():
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -116,13 +139,16 @@ class Apt(datasets.ArrowBasedBuilder):
     config: AptConfig
 
     def __init__(self, *args, **kwargs):
+        flags = {name: kwargs.pop(name) for name in option_docs() if name in kwargs}
+        if flags:
+            kwargs["options"] = BuildOptions.from_flags(**flags)
         kwargs.setdefault("dataset_name", "apt")
         # The config id covers the options and the resolved `inputs`; the hash covers the code.
         kwargs.setdefault("hash", code_fingerprint())
         super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
-        sources = [SOURCES[name] for name in self.config.sources()] if self.config.name != "loyalty" else []
+        sources = [SOURCES[name] for name in self.config.sources()]
         return datasets.DatasetInfo(
             description=self.config.description,
             features=FEATURES[self.config.name],
@@ -148,9 +174,9 @@ class Apt(datasets.ArrowBasedBuilder):
         features, counts = FEATURES[self.config.name], {}
         for name in dict.fromkeys(item.source for item in inputs):
             tables = self._source_tables(name, [item for item in inputs if item.source == name], features, counts)
-            if self.config.max_samples is not None:
-                seed = f"{self.config.seed}:{name}:{split}"
-                tables = [sample_rows(tables, features, self.config.max_samples, seed)]
+            if self.config.options.max_samples is not None:
+                seed = f"{self.config.options.seed}:{name}:{split}"
+                tables = [sample_rows(tables, features, self.config.options.max_samples, seed)]
             for index, table in enumerate(tables):
                 count_kept(table, split, counts)
                 yield f"{name}:{index}", table
@@ -170,11 +196,8 @@ class Apt(datasets.ArrowBasedBuilder):
     def _source_tables(
         self, name: str, inputs: list[InputFile], features: datasets.Features, counts: Counts
     ) -> Iterator[pa.Table]:
-        if name == "loyalty":
-            yield from convert_loyalty(inputs[0], features, counts)
-            return
         source = SOURCES[name]
-        skip = self.config.on_bad_rows == "skip"
+        skip, options = self.config.options.on_bad_rows == "skip", self.config.options.for_source(source)
         for item in bar(inputs, desc=f"Converting {name}", unit="file"):
-            context = Context(tag=source.tag_for(item.path), trace=self.config.storm_trace)
+            context = Context(tag=source.tag_for(item.path), options=options)
             yield from convert_file(source, item, features, counts, context=context, skip_bad_rows=skip)

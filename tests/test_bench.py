@@ -77,3 +77,29 @@ def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
     for config, entry in report.configs.items():
         for split, info in entry["splits"].items():
             assert info["rows"] == sum(c["kept"] for c in entry["counts"][split].values()), (config, split)
+
+
+def _step(seconds: float, rss: float = 100.0) -> dict:
+    return {"seconds": seconds, "rss_mb": rss}
+
+
+@pytest.mark.parametrize("build_seconds", [1.2, 9.0])
+def test_report_analysis_is_computed_from_the_figures(tmp_path, build_seconds):
+    from bench.report import targets, write_report
+
+    results = {
+        1.0: {
+            "floor": _step(1.0),
+            "build": _step(build_seconds),
+            "build_no_card": _step(build_seconds - 0.1),
+            "old_way": _step(20.0),
+            "scan": _step(0.5),
+            "stats": _step(0.8),
+        }
+    }
+    write_report(tmp_path / "results.md", results=results, machine="m", seconds=1, command="c", measured="now")
+    text = (tmp_path / "results.md").read_text()
+    rows = [row for row in targets(results) if not row[0].startswith("(")]
+    met = sum(row[2] for row in rows)
+    assert f"{met} of {len(rows)} targets met." in text
+    assert ("Not met: build within 1.5x of the floor" in text) == (build_seconds > 1.5)

@@ -3,6 +3,7 @@
 import pytest
 
 from apt_hub.errors import ConfigError
+from apt_hub.options import BuildOptions
 from builders import Apt, AptConfig
 
 
@@ -20,22 +21,33 @@ def test_builder_cache_dir_depends_on_options(tmp_path):
     assert deepseek.cache_dir != gemini.cache_dir
 
 
+def test_config_validation():
+    with pytest.raises(ConfigError, match=r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'l"):
+        AptConfig(name="sfx")
+
+
 @pytest.mark.parametrize(
-    "options, message",
+    "flags, message",
     [
-        ({"name": "sfx"}, r"Unknown config 'sfx'. Available: \['sft', 'ruozhiba', 'dpo', 'storm', 'loyalty'\]"),
-        ({"name": "dpo", "on_bad_rows": "ignore"}, r"on_bad_rows must be one of \('error', 'skip'\)"),
-        ({"name": "storm", "storm_trace": "gpt"}, r"storm_trace must be one of \('deepseek', 'gemini'\)"),
-        ({"name": "dpo", "max_samples": 0}, "max_samples must be a positive whole number, got 0"),
-        ({"name": "dpo", "only": ("hh-rlhf", "nope")}, r"Unknown source 'nope'"),
+        ({"on_bad_rows": "ignore"}, r"on_bad_rows must be one of \('error', 'skip'\)"),
+        ({"storm_trace": "gpt"}, r"storm_trace must be one of \('deepseek', 'gemini'\)"),
+        ({"max_samples": 0}, "max_samples must be a positive whole number, got 0"),
+        ({"seed": "x"}, "--seed expects a whole number, got 'x'"),
+        ({"only": ("hh-rlhf", "nope")}, r"Unknown source 'nope'"),
+        ({"storm": "gemini"}, r"Unknown option 'storm'. Available: \['loyalty_file', 'max_samples'"),
     ],
 )
-def test_config_validation(options, message):
+def test_options_are_checked_where_they_are_declared(flags, message):
     with pytest.raises(ConfigError, match=message):
-        AptConfig(**options)
+        BuildOptions.from_flags(**flags)
+
+
+def test_the_builder_checks_its_keyword_options():
+    with pytest.raises(ConfigError, match=r"storm_trace must be one of \('deepseek', 'gemini'\)"):
+        Apt(config_name="storm", upstream="samples", storm_trace="gpt")
 
 
 def test_sources_under_only(tmp_path):
     assert AptConfig(name="dpo").sources() == ["hh-rlhf", "ultrafeedback"]
-    assert AptConfig(name="dpo", only=("ultrafeedback",)).sources() == ["ultrafeedback"]
-    assert AptConfig(name="sft", only=("ultrafeedback",)).sources() == []
+    assert AptConfig(name="dpo", options=BuildOptions(only="ultrafeedback")).sources() == ["ultrafeedback"]
+    assert AptConfig(name="sft", options=BuildOptions(only=("ultrafeedback",))).sources() == []

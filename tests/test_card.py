@@ -26,6 +26,7 @@ from apt_hub.card import (
 from apt_hub.chart import histogram_png
 from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
+from apt_hub.sources import SOURCES
 from apt_hub.stats import compute_stats
 
 SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B"}
@@ -113,8 +114,12 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_
     assert "arXiv:2403.18058" in text and "2204.05862" in text
     assert "COIG-CQIA states no license" in text
     assert "Read by the APT **DPO and GRPO** stage" in text
-    for rule in ("last `Assistant:` turn", "`\\boxed{}`", "COIG-CQIA-full.jsonl"):
-        assert rule in text
+    for name in ("coig-cqia", "hh-rlhf", "ultrafeedback", "s1k", "loyalty"):  # every source of the samples build
+        assert f"- **{name}**: {SOURCES[name].rules}" in text
+    assert "| loyalty | the rows of the loyalty file belong to whoever wrote them |" in text
+    assert "| config | upstream | only | max samples | seed | on bad rows | storm trace | loyalty file |" in text
+    assert "| `storm` | samples | all | all | 42 | error | deepseek | - |" in text
+    assert "| `loyalty` | samples | all | all | 42 | error | - | loyalty.json |" in text
 
 
 def test_images_are_deterministic_pngs(card_build):

@@ -23,3 +23,14 @@ def test_the_readme_set_up_commands_exist():
         assert f"make {target}" in README
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
     assert "make test" in (ROOT / ".ci/run").read_text(encoding="utf-8")
+
+
+def test_the_readme_conversion_rules_are_the_sources_rules():
+    from apt_hub.custom_sources import BUILT_IN
+    from apt_hub.sources import SOURCES
+
+    section = README[README.index("### Conversion rules") : README.index("## Building from the real Hub")]
+    listed = " ".join(section.split())
+    for name in BUILT_IN:
+        assert f"- **{name}**: {' '.join(SOURCES[name].rules.split())}" in listed, name
+    assert listed.count("- **") == len(BUILT_IN)

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from hypothesis import given
 from hypothesis import strategies as st
 
-from apt_hub.convert import convert_file, convert_loyalty
+from apt_hub.convert import convert_file
 from apt_hub.custom_sources import load_sources_file
 from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
 from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file, validate_command
@@ -142,8 +142,10 @@ def check_loyalty_both_ways(path: Path) -> None:
         assert problem.line and "\n" not in problem.message
         problem.format(str(path)).encode("utf-8")  # printable: no lone surrogate reaches the terminal
     item = InputFile("loyalty", "train", path.name, str(path), "")
+    context = Context(tag="loyalty")
     try:
-        built = pa.concat_tables(convert_loyalty(item, FEATURES["loyalty"], {}))
+        tables = convert_file(SOURCES["loyalty"], item, FEATURES["loyalty"], {}, context=context, skip_bad_rows=False)
+        built = pa.concat_tables([FEATURES["loyalty"].arrow_schema.empty_table(), *tables])
     except LoyaltyFileError as error:
         assert error.issues == problems
         str(error).encode("utf-8")

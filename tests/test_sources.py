@@ -164,7 +164,7 @@ def s1k_row(**changes):
 
 @pytest.mark.parametrize("trace", ["deepseek", "gemini"])
 def test_s1k_trace_choice(trace):
-    unified = to_storm(s1k_row(), Context(tag="s1k", trace=trace))
+    unified = to_storm(s1k_row(), Context(tag="s1k", options={"storm_trace": trace}))
     expected_cot = "Okay, 1+1." if trace == "deepseek" else "one plus one"
     assert unified["cot_explicit"] == expected_cot and unified["answer"] == "2" and unified["trace_model"] == trace
     assert unified["grade"] == ("No" if trace == "deepseek" else "Yes")

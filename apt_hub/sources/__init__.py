@@ -4,8 +4,8 @@ Built-in sources live one module each in this package; `register` adds a user's 
 """
 
 from ..errors import ConfigError
-from . import coig_cqia, hh_rlhf, s1k, ultrafeedback
-from .base import Context, Drop, Row, Source, check_columns, matches
+from . import coig_cqia, hh_rlhf, loyalty, s1k, ultrafeedback
+from .base import Context, Drop, Option, Row, Source, check_columns, matches
 
 SOURCES: dict[str, Source] = {}
 
@@ -39,7 +39,25 @@ def sources_for(config: str) -> list[Source]:
     return [source for source in SOURCES.values() if config in source.feeds]
 
 
-for _module in (coig_cqia, hh_rlhf, ultrafeedback, s1k):
+def declared_options() -> dict[str, Option]:
+    """The options the registered sources declare, by name."""
+    return {option.name: option for source in SOURCES.values() for option in source.options}
+
+
+for _module in (coig_cqia, hh_rlhf, ultrafeedback, s1k, loyalty):
     register(_module.SOURCE)
 
-__all__ = ["SOURCES", "Context", "Drop", "Row", "Source", "check_columns", "get_source", "matches", "register"]
+__all__ = [
+    "SOURCES",
+    "Context",
+    "Drop",
+    "Option",
+    "Row",
+    "Source",
+    "check_columns",
+    "declared_options",
+    "get_source",
+    "matches",
+    "register",
+    "sources_for",
+]

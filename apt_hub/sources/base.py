@@ -1,9 +1,9 @@
 """What a source is: an upstream Hub repository, the files it reads, and a pure row-mapping function."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,16 +14,48 @@ class Drop:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Option:
+    """An option a source declares: `--NAME` of `apt-hub build`, recorded in `build.json` and shown in the card.
+
+    Args:
+        name: a Python identifier (`storm_trace`; `--storm-trace` on the command line).
+        doc: one line for `--help`.
+        default: the value when the option is not given.
+        choices: the values allowed, when they are few.
+        path: the value is a local file: the build record keeps its name only, never where it is on this machine.
+    """
+
+    name: str
+    doc: str
+    default: str | None = None
+    choices: tuple[str, ...] = ()
+    path: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Context:
-    """What a row mapper may know besides the row: the `source` value of the file and the build options.
+    """What a row mapper may know besides the row: the `source` value of the file and the source's options.
 
     Args:
         tag: the value of the `source` column for rows of this file, such as `"coig-cqia/ruozhiba"`.
-        trace: which model's reasoning trace feeds `cot_explicit` in `storm`.
+        options: the values of the options the source declares, by name; a missing one has its default.
     """
 
     tag: str
-    trace: Literal["deepseek", "gemini"] = "deepseek"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, declared: Option) -> Any:
+        """The value of one of the source's options.
+
+        >>> trace = Option(name="trace", doc="whose trace", default="deepseek")
+        >>> Context(tag="s1k").option(trace), Context(tag="s1k", options={"trace": "gemini"}).option(trace)
+        ('deepseek', 'gemini')
+        """
+        return self.options.get(declared.name, declared.default)
 
 
 Row = dict[str, Any]
@@ -65,7 +97,7 @@ class Source:
 
     Args:
         name: the registry name, used by `--only` and in the `id` of every row.
-        repo_id: the Hub dataset repository, `org/name`.
+        repo_id: the Hub dataset repository, `org/name` (empty for a source backed by a local file).
         revision: the commit the build reads, pinned so that a build is reproducible.
         feeds: for each config this source feeds, for each split, the file patterns within the repository.
             A `*` matches within one path segment only, so `*/*.jsonl` never matches a root file.
@@ -73,6 +105,16 @@ class Source:
         convert: the pure row mapper: an upstream row in, a unified row or a `Drop` out.
         tag: the `source` column value for a file of the repository (default: the source name).
         license, citation, homepage, description: provenance, carried into the card.
+        rules: how upstream rows become unified rows, in markdown: the card and the README show it.
+        license_note: what a user must know about the license before redistributing, shown in the card.
+        options: the options this source declares; its row mapper reads them from its `Context`.
+        file_option: for a source backed by a local file instead of a Hub repository, the name of its path
+            option; `--upstream samples` then reads `sample_file` of the bundled samples.
+        sample_file, file_hint: the bundled example file, and how to make a file (for the message when none
+            is given).
+        read: reads a whole file as `(line, row)` pairs, instead of the build's readers (which check each row).
+        row_id: the `id` of a row, from `source`, `path` (the file in the repository) and `line`.
+        export_file: the old tool's file name for the train rows of a config this source alone feeds.
     """
 
     name: str
@@ -86,10 +128,30 @@ class Source:
     citation: str = ""
     homepage: str = ""
     description: str = ""
+    rules: str = ""
+    license_note: str = ""
+    options: tuple[Option, ...] = ()
+    file_option: str = ""
+    sample_file: str = ""
+    file_hint: str = ""
+    read: Callable[[str], Iterable[tuple[int, Row]]] | None = None
+    row_id: str = "{source}:{path}:{line}"
+    export_file: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def tag_for(self, path: str) -> str:
         return self.tag(path) if self.tag else self.name
+
+    @property
+    def location(self) -> str:
+        """Where the rows come from: `org/name@revision`, or the option that names the local file."""
+        if self.file_option:
+            return f"a local file ({self.option(self.file_option).flag})"
+        return f"{self.repo_id}@{self.revision}"
+
+    def option(self, name: str) -> Option:
+        """The declared option of that name."""
+        return next(option for option in self.options if option.name == name)
 
 
 def matches(pattern: str, path: str) -> bool:

@@ -62,6 +62,13 @@ SOURCE = Source(
     convert=to_sft,
     tag=lambda path: f"coig-cqia/{path.split('/')[0]}",
     license="unspecified (the card says 'More Information Needed'; parts come from sources with their own terms)",
+    license_note="COIG-CQIA states no license on its card, and parts of it come from sites with their own terms: "
+    "check them before redistributing.",
+    rules="feeds `sft` (all 13 subsets) and `ruozhiba` (the `ruozhiba` subset). `prompt` is the `instruction`, "
+    "followed by a blank line and the upstream `input` when that is not empty; `response` is `output`; `source` is "
+    "`coig-cqia/<subset>`; `task_type` is the upstream majors joined by `, `, then ` / ` and the minors "
+    "(`问答 / 逻辑问答, 隐喻理解`). Only the subset folders are read, never the root `COIG-CQIA-full.jsonl`, which "
+    "repeats every row. Rows with an empty prompt or response are dropped and counted.",
     homepage="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
     description="COIG-CQIA: Chinese instruction tuning data drawn from Q&A communities, exams and encyclopedias.",
     citation="""@article{bai2024coig,

@@ -86,6 +86,12 @@ SOURCE = Source(
     convert=to_dpo,
     tag=lambda path: f"hh-rlhf/{path.split('/')[0]}",
     license="mit",
+    rules="feeds `dpo`. Chosen and rejected transcripts share their history. The split point is the last "
+    "`\\n\\nAssistant:` inside the characters both share, so responses that begin alike keep their first words and "
+    "a response that continues the dialogue stays whole. `chosen` and `rejected` are the final assistant responses. "
+    "A single-turn prompt is the bare user message; a longer history keeps the upstream transcript format with each "
+    "turn verbatim: `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`. Rows are dropped and counted as "
+    "`no_assistant_boundary`, `empty_response` or `identical_responses`. `source` is `hh-rlhf/<subset>`.",
     homepage="https://huggingface.co/datasets/Anthropic/hh-rlhf",
     description="Anthropic HH-RLHF: pairs of dialogues where people preferred one assistant reply over another.",
     citation="""@misc{bai2022training,

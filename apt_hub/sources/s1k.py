@@ -1,8 +1,14 @@
 """simplescaling/s1K-1.1: 1,000 hard problems with long reasoning traces, feeding `storm`."""
 
-from .base import Context, Drop, ListOf, Row, Source
+from .base import Context, Drop, ListOf, Option, Row, Source
 
 BOXED = "\\boxed{"
+TRACE = Option(
+    name="storm_trace",
+    doc="deepseek or gemini: whose reasoning trace feeds cot_explicit in storm",
+    default="deepseek",
+    choices=("deepseek", "gemini"),
+)
 
 
 def boxed_content(text: str, start: int) -> str | None:
@@ -46,7 +52,7 @@ def as_text(value: str | list) -> str:
 
 
 def to_storm(row: Row, context: Context) -> Row | Drop:
-    model = context.trace
+    model = context.option(TRACE)
     trace, attempt = row[f"{model}_thinking_trajectory"], row[f"{model}_attempt"]
     if trace is None or attempt is None:
         return Drop(f"no_{model}_trace")
@@ -94,6 +100,12 @@ SOURCE = Source(
     },
     convert=to_storm,
     license="mit",
+    options=(TRACE,),
+    rules="feeds `storm`. `problem` is the question, `cot_explicit` the DeepSeek thinking trace "
+    "(`--storm-trace gemini` picks Gemini's), `answer` the final answer of that model's attempt: the last "
+    "`\\boxed{...}` whose braces balance, else the text after the last `Answer:`, else the whole attempt "
+    "(`answer_kind` says which). A trace stored as a list of strings is joined with blank lines. Rows without a trace "
+    "of that model are dropped and counted.",
     homepage="https://huggingface.co/datasets/simplescaling/s1K-1.1",
     description="s1K-1.1: 1,000 difficult math and science problems with DeepSeek-R1 and Gemini reasoning traces.",
     citation="""@misc{muennighoff2025s1,

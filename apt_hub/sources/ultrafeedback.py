@@ -47,6 +47,9 @@ SOURCE = Source(
     },
     convert=to_dpo,
     license="mit",
+    rules="feeds `dpo`. `prompt` is the upstream prompt, `chosen`/`rejected` the last assistant message of each "
+    "list; scores kept; `train_prefs` and `test_prefs` become `train` and `test`. Pairs without an assistant message, "
+    "with an empty response or with identical responses are dropped and counted.",
     homepage="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
     description="UltraFeedback binarized: the best-scored completion of each prompt against a random other one.",
     citation="""@misc{cui2023ultrafeedback,

@@ -1,0 +1,97 @@
+"""The shape of the code: imports flow one way, the loyalty file is reached through the source registry, the
+fingerprint covers the conversion code only."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from builders.apt import fingerprinted_files
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "apt_hub"
+# Lower layers never import higher ones: core <- builder <- build, stats, card, publish <- workflows <- CLI, menu.
+LAYERS = {
+    "builders": 1,
+    **dict.fromkeys(["apt_hub.build", "apt_hub.stats", "apt_hub.card", "apt_hub.chart", "apt_hub.publish"], 2),
+    "apt_hub.measurements": 2,
+    **dict.fromkeys(["apt_hub.merge", "apt_hub.export", "apt_hub.template"], 3),
+    **dict.fromkeys(["apt_hub.cli", "apt_hub.menu"], 4),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> set[str]:
+    """The modules a file imports, relative imports made absolute, wherever the import statement is."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def layer(module: str) -> int:
+    return next((level for name, level in LAYERS.items() if module == name or module.startswith(f"{name}.")), 0)
+
+
+CODE = sorted([*PACKAGE.rglob("*.py"), *(ROOT / "builders").rglob("*.py")])
+
+
+@pytest.mark.parametrize("path", CODE, ids=lambda path: module_name(path))
+def test_imports_flow_one_way(path):
+    own = layer(module_name(path))
+    upward = sorted(m for m in imported(path) if m.startswith(("apt_hub", "builders")) and layer(m) > own)
+    assert not upward, f"{module_name(path)} (layer {own}) imports {upward}"
+
+
+def test_no_module_of_the_package_imports_the_cli():
+    importers = [module_name(p) for p in PACKAGE.rglob("*.py") if p.name != "cli.py" and "apt_hub.cli" in imported(p)]
+    assert importers == []
+
+
+def code_words(path: Path) -> list[tuple[int, str]]:
+    """Names and strings of a module's code, with their lines; docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    words = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            words.append((node.lineno, node.value))
+        elif isinstance(node, ast.Name | ast.alias | ast.Attribute):
+            words.append((getattr(node, "lineno", 0), getattr(node, "id", None) or getattr(node, "attr", None) or ""))
+    return words
+
+
+# The card keeps tags and a purpose per config, the `loyalty` config among them: `"loyalty": ["loyalty"]` and
+# `"loyalty": "Prompts with ..."`.
+CONFIG_TABLE_KEYS = {"apt_hub/card.py": 3}
+
+
+@pytest.mark.parametrize("name", ["apt_hub/build.py", "builders/apt.py", "apt_hub/card.py", "apt_hub/export.py"])
+def test_the_loyalty_file_is_reached_through_the_source_registry(name):
+    hits = [(line, word) for line, word in code_words(ROOT / name) if "loyalty" in word.lower()]
+    assert len(hits) == CONFIG_TABLE_KEYS.get(name, 0), hits
+
+
+def test_the_fingerprint_covers_the_conversion_code_only():
+    names = {path.relative_to(ROOT).as_posix() for path in fingerprinted_files()}
+    assert {"apt_hub/convert.py", "apt_hub/readers.py", "apt_hub/schemas.py", "builders/apt.py"} <= names
+    assert {f"apt_hub/sources/{p.name}" for p in (PACKAGE / "sources").glob("*.py")} <= names
+    assert not names & {f"apt_hub/{m}.py" for m in ("card", "chart", "cli", "menu", "publish", "stats", "build")}
