@@ -125,7 +125,8 @@ def parse_objects(text: Text) -> tuple[list[JsonValue], list[Issue]]:
     if stripped.startswith("["):
         return _parse_array(text)
     objects, issues = _parse_lines(text)
-    if issues and stripped.startswith("{") and _is_single_value(text.text):
+    # One object over several lines (pretty-printed) is a single row; on one line it is valid JSON Lines.
+    if issues and stripped.startswith("{") and "\n" in stripped.rstrip() and _is_single_value(text.text):
         return [], [Issue(1, None, "expected a JSON array of rows ([{...}, {...}]) or one row a line, got one object")]
     return objects, issues
 

@@ -237,6 +237,15 @@ def test_values_no_file_should_hold_are_located_problems_in_validate_and_build(t
     assert capsys.readouterr().err == err
 
 
+def test_a_one_line_file_with_a_lone_surrogate_is_that_problem_not_one_object(tmp_path):
+    path = tmp_path / "loyalty.jsonl"
+    path.write_text(one_line(path, "One", owner_response='"a\\ud800"') + "\n", encoding="utf-8")
+    with pytest.raises(LoyaltyFileError) as caught:
+        read_loyalty_file(path)
+    assert [(issue.line, issue.field) for issue in caught.value.issues] == [(1, "owner_response")]
+    assert caught.value.issues[0].message == "not valid Unicode: a lone surrogate \\ud800"
+
+
 def test_line_separators_inside_json_lines_strings_keep_rows_and_line_numbers(tmp_path):
     rows = [row("a\u2028b"), row("c\u2029d"), row("e\u0085f", is_owner="yes")]
     path = write(tmp_path / "loyalty.jsonl", rows)
