@@ -91,10 +91,6 @@ class _Problems:
     def __init__(self, path: Path):
         self.path, self.found = path, []
 
-    @property
-    def messages(self) -> list[Problem]:
-        return self.found
-
     def add(self, line: int | None, entry: str, field: str | None, message: str) -> None:
         self.found.append(Problem(line, field, message, str(self.path), entry))
 
@@ -371,7 +367,7 @@ def _entry_source(
         return None
     if isinstance(entry.get("name"), str):
         label = f"source {entry['name']!r} ({label})"
-    count = len(problems.messages)
+    count = len(problems.found)
 
     def problem(field: str | None, message: str) -> None:
         problems.add(lines.get(field or "", lines.get("")), label, field, message)
@@ -392,7 +388,7 @@ def _entry_source(
     feeds = _feeds(entry, problem)
     where = Problem(lines.get("mapping", lines.get("")), "mapping", "", str(path), label)
     convert, columns = _converter(entry, config, path.parent, problem, where)
-    if len(problems.messages) > count or config is None:
+    if len(problems.found) > count or config is None:
         return None
     return Source(
         name=entry["name"],
