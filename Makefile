@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
 
 $(BIN)/apt-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
 		--hypothesis-show-statistics tests/test_fuzz.py
+
+# make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
+stress: install
+	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q tests/test_folder.py
 
 quality: install
 	$(BIN)/ruff check apt_hub builders tests tools

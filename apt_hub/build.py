@@ -3,7 +3,6 @@
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from .card import write_card
 from .convert import finish_counts, input_notes
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
+from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .options import BuildOptions, names
 from .progress import bar, library_bars
@@ -55,9 +55,9 @@ def build(
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
 
-    Every upstream file is resolved before anything is converted, and the folder is replaced only when
-    every config built: a failed build leaves the previous folder as it was. Configs not named keep their
-    files and records.
+    Every upstream file is resolved before anything is converted, and the folder is replaced in one step only
+    when every config built (`apt_hub.folder.transaction`): a failed or killed build leaves the previous folder
+    byte-identical. Configs not named keep their files and records. One build at a time writes a folder.
 
     Args:
         configs: config names; none means all of them (a config fed only by a local file, such as `loyalty`,
@@ -76,10 +76,13 @@ def build(
 
     Raises:
         ConfigError: an unknown config, source or option, or a value that does not fit.
+        FolderError: `output_dir` is refused (a file, a folder apt-hub did not build, `.` or a parent of it, the
+            checkout), or another process is writing it.
 
     Example:
         >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
     """
+    check_output_dir(output_dir)
     use_sources_file(sources_file)
     options = options or BuildOptions.from_flags(**flags)
     report = BuildReport(Path(output_dir))
@@ -93,7 +96,7 @@ def build(
         commits, inputs = config.resolve(opened)
         plans.append((config, commits, inputs))
     label = opened.label if opened else "-"
-    with _replacing(report.output_dir) as staging:
+    with transaction(report.output_dir) as staging:
         record = read_record(staging)
         for config, commits, inputs in plans:
             entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
@@ -162,6 +165,8 @@ def _build_config(
         raise
     raw_counts = builder.read_counts()
     counts = finish_counts(raw_counts)
+    checkpoint(f"converted:{config.name}")
+    # The staging copy shares the old shards by hard links: unlink them, never write through them.
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
     splits = {}
     for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
@@ -175,6 +180,7 @@ def _build_config(
             split=split,
         )
         splits[split] = {"rows": info.num_examples, "files": files}
+    checkpoint(f"written:{config.name}")
     sources = {
         name: {
             "repo_id": SOURCES[name].repo_id,
@@ -220,36 +226,3 @@ def _lacking_file(config: str, options: BuildOptions) -> Source | None:
     if all(s.file_option and options.local_file(s, SAMPLES) is None for s in sources):
         return sources[0]
     return None
-
-
-class _replacing:
-    """A staging copy of `target` that replaces it atomically on success and is discarded on failure."""
-
-    def __init__(self, target: Path):
-        self.target = target
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=self.target.parent))
-        self.staging.chmod(0o755)
-        if self.target.is_dir():
-            # Hard links: unchanged configs cost no copy; every rewritten file is a new file.
-            shutil.copytree(self.target, self.staging, dirs_exist_ok=True, copy_function=_link_or_copy)
-        return self.staging
-
-    def __exit__(self, kind, error, traceback) -> None:
-        if error is not None:
-            shutil.rmtree(self.staging, ignore_errors=True)
-            return
-        old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-        if self.target.exists():
-            os.replace(self.target, old)
-        os.replace(self.staging, self.target)
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _link_or_copy(source: str, destination: str) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)

@@ -20,6 +20,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from . import __version__
 from .chart import write_histogram
 from .errors import AptHubError
+from .folder import atomic_write, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .options import option_defaults
 from .schemas import STAGES, UNIFIED_FIELDS
@@ -126,7 +127,7 @@ def write_card(root: str | Path = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = N
     stats = write_stats(root)
     write_images(root, stats)
     text = render_card(root, stats, repo_id=repo_id or repo_id_in(existing) or PLACEHOLDER_REPO_ID)
-    path.write_text(merge_card(existing, text) if existing else text, encoding="utf-8")
+    atomic_write(path, merge_card(existing, text) if existing else text)
     return path
 
 
@@ -314,9 +315,12 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = Non
         output_dir: the build folder (default dist/apt).
         repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
     """
+    repair(output_dir)
     if not splits_on_disk(output_dir):
         raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
-    path = write_card(output_dir, repo_id=str(repo_id) if repo_id else None)
+    with transaction(output_dir, existing=True) as staging:
+        write_card(staging, repo_id=str(repo_id) if repo_id else None)
+    path = Path(output_dir) / CARD_FILE
     return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"
 
 

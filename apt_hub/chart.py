@@ -8,6 +8,8 @@ import struct
 import zlib
 from pathlib import Path
 
+from .folder import atomic_write
+
 Color = tuple[int, int, int]
 
 WHITE, INK, GRID = (255, 255, 255), (60, 60, 60), (225, 225, 225)
@@ -100,8 +102,7 @@ def write_histogram(path: str | Path, histograms: dict[str, list[int]], edges: l
     """Write `histogram_png(histograms, edges)` to `path`; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(histogram_png(histograms, edges))
-    return path
+    return atomic_write(path, histogram_png(histograms, edges))
 
 
 def _panel(canvas: Canvas, y: int, field: str, counts: list[int], edges: list[int], color: Color) -> None:

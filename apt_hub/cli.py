@@ -1,12 +1,21 @@
-"""The `apt-hub` command line, built with fire: each command is a function whose docstring is its `--help`."""
+"""The `apt-hub` command line: each command is a function whose signature is checked before it runs, whose
+docstring is its `--help`, and which fire calls with the values already converted."""
 
+import ast
+import difflib
 import importlib
+import importlib.util
 import inspect
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
 
 import fire
 
+from . import __version__
+from .commandline import Spec, UsageError, os_error_message, parse_docstring
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR
 
@@ -26,6 +35,7 @@ def build_command(
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
+    check_build_options(configs, options)
     from .build import build, format_report  # here, not at the top: `datasets` takes a second to import
     from .options import whole_number
 
@@ -40,19 +50,56 @@ def build_command(
 
 
 def _declare_options(command: Callable) -> None:
-    """Give a command taking `**options` the build options as its flags, with their defaults and help, from where
-    they are declared (`apt_hub.options`): fire then lists them in `--help` and refuses any other flag."""
+    """Give a command taking `**options` the build options as its flags, with their types, defaults and help, from
+    where they are declared (`apt_hub.options`): the command line is checked against them before the command runs."""
     from .options import option_defaults, option_docs
 
     signature = inspect.signature(command)
     kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    flags = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d) for n, d in option_defaults().items()]
+    flags = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=_option_type(n))
+        for n, d in option_defaults().items()
+    ]
     command.__signature__ = signature.replace(parameters=[*kept, *flags])
     help_lines = "".join(f"\n        {name}: {doc}" for name, doc in option_docs().items())
     command.__doc__ = command.__doc__.rstrip() + help_lines + "\n"  # after the Args the function has
 
 
+def _option_type(name: str) -> Any:
+    """The type of a build option: its field's in `BuildOptions`, or the choices of a source's option."""
+    from typing import get_type_hints
+
+    from .options import BuildOptions
+    from .sources import declared_options
+
+    declared = declared_options()
+    if name in declared:
+        return Literal[declared[name].choices] if declared[name].choices else str
+    return get_type_hints(BuildOptions)[name]
+
+
 _declare_options(build_command)
+
+
+def check_build_options(configs: tuple[str, ...], given: dict[str, Any]) -> None:
+    """Refuse an option that would change nothing for the configs asked for, rather than ignore it silently.
+
+    Raises:
+        UsageError: `--max-samples` below 1, `--seed` without `--max-samples`, or an option of a source
+            (`--storm-trace`, `--loyalty-file`) when no config it feeds is among those named.
+    """
+    from .sources import SOURCES
+
+    if given.get("max_samples") is not None and given["max_samples"] < 1:  # here too, to name the flag, not the field
+        raise UsageError(f"--max-samples must be a positive whole number, got {given['max_samples']}")
+    if given.get("seed") is not None and given.get("max_samples") is None:
+        raise UsageError("--seed only chooses the rows of --max-samples: add --max-samples N, or drop --seed")
+    for source in SOURCES.values():
+        for option in source.options:
+            fed = sorted(source.feeds)
+            if given.get(option.name) is not None and configs and not set(fed) & set(configs):
+                named = ", ".join(configs)
+                raise UsageError(f"{option.flag} applies to {', '.join(fed)}, which is not among the configs: {named}")
 
 
 def sources_command(sources_file: str | None = None) -> str:
@@ -90,6 +137,10 @@ COMMANDS = {
     "menu": "apt_hub.menu:menu_command",
 }
 
+# The build folder is --build-dir in every command; the commands that called it --output-dir still accept that.
+BUILD_DIR = ("build-dir", "output-dir")
+FLAGS = {name: {"output_dir": BUILD_DIR} for name in ("build", "stats", "card", "publish")}
+
 
 def load_command(name: str) -> Callable:
     """The function of a command, imported on demand."""
@@ -97,17 +148,76 @@ def load_command(name: str) -> Callable:
     return getattr(importlib.import_module(module), function)
 
 
+def command_spec(name: str) -> Spec:
+    """What a command accepts, read from its signature and docstring."""
+    return Spec.of(name, load_command(name), FLAGS.get(name))
+
+
+def command_summary(name: str) -> str:
+    """The first paragraph of a command's docstring, read from its source: importing every command would take
+    seconds (`datasets`, `polars`)."""
+    module, function = COMMANDS[name].split(":")
+    tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    return parse_docstring(ast.get_docstring(node) or "")[0]
+
+
+def overview() -> str:
+    """The help of `apt-hub` itself: every command with its summary."""
+    lines = [f"usage: apt-hub COMMAND [ARGS] [OPTIONS]    (apt-hub {__version__})", "", "Commands:"]
+    lines += [f"  {name:<17} {command_summary(name)}" for name in COMMANDS]
+    lines += ["", "apt-hub COMMAND --help shows a command's arguments and options; apt-hub --version its version."]
+    return "\n".join(lines)
+
+
+def run(args: list[str]) -> None:
+    """Check a command line against its command, then let fire call the command with the converted values.
+
+    Raises:
+        UsageError: the command line does not match the command; nothing ran.
+    """
+    if not args or args[0] in ("-h", "--help"):
+        print(overview())
+        return
+    if args[0] == "--version":
+        print(f"apt-hub {__version__}")
+        return
+    name = args[0]
+    if name not in COMMANDS:
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        what = "option" if name.startswith("-") else "command"
+        hint = f" (did you mean {close[0]}?)" if close else "; apt-hub --help lists the commands"
+        raise UsageError(f"unknown {what} {name}{hint}")
+    spec = command_spec(name)
+    options = args[1 : args.index("--")] if "--" in args else args[1:]
+    if "-h" in options or "--help" in options:
+        print(spec.help())
+        return
+    values, given = spec.parse(args[1:])
+    # Every value goes to fire as a Python literal, so that fire's own typing (`no` is a true string) never applies.
+    command = [repr(value) for value in values] + [f"--{key}={value!r}" for key, value in given.items()]
+    fire.Fire(spec.function, command=command, name=f"apt-hub {name}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    names = [args[0]] if args and args[0] in COMMANDS else list(COMMANDS)
+    """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input, 2 for a wrong command line."""
     try:
-        fire.Fire({name: load_command(name) for name in names}, command=args, name="apt-hub")
+        run(sys.argv[1:] if argv is None else list(argv))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except AptHubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `apt-hub --help | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as error:  # a read-only or unwritable folder, a file where a folder should be, a full disk
+        print(f"error: {os_error_message(error)}", file=sys.stderr)
+        return 1
     return 0
 
 

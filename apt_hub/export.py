@@ -15,8 +15,6 @@ fields and nothing else:
 """
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .errors import AptHubError
+from .folder import repair, replacing_file
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
 from .schemas import UNIFIED_FIELDS, stage_of
@@ -60,7 +59,8 @@ def export(
     """Write the configs of a build as the old APT tool's JSON files, one JSON array per source and split.
 
     Each file is replaced whole (written beside it, then renamed), so a reader never sees half a file. Files of
-    the output folder that this export does not write are left alone.
+    the output folder that this export does not write are left alone. Every file name is worked out before the
+    first is written: two configs that would write one file (a merged config named like a source) are refused.
 
     Args:
         build_dir: the build folder (`apt-hub build --output-dir`).
@@ -71,27 +71,57 @@ def export(
         The files written, in order.
 
     Raises:
-        AptHubError: `build_dir` is not a build folder, or a named config is not in it.
+        AptHubError: `build_dir` is not a build folder, a named config is not in it, two configs map to one
+            file, or `output_dir` lies inside the build folder.
 
     Example:
         >>> export("dist/apt", output_dir="data/apt_datasets")  # doctest: +SKIP
         [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
     """
+    repair(build_dir)
     on_disk = _configs_on_disk(build_dir, configs)
+    _check_export_dir(build_dir, output_dir)
     jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
+    stages = {job: _split_stage(build_dir, *job) for job in jobs}
+    _check_file_names(build_dir, output_dir, jobs)
     written = []
     for config, split in bar(jobs, desc="Exporting", unit="split"):
-        names = config_schema(build_dir, config, split).names
-        stage = stage_of(names)
-        if stage is None:
-            raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
-        fields = list(OLD_FIELDS.get(stage, UNIFIED_FIELDS[stage]))
+        fields = list(OLD_FIELDS.get(stages[config, split], UNIFIED_FIELDS[stages[config, split]]))
         table = read_config(build_dir, config, split, columns=[*fields, "id"])
         for stem, part in _parts(config, table):
             path = Path(output_dir) / _file_name(config, stem, split)
             write_json_array(path, part.select(fields))
             written.append(ExportedFile(path, config, split, part.num_rows))
     return written
+
+
+def _split_stage(build_dir: str | Path, config: str, split: str) -> str:
+    names = config_schema(build_dir, config, split).names
+    stage = stage_of(names)
+    if stage is None:
+        raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
+    return stage
+
+
+def _check_export_dir(build_dir: str | Path, output_dir: str | Path) -> None:
+    """Refuse an output folder inside the build folder, which only a build transaction may change."""
+    build, out = Path(build_dir).resolve(), Path(output_dir).resolve()
+    if out == build or build in out.parents:
+        raise AptHubError(f"--output-dir {output_dir} is inside the build folder {build_dir}; choose another folder.")
+
+
+def _check_file_names(build_dir: str | Path, output_dir: str | Path, jobs: list[tuple[str, str]]) -> None:
+    """Refuse an export where two configs would write the same file: the second would replace the first's rows."""
+    owners: dict[Path, str] = {}
+    for config, split in jobs:
+        table = read_config(build_dir, config, split, columns=["id"])
+        for stem in _stems(config, table):
+            path = Path(output_dir) / _file_name(config, stem, split)
+            if owners.setdefault(path, config) != config:
+                raise AptHubError(
+                    f"Configs {owners[path]!r} and {config!r} of {build_dir} would both write {path}; export one "
+                    "of them (--configs), or merge again under a name that is not a source's."
+                )
 
 
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
@@ -118,26 +148,26 @@ def _parts(config: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
     """The file stems and rows of one config split: one part per source for `sft`, `dpo` and `storm`."""
     if config not in PER_SOURCE:
         yield config, table
-    else:
-        names = pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)
-        for name in dict.fromkeys(names.to_pylist()):
-            yield name, table.filter(pc.equal(names, name))
+        return
+    names = _source_names(table)
+    for name in dict.fromkeys(names.to_pylist()):
+        yield name, table.filter(pc.equal(names, name))
+
+
+def _stems(config: str, table: pa.Table) -> list[str]:
+    """The file stems of one config split, from its `id` column alone."""
+    return list(dict.fromkeys(_source_names(table).to_pylist())) if config in PER_SOURCE else [config]
+
+
+def _source_names(table: pa.Table) -> pa.ChunkedArray:
+    return pc.list_element(pc.split_pattern(table.column("id"), ":", max_splits=1), 0)
 
 
 def write_json_array(path: str | Path, table: pa.Table, *, batch_rows: int = 2_000) -> None:
     """Write the rows of `table` as the old tool did, `json.dump(rows, f, ensure_ascii=False, indent=2)`, the
     same bytes, but a batch at a time, and replace the file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            _dump_rows(file, table, batch_rows)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing_file(path) as file:
+        _dump_rows(file, table, batch_rows)
 
 
 def _dump_rows(file, table: pa.Table, batch_rows: int) -> None:

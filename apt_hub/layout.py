@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AptHubError
+from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
 
 DEFAULT_OUTPUT_DIR = "dist/apt"
-RECORD = "build.json"
 MAX_SHARD_BYTES = 500 << 20
 # Small row groups let the Hub's dataset viewer read pages of rows without loading a whole shard.
 ROW_GROUP_BYTES = 32 << 20
@@ -132,11 +132,6 @@ def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
     return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
 
 
-def read_record(root: str | Path) -> dict[str, Any]:
-    path = Path(root) / RECORD
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"configs": {}}
-
-
 def write_json(path: str | Path, value: Any) -> None:
     """JSON the same bytes for the same value: sorted keys, UTF-8 unescaped, a final newline."""
-    Path(path).write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

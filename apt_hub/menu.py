@@ -88,10 +88,15 @@ class Menu:
         return 0
 
     def _perform(self, action: Callable[[], str | None]) -> None:
+        from .commandline import os_error_message
+
         try:
             result = action()
         except AptHubError as error:
             self.say(f"error: {error}")
+            return
+        except OSError as error:  # an unwritable folder, a file where a folder should be
+            self.say(f"error: {os_error_message(error)}")
             return
         if result:
             self.say(result)
@@ -182,15 +187,19 @@ class Menu:
             force = self.ask_until(f"{output} exists and may hold your edits. Replace it? (y/n)", _yes_no, "n")
             if not force:
                 return "Kept the existing file."
-        self.settings.files["loyalty_file"] = output
-        return template_command(output, n=n, seed=seed, upstream=self.settings.upstream, force=force)
+        written = template_command(output, n=n, seed=seed, upstream=self.settings.upstream, force=force)
+        # Not the loyalty file of the next build yet: its placeholders would stop it. Validating it, once filled in,
+        # makes it so.
+        return f"{written}\nThe menu builds with it once it validates (9. Validate a loyalty file)."
 
     def validate(self) -> str:
         from .loyalty import validate_command
 
         default = self.settings.files["loyalty_file"] or "loyalty_template.json"
-        file = self.settings.files["loyalty_file"] = self.ask_until("Loyalty file", _existing_file, default)
-        return validate_command(file)
+        file = self.ask_until("Loyalty file", _existing_file, default)
+        summary = validate_command(file)
+        self.settings.files["loyalty_file"] = file  # only a file without problems: the build would refuse any other
+        return summary
 
     def export(self) -> str:
         from .export import export_command

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +38,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .commandline import UsageError
 from .errors import ConfigError
+from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
 from .options import names as parse_names
 from .options import whole_number
 from .schemas import CONFIG_NAMES, stage_of
+from .sources import SOURCES
 from .text import normalize_text
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -106,19 +108,23 @@ def merge(
         A `MergeReport`: rows read, duplicates removed, rows sampled out and kept, per input and split.
 
     Raises:
-        ConfigError: an unknown name, inputs of different schemas, a bad weight, or a taken output name.
+        ConfigError: an unknown name, inputs of different schemas, a bad weight, or a taken output name (a
+            config, a source, or a `data/` folder no merge wrote).
+        FolderError: another process is writing the build folder, or its `build.json` is damaged.
 
     Example:
         >>> merge(["coig-cqia", "ruozhiba"], output="sft_all", build_dir="dist/apt")  # doctest: +SKIP
     """
     build_dir = Path(build_dir)
     names = _names(names)
-    inputs = [_resolve(build_dir, name) for name in names]
-    _check_output(build_dir, output, inputs)
-    shares = _shares(names, weights, fractions)
-    tables = _load(build_dir, inputs)
-    merged = {split: _merge_split(split, by_input, inputs, shares, seed) for split, by_input in tables.items()}
-    _write(build_dir, output, merged, inputs, shares, seed)
+    repair(build_dir)
+    with locked(build_dir):  # no other writer between the reads and the write
+        inputs = [_resolve(build_dir, name) for name in names]
+        _check_output(build_dir, output, inputs)
+        shares = _shares(names, weights, fractions)
+        tables = _load(build_dir, inputs)
+        merged = {split: _merge_split(split, by_input, inputs, shares, seed) for split, by_input in tables.items()}
+        _write(build_dir, output, merged, inputs, shares, seed)
     return MergeReport(build_dir, output, inputs, {split: table.num_rows for split, table in merged.items()})
 
 
@@ -192,9 +198,18 @@ def _check_output(build_dir: Path, output: str, inputs: list[MergeInput]) -> Non
         raise ConfigError(f"--output {output!r} is a built config; choose a new name (built: {list(CONFIG_NAMES)}).")
     if any(item.config == output for item in inputs):
         raise ConfigError(f"--output {output!r} is one of the inputs; choose a new name.")
-    entry = read_record(build_dir)["configs"].get(output)
+    configs = read_record(build_dir)["configs"]
+    entry = configs.get(output)
     if entry is not None and "merged_from" not in entry:
         raise ConfigError(f"--output {output!r} is a config of {build_dir} that no merge wrote; choose a new name.")
+    sources = set(SOURCES) | {name for entry in configs.values() for name in entry.get("sources", {})}
+    if output in sources:
+        # `export` names files after sources: a config named like one would write over that source's files.
+        raise ConfigError(f"--output {output!r} is the name of a source; choose a new name.")
+    if entry is None and os.path.lexists(build_dir / "data" / output):
+        raise ConfigError(
+            f"--output {output!r}: {build_dir / 'data' / output} exists but no merge wrote it; choose a new name."
+        )
 
 
 def _shares(names: list[str], weights, fractions) -> tuple[str, dict[str, float]] | None:
@@ -332,23 +347,18 @@ def _sample(table: pa.Table, count: int, seed: str) -> pa.Table:
 
 
 def _write(build_dir: Path, output: str, merged: dict[str, pa.Table], inputs, shares, seed: int) -> None:
-    """Write the new config through a staging folder, then its record and the card."""
+    """Write the new config, its record and the card as one transaction of the build folder."""
     from .card import write_card
 
-    staging = Path(tempfile.mkdtemp(prefix=f".merge-{output}-", dir=build_dir))
-    try:
+    with transaction(build_dir, existing=True) as staging:
+        # The staging copy shares the old shards by hard links: unlink them, never write through them.
+        shutil.rmtree(staging / "data" / output, ignore_errors=True)
         files = {split: write_split(table, staging, output, split) for split, table in merged.items()}
-        target = build_dir / "data" / output
-        old = staging / "old"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging / "data" / output, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    record = read_record(build_dir)
-    record["configs"][output] = _entry(record, merged, files, inputs, shares, seed)
-    write_json(build_dir / RECORD, record)
-    write_card(build_dir)
+        checkpoint(f"written:{output}")
+        record = read_record(staging)
+        record["configs"][output] = _entry(record, merged, files, inputs, shares, seed)
+        write_json(staging / RECORD, record)
+        write_card(staging)
 
 
 def _entry(record: dict, merged: dict[str, pa.Table], files, inputs, shares, seed: int) -> dict[str, Any]:
@@ -430,7 +440,7 @@ def merge_command(
     build_dir: str = DEFAULT_OUTPUT_DIR,
     weights: str | None = None,
     fractions: str | None = None,
-    seed: int = 42,
+    seed: int | None = None,
 ) -> str:
     """Combine configs or sources of a build into a new config, removing duplicate rows.
 
@@ -440,8 +450,10 @@ def merge_command(
         build_dir: the build folder (default: dist/apt).
         weights: mixing proportions, NAME=W pairs (coig-cqia=3,ruozhiba=1); unnamed inputs weigh 1.
         fractions: the share of each input's unique rows to keep, NAME=F pairs with F from 0 to 1.
-        seed: the seed of the weighted or fractional draws.
+        seed: the seed of the weighted or fractional draws (default 42).
     """
-    seed = whole_number(seed, "--seed")
+    if seed is not None and weights is None and fractions is None:
+        raise UsageError("--seed only chooses the rows of --weights or --fractions: add one, or drop --seed")
+    seed = 42 if seed is None else whole_number(seed, "--seed")
     report = merge(list(names), output=output, build_dir=build_dir, weights=weights, fractions=fractions, seed=seed)
     return format_merge(report)

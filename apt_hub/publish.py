@@ -7,6 +7,9 @@ and makes no commit.
 """
 
 import hashlib
+import shutil
+import tempfile
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,12 +19,15 @@ from typing import Any
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
 from .errors import AptHubError
+from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
+from .stats import STATS_FILE
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
-    from httpx2 import TransportError
+    from httpx2 import TimeoutException, TransportError
 except ImportError:  # pragma: no cover
-    from httpx import TransportError
+    from httpx import TimeoutException, TransportError
 
 # Remote paths a publish may delete when they are not in the folder; anything else a user put in the repo stays.
 MANAGED_PREFIXES = ("data/", f"{IMAGES_DIR}/lengths-")
@@ -125,7 +131,8 @@ def publish(
         root: the build folder.
         repo_id: the dataset repository, `ORG/NAME`.
         public: create the repository public (default: private).
-        dry_run: print the plan and send nothing (the local stats and card are still refreshed).
+        dry_run: print the plan and send nothing; the build folder is left as it is (the stats and card the plan
+            counts are rendered in a scratch folder).
         token: a Hub token with write access; default `HF_TOKEN` or the token saved by `hf auth login`.
             It never appears in messages.
 
@@ -134,7 +141,8 @@ def publish(
 
     Raises:
         PublishError: no token, a token without write access, a repository of someone else or of the other
-            visibility, an unreachable endpoint, or a commit that happened on the remote meanwhile.
+            visibility, an unreachable, stalled or malformed endpoint, or a commit that happened on the remote
+            meanwhile.
 
     <Tip warning={true}>
     Reads `HF_ENDPOINT` when `huggingface_hub` is imported: set it before starting Python.
@@ -149,6 +157,7 @@ def publish(
 
     root = Path(root)
     _check_repo_id(repo_id)
+    repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
     token = token or get_token()
@@ -156,14 +165,16 @@ def publish(
         raise PublishError(
             f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {constants.ENDPOINT}."
         )
+    use_timeouts()
     api = HfApi(endpoint=constants.ENDPOINT, token=token)
-    with hub_errors(repo_id, token, constants.ENDPOINT):
+    # The lock keeps the folder as sent; the card is refreshed in a transaction (a dry run in a scratch view).
+    with locked(root), hub_errors(repo_id, token, constants.ENDPOINT), card_folder(root, dry_run) as folder:
         check_write_access(api)
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
-        adopt_remote_card(api, root, plan, remote, repo_id)
-        write_card(root, repo_id=repo_id)
-        diff(plan, local_files(root), remote)
+        adopt_remote_card(api, folder, plan, remote, repo_id)
+        write_card(folder, repo_id=repo_id)
+        diff(plan, planned_files(root, folder), remote)
         if dry_run or plan.up_to_date:
             return PublishResult(plan, dry_run=dry_run)
         if plan.create:
@@ -232,7 +243,7 @@ def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_
     ).read_text(encoding="utf-8")
     default = handwritten(render_card_for(root, repo_id=repo_id))
     if handwritten(text) == default and handwritten(remote_text) != default:
-        local.write_text(remote_text, encoding="utf-8")
+        atomic_write(local, remote_text)
 
 
 def local_files(root: Path) -> list[LocalFile]:
@@ -241,6 +252,40 @@ def local_files(root: Path) -> list[LocalFile]:
     return [
         LocalFile.read(root, p) for p in paths if not any(part.startswith(".") for part in p.relative_to(root).parts)
     ]
+
+
+def generated(path: str) -> bool:
+    """Whether a file of the build folder is rewritten by every publish: the card, the stats, the histograms."""
+    return path in (CARD_FILE, STATS_FILE) or path.startswith(f"{IMAGES_DIR}/lengths-")
+
+
+@contextmanager
+def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
+    """Where a publish writes the card, stats and histograms: a transaction of the build folder, made visible when
+    the publish ends without error, or for a dry run a scratch view of it (those three copied, as the refresh
+    starts from them; everything else linked) so that a dry run changes nothing on disk."""
+    if not dry_run:
+        with transaction(root, existing=True) as staging:
+            yield staging
+        return
+    with tempfile.TemporaryDirectory(prefix="apt-hub-dry-run-") as scratch:
+        view = Path(scratch)
+        for entry in root.iterdir():
+            if entry.name == IMAGES_DIR and entry.is_dir():
+                shutil.copytree(entry, view / IMAGES_DIR)
+            elif entry.name in (CARD_FILE, STATS_FILE):
+                shutil.copyfile(entry, view / entry.name)
+            else:
+                (view / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+        yield view
+
+
+def planned_files(root: Path, folder: Path) -> list[LocalFile]:
+    """The files a publish mirrors: those of the build folder, with the card, stats and histograms of `folder`."""
+    rendered = [folder / CARD_FILE, folder / STATS_FILE, *sorted((folder / IMAGES_DIR).glob("lengths-*"))]
+    files = [f for f in local_files(root) if not generated(f.path)]
+    files += [LocalFile.read(folder, path) for path in rendered if path.is_file()]
+    return sorted(files, key=lambda file: file.path)
 
 
 def diff(plan: Plan, local: list[LocalFile], remote: dict[str, Any]) -> Plan:
@@ -316,9 +361,41 @@ def hub_errors(repo_id: str, token: str, endpoint: str) -> Iterator[None]:
     except HfHubHTTPError as error:
         status = error.response.status_code if error.response is not None else None
         raise PublishError(_mask(_http_message(status, repo_id, endpoint, error), token)) from None
+    except TimeoutException as error:
+        raise PublishError(_mask(_timeout_message(error, endpoint), token)) from None
     except (TransportError, ConnectionError) as error:
         message = f"Cannot reach the Hub at {endpoint} ({type(error).__name__}: {error}). Check HF_ENDPOINT."
         raise PublishError(_mask(message, token)) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # JSONDecodeError is a ValueError
+        if not _raised_by_client(error):
+            raise
+        message = (
+            f"The Hub at {endpoint} sent an answer that is not the Hub API's ({type(error).__name__}: {error}): "
+            "check that HF_ENDPOINT is a Hub or a Hub mirror."
+        )
+        raise PublishError(_mask(message, token)) from None
+
+
+def _timeout_message(error: Exception, endpoint: str) -> str:
+    """Which request timed out, where, and how to wait longer."""
+    try:
+        request = f"{error.request.method} {error.request.url}"
+    except RuntimeError:  # an error raised without its request
+        request = f"a request to {endpoint}"
+    connect, read = timeouts()
+    limit = f"{connect:g} s to connect" if "Connect" in type(error).__name__ else f"{read:g} s for an answer"
+    return (
+        f"The Hub at {endpoint} did not answer: {request} gave up after {limit} ({type(error).__name__}). Check "
+        f"HF_ENDPOINT, or set {TIMEOUT_VARIABLE} to wait longer."
+    )
+
+
+def _raised_by_client(error: Exception) -> bool:
+    """Whether an error comes from a call of this module into huggingface_hub (reading an answer), rather than
+    from apt-hub's own code such as the card."""
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [i for i, frame in enumerate(frames) if frame.filename == __file__]
+    return bool(ours) and ours[-1] + 1 < len(frames) and "huggingface_hub" in Path(frames[ours[-1] + 1].filename).parts
 
 
 def _http_message(status: int | None, repo_id: str, endpoint: str, error: Exception) -> str:
@@ -364,8 +441,8 @@ def publish_command(
         output_dir: the build folder (default dist/apt).
         repo_id: the dataset repository, ORG/NAME.
         public: create the repository public (default: private). An existing repository keeps its visibility.
-        dry_run: print the files to add, change and delete, and the bytes, and send nothing.
+        dry_run: print the files to add, change and delete, and the bytes; send nothing and write nothing.
     """
     if repo_id is None:
         raise PublishError("--repo-id ORG/NAME is required, such as: apt-hub publish dist/apt --repo-id my-org/apt")
-    return str(publish(output_dir, repo_id=str(repo_id), public=bool(public), dry_run=bool(dry_run)))
+    return str(publish(output_dir, repo_id=repo_id, public=public, dry_run=dry_run))

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .errors import AptHubError
+from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 
 STATS_FILE = "stats.json"
@@ -61,12 +62,7 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
         4217
     """
     root = Path(root)
-    on_disk = splits_on_disk(root)
-    if not on_disk:
-        raise AptHubError(
-            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
-            "Build first: apt-hub build --output-dir " + str(root)
-        )
+    on_disk = shards_of(root)
     record = read_record(root).get("configs", {})
     previous = _previous_configs(root)
     configs = {}
@@ -494,11 +490,25 @@ def _align(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
+def shards_of(root: Path) -> dict[str, dict[str, list[str]]]:
+    """`splits_on_disk(root)`, or an error saying that `root` holds no build."""
+    on_disk = splits_on_disk(root)
+    if not on_disk:
+        raise AptHubError(
+            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
+            "Build first: apt-hub build --output-dir " + str(root)
+        )
+    return on_disk
+
+
 def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     """Measure a build folder: rows, text lengths, empties, duplicates, drops; writes DIR/stats.json.
 
     Args:
         output_dir: the build folder (default dist/apt).
     """
-    stats = write_stats(output_dir)
+    repair(output_dir)
+    shards_of(Path(output_dir))
+    with transaction(output_dir, existing=True) as staging:
+        stats = write_stats(staging)
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"

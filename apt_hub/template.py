@@ -17,15 +17,14 @@ How prompts are drawn, so that the same seed always gives the same rows:
 
 import json
 import math
-import os
 import random
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import AptHubError
+from .folder import atomic_write
 from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
 from .options import whole_number
 from .progress import bar
@@ -214,20 +213,10 @@ def write_rows(path: str | Path, rows: list[dict[str, Any]], *, force: bool = Fa
         text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     else:
         text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(temporary, 0o644)
-        if force:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails if the file exists: no clobbering, even in a race
+        atomic_write(path, text, clobber=force)
     except FileExistsError:
         raise AptHubError(f"{path} exists and may hold your edits; pass --force to replace it.") from None
-    finally:
-        Path(temporary).unlink(missing_ok=True)
 
 
 def template_command(

@@ -60,6 +60,9 @@ class HubUpstream(Upstream):
     def __init__(self, token: str | None = None):
         from huggingface_hub import constants
 
+        from .network import use_timeouts
+
+        use_timeouts()  # a stalled mirror must end in an error, not a wait
         self.token = token
         self.describe = self.label = f"hub ({constants.ENDPOINT})"
         self._commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
@@ -170,8 +173,16 @@ def open_upstream(spec: str | Path, *, token: str | None = None) -> Upstream:
     return DirectoryUpstream(spec)
 
 
-def resolve_inputs(upstream: Upstream, source: Source, config: str) -> tuple[str, list[InputFile]]:
+def resolve_inputs(
+    upstream: Upstream, source: Source, config: str, *, others: list[str] | None = None
+) -> tuple[str, list[InputFile]]:
     """The commit and the files a source feeds into a config, every pattern resolved against the repository.
+
+    Args:
+        upstream: where the files come from.
+        source: the source to resolve.
+        config: the config it feeds.
+        others: the other sources feeding the config in this build, named by the hint of a missing file.
 
     Raises:
         UpstreamError: a pattern matches no file; the message names the source, repository and pattern.
@@ -186,12 +197,19 @@ def resolve_inputs(upstream: Upstream, source: Source, config: str) -> tuple[str
                 raise UpstreamError(
                     f"Missing upstream file: no file matches {pattern!r} in {source.repo_id}@{commit} "
                     f"({upstream.describe}, source {source.name!r}, config {config!r}, split {split!r}). "
-                    f"Files there: {_preview(available)}. Use --only to build without this source."
+                    f"Files there: {_preview(available)}. {_without(source.name, config, others or [])}"
                 )
             for path in found:
                 local, fingerprint = upstream.fetch(source, commit, path)
                 inputs.append(InputFile(source.name, split, path, local, fingerprint))
     return commit, inputs
+
+
+def _without(name: str, config: str, others: list[str]) -> str:
+    """How to build without a source: name the others with --only, or leave its config out."""
+    if others:
+        return f"To build without {name}: --only {','.join(others)}."
+    return f"{name} is the only source of {config} in this build: to build without it, leave {config} out."
 
 
 def file_fingerprint(path: str | Path) -> str:

@@ -64,12 +64,14 @@ class AptConfig(datasets.BuilderConfig):
                 several configs is listed once; opened here when needed and not given.
         """
         commits, inputs = {}, []
-        for source in (SOURCES[name] for name in self.sources()):
+        names = self.sources()
+        for source in (SOURCES[name] for name in names):
             if source.file_option:
                 inputs.append(self.local_input(source))
                 continue
             upstream = upstream or open_upstream(self.options.upstream)
-            commits[source.name], found = resolve_inputs(upstream, source, self.name)
+            others = [other for other in names if other != source.name]
+            commits[source.name], found = resolve_inputs(upstream, source, self.name, others=others)
             inputs += found
         return commits, tuple(inputs)
 

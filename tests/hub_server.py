@@ -34,6 +34,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -198,6 +199,7 @@ class HubServer:
         self.repos: dict[tuple[str, str], Repo] = {}
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []  # tracebacks of handler crashes (answered 500)
+        self.faults: dict[str, tuple[float, Response | None]] = {}  # route name: (delay in seconds, answer)
         self.endpoint = ""
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -244,6 +246,7 @@ class HubServer:
             self.repos.clear()
             self.requests.clear()
             self.errors.clear()
+            self.faults.clear()
 
     # ------------------------------------------------------------------ test-side API
 
@@ -280,6 +283,13 @@ class HubServer:
                 summary = "update files"
             return repo.add_commit(dict(files), summary, "", repo.owner, sha).oid
 
+    def fault(self, route: str, *, delay: float = 0.0, status: int = 200, body: bytes | None = None) -> None:
+        """Make ``route`` (a route name: ``whoami``, ``repo_info``, ...) misbehave until ``reset``: answer after
+        ``delay`` seconds (a stalled server), and with ``body`` and ``status`` instead of its own answer when given."""
+        with self._lock:
+            answer = None if body is None else Response(status, body, {"Content-Type": "application/json"})
+            self.faults[route] = (delay, answer)
+
     def repo_files(self, repo_id: str, *, repo_type: str = "dataset", revision: str = "main") -> dict[str, bytes]:
         """The tree of ``repo_id`` at ``revision`` (a branch name or a commit id)."""
         with self._lock:
@@ -302,6 +312,10 @@ class HubServer:
         if found is None:
             return _json_response({"error": f"Unknown route: {method} {path}"}, 404), None
         name, match = found
+        delay, answer = self.faults.get(name, (0.0, None))
+        time.sleep(delay)  # outside the lock: other requests are still served
+        if answer is not None:
+            return answer, name
         request = Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, match.groupdict())
         try:
             request.user, request.can_write = self._authenticate(headers)

@@ -91,3 +91,28 @@ def test_the_build_action_asks_for_a_loyalty_file_off_the_samples(tmp_path):
     assert f"No such file: '{tmp_path / 'nope.json'}'." in text
     assert f"Built ruozhiba into {out}" in text
     assert set(read_record(out)["configs"]) == {"ruozhiba"}
+
+
+def test_a_failed_template_write_leaves_no_loyalty_file_behind(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    status, text = run(["5", "samples", "8", str(a_file / "loyalty.json"), "4", "7", "0"])
+    assert status == 0 and "error: " in text and str(a_file) in text and "Traceback" not in text
+    assert text.count("loyalty file: none") == 3  # before, after the failed write, and at the end
+
+
+def test_a_fresh_template_is_not_built_until_it_validates(tmp_path):
+    path, out = tmp_path / "mine.json", tmp_path / "apt"
+    answers = ["5", "samples", "6", str(out), "2", "loyalty", "8", str(path), "3", "7", "1", "9", str(path), "0"]
+    status, text = run(answers)
+    assert status == 0
+    assert f"Wrote 3 rows to {path}" in text and "The menu builds with it once it validates" in text
+    assert f"Built loyalty into {out}" in text  # from the bundled example, not from the unfinished template
+    assert read_record(out)["configs"]["loyalty"]["options"]["loyalty_file"] == "loyalty.json"
+    assert f"{path}:4: field 'owner_response': placeholder" in text
+    assert f"loyalty file: {path}" not in text  # the failed validation did not make it the build's file
+
+
+def test_a_validated_file_becomes_the_loyalty_file_of_the_build(tmp_path):
+    status, text = run(["9", str(SAMPLES / "loyalty.json"), "0"])
+    assert status == 0 and f"loyalty file: {SAMPLES / 'loyalty.json'}" in text

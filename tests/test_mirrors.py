@@ -6,6 +6,7 @@ environment a user would set, against the Hub-compatible test server.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,9 +89,29 @@ def test_offline_without_a_cached_snapshot_says_how_to_fill_the_cache(tmp_path):
 
 
 def test_a_source_pinned_to_a_branch_builds_offline_after_an_online_build(mirror, tmp_path):
+    mirror.add_repo("me/branchy", {"data.jsonl": b'{"q": "Why?", "a": "Because."}\n'})
+    (tmp_path / "apt-sources.yaml").write_text(
+        "sources:\n  - {name: branchy, repo_id: me/branchy, config: sft, files: [data.jsonl],"
+        " columns: {prompt: q, response: a}}\n"  # no revision: the branch main
+    )
     home = tmp_path / "hf"
-    build = ["build", "storm", "--upstream", "hub", "--output-dir", "out"]
+    build = ["build", "sft", "--only", "branchy", "--upstream", "hub", "--build-dir", "out"]
     assert apt_hub(build, env=client_env(mirror.endpoint, home), cwd=tmp_path).returncode == 0
     offline = client_env("http://127.0.0.1:9", home) | {"HF_HUB_OFFLINE": "1"}
     result = apt_hub(build, env=offline, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert built_rows(tmp_path / "out", "sft") == {"train": 1}
+
+
+def test_every_built_in_hub_source_is_pinned_to_a_commit():
+    for source in (source for source in SOURCES.values() if source.repo_id):  # not the local loyalty file
+        assert re.fullmatch(r"[0-9a-f]{40}", source.revision), source.name
+
+
+def test_a_stalled_mirror_ends_the_build_with_an_error_naming_it(mirror, tmp_path):
+    mirror.fault("repo_info", delay=30)
+    env = client_env(mirror.endpoint, tmp_path / "hf") | {"APT_HUB_TIMEOUT": "0.5"}
+    result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--build-dir", "out"], env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"at {mirror.endpoint}: " in result.stderr and "timed out" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

@@ -207,3 +207,85 @@ def test_an_unreachable_endpoint_is_named(folder, monkeypatch, hub):
 def test_repo_id_must_be_org_and_name(folder, token):
     with pytest.raises(PublishError, match="--repo-id must be ORG/NAME"):
         publish(folder, repo_id="apt")
+
+
+def test_a_mistyped_flag_stops_before_anything_is_sent_or_written(hub, folder, token, capsys):
+    before = local_tree(folder)
+    assert main(["publish", str(folder), "--repo-id", "someuser/typo", "--dryrun"]) == 2
+    assert capsys.readouterr().err == "error: unknown option --dryrun (did you mean --dry-run?)\n"
+    assert hub.requests == [] and local_tree(folder) == before
+
+
+@pytest.mark.parametrize("word", ["no", "NO", "false", "0"])
+def test_public_no_makes_a_private_repository(hub, folder, token, word):
+    assert main(["publish", str(folder), "--repo-id", REPO, f"--public={word}"]) == 0
+    assert HfApi(token=token).dataset_info(REPO).private is True
+
+
+def test_a_dry_run_writes_nothing_and_plans_what_the_publish_then_sends(hub, folder, token, capsys):
+    publish(folder, repo_id=REPO)
+    build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini")
+    (folder / CARD_FILE).write_text((folder / CARD_FILE).read_text("utf-8") + "\nMy notes.\n", encoding="utf-8")
+    before = {path: (folder / path).stat().st_mtime_ns for path in local_tree(folder)}
+    assert main(["publish", str(folder), "--repo-id", REPO, "--dry-run"]) == 0
+    plan = capsys.readouterr().out.splitlines()
+    assert {path: (folder / path).stat().st_mtime_ns for path in local_tree(folder)} == before
+    assert plan[0] == "Dry run, nothing sent."
+    assert any(line.startswith("  change  data/storm/train-00000-of-00001.parquet") for line in plan)
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 0
+    assert capsys.readouterr().out.splitlines()[:-1] == plan[1:]  # the same files and bytes as the dry run said
+    assert hub.repo_files(REPO) == local_tree(folder)
+
+
+@pytest.mark.parametrize(
+    ("route", "request_line"), [("whoami", "GET /api/whoami"), ("repo_info", "GET /api/datasets")]
+)
+def test_a_stalled_hub_ends_in_an_error_naming_the_request(
+    hub, folder, token, monkeypatch, capsys, route, request_line
+):
+    monkeypatch.setenv("APT_HUB_TIMEOUT", "0.5")
+    hub.fault(route, delay=30)
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 1
+    err = capsys.readouterr().err
+    method, path = request_line.split()
+    assert err.startswith(f"error: The Hub at {hub.endpoint} did not answer: {method} {hub.endpoint}{path}")
+    assert "gave up after 0.5 s for an answer (ReadTimeout)" in err and "APT_HUB_TIMEOUT" in err
+    assert err.count("\n") == 1
+
+
+def test_the_timeout_must_be_a_positive_number(folder, token, monkeypatch, capsys):
+    monkeypatch.setenv("APT_HUB_TIMEOUT", "soon")
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 1
+    assert capsys.readouterr().err == "error: APT_HUB_TIMEOUT must be a positive number of seconds, got 'soon'\n"
+
+
+@pytest.mark.parametrize(
+    ("route", "body", "problem"),
+    [
+        ("whoami", b"<html>a proxy login page</html>", "JSONDecodeError"),
+        ("repo_info", b"{}", "KeyError: 'id'"),
+        ("repo_info", b"[]", "TypeError"),
+        ("create_repo", b"{}", "KeyError: 'url'"),
+        ("preupload", b"{}", "ValueError"),
+        ("commit", b'{"commitOid": 7}', "KeyError: 'commitUrl'"),
+    ],
+)
+def test_a_malformed_answer_of_the_hub_is_one_line(hub, folder, token, capsys, route, body, problem):
+    hub.fault(route, body=body)
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: The Hub at {hub.endpoint} sent an answer that is not the Hub API's ({problem}")
+    assert err.count("\n") == 1
+
+
+def test_a_dry_run_takes_in_text_written_on_the_hub_without_writing_it_locally(hub, folder, token):
+    publish(folder, repo_id=REPO)
+    files = hub.repo_files(REPO)
+    files[CARD_FILE] += b"\n## Written on the Hub\n\nKeep this.\n"
+    hub.add_repo(REPO, files)
+    card = (folder / CARD_FILE).read_bytes()
+    planned = publish(folder, repo_id=REPO, dry_run=True).plan
+    assert (folder / CARD_FILE).read_bytes() == card
+    done = publish(folder, repo_id=REPO).plan
+    assert [f.path for f in planned.change] == [f.path for f in done.change], planned.describe()
+    assert b"Keep this." in (folder / CARD_FILE).read_bytes()

@@ -83,8 +83,7 @@ _TRACE = (str, ListOf((str,)), type(None))
 SOURCE = Source(
     name="s1k",
     repo_id="simplescaling/s1K-1.1",
-    # No commit id of this repository is confirmed yet: the build resolves `main` and records the commit it read.
-    revision="main",
+    revision="96c411f1fe4c49d20f0e2a1565f61e1a28b0b84d",
     feeds={"storm": {"train": ("data/train-*.parquet",)}},
     columns={
         "question": _TEXT,

@@ -1,0 +1,198 @@
+"""The command line is checked against each command's signature before anything runs, through the real entry point."""
+
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apt_hub import __version__
+from apt_hub.cli import COMMANDS, command_spec, main
+from apt_hub.commandline import parse_docstring
+
+BUILD_FOLDER_COMMANDS = ("build", "stats", "card", "publish", "export", "merge")
+
+
+def run(args: list[str], capsys) -> tuple[int, str, str]:
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["build", "sft", "--max-sample", "3"], "unknown option --max-sample (did you mean --max-samples?)"),
+        (["publish", "dist/apt", "--repo-id", "a/b", "--dryrun"], "unknown option --dryrun (did you mean --dry-run?)"),
+        (["build", "-n", "2"], "unknown option -n: the only short option is -h"),
+        (["stats", "--verbose"], "unknown option --verbose; apt-hub stats --help lists them"),
+        (["biuld"], "unknown command biuld (did you mean build?)"),
+        (["build", "--max-samples", "x"], "--max-samples expects a whole number, got 'x'"),
+        (["build", "--max-samples"], "--max-samples needs a value (N)"),
+        (["build", "--max-samples", "0"], "--max-samples must be a positive whole number, got 0"),
+        (["build", "--seed", "1", "--max-samples", "2", "--seed", "3"], "--seed is given twice"),
+        (["build", "--storm-trace", "gmini"], "--storm-trace must be one of deepseek, gemini; got 'gmini' (did"),
+        (["build", "--on-bad-rows=ignore"], "--on-bad-rows must be one of error, skip; got 'ignore'"),
+        (["build", "sft", "--storm-trace", "gemini"], "--storm-trace applies to storm, which is not among"),
+        (["build", "sft", "--loyalty-file", "l.json"], "--loyalty-file applies to loyalty, which is not"),
+        (["build", "--seed", "7"], "--seed only chooses the rows of --max-samples: add"),
+        (["publish", "--public=maybe"], "--public expects true or false (also yes/no, 1/0), got 'maybe'"),
+        (["loyalty-template", "--reward-bonus", "nan"], "--reward-bonus expects a finite number, got 'nan'"),
+        (["validate"], "apt-hub validate needs FILE"),
+        (["merge", "sft"], "apt-hub merge needs --output OUTPUT"),
+        (["merge", "sft", "--output", "x", "--seed", "7"], "--seed only chooses the rows of --weights or --fractions"),
+        (["stats", "a", "b"], "apt-hub stats takes [BUILD_DIR]; unexpected: b"),
+        (["stats", "a", "--build-dir", "b"], "apt-hub stats takes no argument; unexpected: a"),
+        (["stats", "--build-dir", "a", "--output-dir", "b"], "--build-dir is given twice"),
+    ],
+)  # fmt: skip
+def test_a_wrong_command_line_stops_with_one_line_before_anything_runs(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(args, capsys)
+    assert status == 2
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1, err
+    assert out == "" and list(tmp_path.iterdir()) == []  # nothing was built, downloaded or written
+
+
+@pytest.mark.parametrize(
+    "word, value", [("true", True), ("YES", True), ("1", True), ("No", False), ("false", False), ("0", False)]
+)
+def test_booleans_take_true_false_yes_no_1_0_in_any_case(word, value):
+    spec = command_spec("loyalty-template")
+    assert spec.parse([f"--force={word}"])[1]["force"] is value
+    assert spec.parse(["--force", word, "--n", "3"])[1] == {"force": value, "n": 3}
+    assert spec.parse(["--force"])[1]["force"] is True
+
+
+def test_values_keep_their_text_and_numbers_their_type():
+    spec = command_spec("build")
+    configs, given = spec.parse(["sft", "--only", "1234567", "--max-samples=7.0", "--seed", "-1", "dpo", "--", "--x"])
+    assert configs == ["sft", "dpo", "--x"]
+    assert given == {"only": "1234567", "max_samples": 7, "seed": -1}  # fire would have made `only` an int
+
+
+def test_the_build_folder_is_build_dir_in_every_command_and_output_dir_still_works(samples_build, tmp_path, capsys):
+    for name in BUILD_FOLDER_COMMANDS:
+        assert re.search(r"^  --build-dir BUILD_DIR", command_spec(name).help(), flags=re.MULTILINE), name
+    stats = [run(["stats", flag, str(samples_build)], capsys) for flag in ("--build-dir", "--output-dir")]
+    assert stats[0][0] == stats[1][0] == 0 and stats[0][1] == stats[1][1]
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_speaks_in_flags_with_readable_types_and_no_generated_short_flags(command, capsys):
+    status, out, err = run([command, "--help"], capsys)
+    assert status == 0 and err == ""
+    assert out.startswith(f"usage: apt-hub {command}")
+    assert not re.search(r"--\w+_", out), "flags are spelt with dashes"
+    assert "Optional" not in out and "INFO:" not in out and "None" not in out
+    flags = set(re.findall(r"^  (-\S+)", out, flags=re.MULTILINE))
+    assert {flag for flag in flags if not flag.startswith("--")} == {"-h,"}
+    spec = command_spec(command)
+    for option in spec.options.values():
+        assert option.flag in out and option.help.split()[0] in out
+
+
+def test_version_and_the_overview(capsys):
+    assert run(["--version"], capsys) == (0, f"apt-hub {__version__}\n", "")
+    status, out, _ = run([], capsys)
+    assert status == 0
+    for command in COMMANDS:  # summaries read from the source without importing equal the docstrings' own
+        assert f"  {command:<17} {command_spec(command).summary}\n" in out
+
+
+def test_docstring_continuation_lines_with_colons_stay_in_their_argument():
+    summary, helps = parse_docstring(command_spec("build").function.__doc__)
+    assert summary.startswith("Build configs")
+    assert helps["upstream"].endswith("a directory laid out like the Hub: DIR/<org>/<name>/<path in repo>.")
+    assert "laid" not in helps
+
+
+def test_help_in_a_terminal_opens_no_pager(tmp_path):
+    """fire pages its help through `less` on a terminal; the help of apt-hub is printed."""
+    marker = tmp_path / "paged"
+    env = {**os.environ, "PAGER": f"touch {marker}", "TERM": "xterm"}
+    controller, terminal = pty.openpty()
+    script = [sys.executable, "-c", "import sys; from apt_hub.cli import main; sys.exit(main())", "build", "--help"]
+    process = subprocess.run(script, stdin=terminal, stdout=terminal, stderr=terminal, env=env, timeout=60)
+    os.close(terminal)
+    output = b""
+    while chunk := _read(controller):
+        output += chunk
+    os.close(controller)
+    assert process.returncode == 0
+    assert b"--build-dir BUILD_DIR" in output and b"INFO:" not in output
+    assert not marker.exists()
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the terminal closed
+        return b""
+
+
+def test_file_system_errors_are_one_line_naming_the_path(samples_build, tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    status, _, err = run(["export", str(samples_build), "--output-dir", str(a_file)], capsys)
+    assert status == 1 and err.startswith("error: ") and err.count("\n") == 1 and str(a_file) in err
+    status, _, err = run(["stats", str(a_file / "apt")], capsys)
+    assert status in (1, 2) and "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permission bits do not stop root")
+def test_a_read_only_build_folder_is_one_line(samples_build, tmp_path, capsys):
+    import shutil
+
+    folder = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    (folder / "stats.json").unlink(missing_ok=True)
+    folder.chmod(0o555)
+    try:
+        status, _, err = run(["stats", str(folder)], capsys)
+    finally:
+        folder.chmod(0o755)
+    assert status == 1 and err == f"error: {folder / 'stats.json'}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    ("only", "hint"),
+    [
+        ([], "To build without hh-rlhf: --only ultrafeedback."),
+        (
+            ["--only", "hh-rlhf"],
+            "hh-rlhf is the only source of dpo in this build: to build without it, leave dpo out.",
+        ),
+    ],
+)
+def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, capsys, only, hint):
+    from apt_hub.upstream import SAMPLES
+
+    mirror = tmp_path / "mirror"
+    (mirror / "Anthropic" / "hh-rlhf").mkdir(parents=True)
+    (mirror / "Anthropic" / "hh-rlhf" / "helpful-base").symlink_to(SAMPLES / "Anthropic/hh-rlhf/helpful-base")
+    (mirror / "HuggingFaceH4").mkdir()
+    (mirror / "HuggingFaceH4" / "ultrafeedback_binarized").symlink_to(
+        SAMPLES / "HuggingFaceH4/ultrafeedback_binarized"
+    )
+    status, _, err = run(
+        ["build", "dpo", "--upstream", str(mirror), "--build-dir", str(tmp_path / "out"), *only], capsys
+    )
+    assert status == 1 and err.startswith("error: Missing upstream file") and err.rstrip().endswith(hint)
+    assert "Use --only" not in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs sysfs, where no one may create a file")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{build}", "--output-dir", "/sys/apt-hub-export"],
+        ["build", "ruozhiba", "--upstream", "samples", "--build-dir", "/sys/apt-hub-build"],
+        ["loyalty-template", "--output", "/sys/apt-hub-loyalty.json", "--upstream", "samples", "--n", "2"],
+    ],
+)
+def test_a_folder_no_one_may_write_is_one_line_even_for_root(args, samples_build, capsys):
+    status, _, err = run([arg.format(build=samples_build) for arg in args], capsys)
+    assert status == 1 and re.fullmatch(r"error: /sys/\S+: [A-Z][^\n]+\n", err)

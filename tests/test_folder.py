@@ -1,0 +1,410 @@
+"""The build folder as a transaction: builds killed with SIGKILL at named steps, concurrent writers, refused paths.
+
+Builds run as subprocesses of the real CLI; `APT_HUB_KILL_AT=<step>` makes the build kill itself at that step and
+`APT_HUB_PAUSE_AT=<step>` stops it there (SIGSTOP) until it is continued. `make test` runs a few kill points;
+`make stress` (`APT_HUB_STRESS=1`) sweeps every kill point over several configs.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from apt_hub.cli import main
+from apt_hub.folder import CHECKOUT, KILL_AT, NO_EXCHANGE, PAUSE_AT, atomic_write, clean_leftovers, leftovers
+from apt_hub.layout import read_record, splits_on_disk
+
+STRESS = bool(os.environ.get("APT_HUB_STRESS"))
+# The named steps of a build, in order; `{config}` steps happen once per config built.
+STEPS = [
+    "lock",
+    "staged",
+    "converted:{config}",
+    "written:{config}",
+    "write:build.json",
+    "write:stats.json",
+    "write:lengths-{config}.png",
+    "write:README.md",
+    "commit",
+]
+QUICK = ["staged", "written:{config}", "write:build.json", "write:README.md", "commit"]
+# (configs of the build that is killed, --max-samples of the old build and of the new one)
+CASES = [(["ruozhiba"], 5, 8)] + ([(["ruozhiba", "storm"], 5, 8), (["dpo", "loyalty"], 4, 6)] if STRESS else [])
+
+
+def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """The real CLI in a new process, with extra environment variables (the test hooks)."""
+    return subprocess.run(
+        [sys.executable, "-m", "apt_hub.cli", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def build_args(out: Path, configs: list[str], max_samples: int) -> list[str]:
+    return ["build", *configs, "--upstream=samples", f"--output-dir={out}", f"--max-samples={max_samples}"]
+
+
+def build_here(out: Path, configs: list[str], max_samples: int) -> None:
+    """The same build in this process (no interpreter to start): for the steps that are not killed."""
+    assert main(build_args(out, configs, max_samples)) == 0
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder (hidden ones too) by relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_readable(folder: Path) -> None:
+    """What stats, card and `load_dataset` read: the record describes the parquet beside it, rows included."""
+    from datasets import load_dataset
+
+    from apt_hub.card import render_card
+    from apt_hub.stats import compute_stats
+
+    record = read_record(folder)
+    assert set(record["configs"]) == set(splits_on_disk(folder))
+    stats = compute_stats(folder)
+    assert "configs:" in render_card(folder, stats, repo_id="org/apt")
+    for config, entry in record["configs"].items():
+        for split, info in entry["splits"].items():
+            assert stats["configs"][config]["splits"][split]["rows"] == info["rows"]
+            assert load_dataset(str(folder), config, split=split).num_rows == info["rows"]
+
+
+@pytest.fixture(scope="module")
+def datasets_cache(tmp_path_factory) -> str:
+    """One datasets cache for the builds of this module: a rerun converts nothing again."""
+    return str(tmp_path_factory.mktemp("datasets_cache"))
+
+
+@pytest.fixture
+def cli_env(datasets_cache, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_CACHE", datasets_cache)
+
+
+def steps_of(configs: list[str], names: list[str]) -> list[str]:
+    return [step.format(config=config) for step in names for config in (configs if "{" in step else configs[:1])]
+
+
+@pytest.mark.parametrize(("configs", "old", "new"), CASES)
+def test_a_build_killed_at_any_step_leaves_the_previous_folder_then_a_rerun_converges(
+    tmp_path, cli_env, configs, old, new
+):
+    out = tmp_path / "apt"
+    build_here(out, configs, old)
+    before = snapshot(out)
+    reference = tmp_path / "reference" / "apt"
+    shutil.copytree(out, reference)
+    build_here(reference, configs, new)
+    after = snapshot(reference)
+    assert after != before
+
+    for step in steps_of(configs, STEPS if STRESS else QUICK):
+        killed = run(*build_args(out, configs, new), **{KILL_AT: step})
+        assert killed.returncode == -signal.SIGKILL, f"{step}: the build did not reach it: {killed.stderr[-500:]}"
+        assert snapshot(out) == before, f"killed at {step}: the previous folder changed"
+        assert_readable(out)
+        assert step == "lock" or leftovers(tmp_path), step  # its staging copy, with its marker
+        if STRESS:  # every kill point converges on its own
+            build_here(out, configs, new)
+            assert snapshot(out) == after
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "reference"], step
+            build_here(out, configs, old)
+            assert snapshot(out) == before
+
+    build_here(out, configs, new)
+    assert snapshot(out) == after
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "reference"]
+    assert_readable(out)
+
+
+def test_a_build_killed_after_its_commit_leaves_the_new_folder_whole(tmp_path, cli_env):
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    killed = run(*build_args(out, ["ruozhiba"], 8), **{KILL_AT: "committed"})
+    assert killed.returncode == -signal.SIGKILL
+    assert read_record(out)["configs"]["ruozhiba"]["splits"]["train"]["rows"] == 8
+    assert_readable(out)
+    assert main(["stats", str(out)]) == 0  # takes the lock, cleans the old folder left at the staging path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+
+
+def test_a_kill_between_the_two_renames_is_repaired_by_the_next_command(tmp_path, cli_env):
+    """Where no atomic exchange exists, the commit is two renames; a kill between them leaves the old folder aside,
+    marked, and the next command that takes the lock puts it back before anything else."""
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    before = snapshot(out)
+    killed = run(*build_args(out, ["ruozhiba"], 8), **{KILL_AT: "between-renames", NO_EXCHANGE: "1"})
+    assert killed.returncode == -signal.SIGKILL
+    assert not out.exists()
+    (aside,) = [path for path in leftovers(tmp_path) if ".apt-old-" in path.name]
+    assert snapshot(aside) == before
+
+    assert main(["stats", str(out)]) == 0
+    assert snapshot(out) == before  # put back, then the same stats written again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+    assert_readable(out)
+
+
+def test_the_two_rename_commit_builds_like_the_exchange(tmp_path, monkeypatch):
+    monkeypatch.setenv(NO_EXCHANGE, "1")
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    build_here(out, ["ruozhiba"], 8)
+    assert read_record(out)["configs"]["ruozhiba"]["splits"]["train"]["rows"] == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+
+
+def wait_until_stopped(process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        state = Path(f"/proc/{process.pid}/stat").read_text().rpartition(")")[2].split()[0]
+        if state == "T":
+            return
+        assert process.poll() is None, process.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError("the build never reached its pause point")
+
+
+def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_path, cli_env, capsys):
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], 8)],
+        env={**os.environ, PAUSE_AT: "staged"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_stopped(first)
+        for args in (
+            build_args(out, ["storm"], 5),
+            ["stats", str(out)],
+            ["card", str(out)],
+            ["merge", "ruozhiba", "--output", "mixed", "--build-dir", str(out)],
+        ):
+            assert f"pid {first.pid}" in refused(capsys, *args)
+    finally:
+        first.send_signal(signal.SIGCONT)
+        first.wait(timeout=300)
+    assert first.returncode == 0, first.stderr.read()
+    build_here(out, ["storm"], 5)
+    record = read_record(out)["configs"]
+    assert sorted(record) == ["ruozhiba", "storm"]
+    assert record["ruozhiba"]["splits"]["train"]["rows"] == 8
+    assert_readable(out)
+
+
+def test_the_lock_of_a_killed_writer_is_taken_over(tmp_path, cli_env):
+    out = tmp_path / "apt"
+    args = [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], 5)]
+    killed = subprocess.Popen(args, env={**os.environ, KILL_AT: "lock"}, stderr=subprocess.DEVNULL)
+    assert killed.wait(timeout=300) == -signal.SIGKILL
+    assert (tmp_path / ".apt.lock").read_text().strip() == str(killed.pid)
+    build_here(out, ["ruozhiba"], 5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+
+
+# ------------------------------------------------------------------------------------------- output paths
+
+
+def refused(capsys, *args: str) -> str:
+    """Run the CLI in-process; it must fail with a one-line error and no traceback."""
+    assert main(list(args)) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "name", [".", "..", "parent", "checkout", "checkout-parent", "file", "user-folder", "inside-checkout"]
+)
+def test_build_refuses_an_output_path_it_did_not_make_before_any_work(tmp_path, monkeypatch, capsys, name):
+    here = tmp_path / "work" / "here"
+    here.mkdir(parents=True)
+    (here / "notes.txt").write_text("mine")
+    monkeypatch.chdir(here)
+    (tmp_path / "a-file").write_text("mine")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "thesis.tex").write_text("mine")
+    path = {
+        ".": ".",
+        "..": "..",
+        "parent": str(tmp_path),
+        "checkout": str(CHECKOUT),
+        "checkout-parent": str(CHECKOUT.parent),
+        "file": str(tmp_path / "a-file"),
+        "user-folder": str(tmp_path / "folder"),
+        "inside-checkout": str(CHECKOUT / "apt_hub"),
+    }[name]
+    before = snapshot(tmp_path)
+    # --upstream=hub would reach the network if any work began: the refusal comes first.
+    err = refused(capsys, "build", "--upstream=hub", f"--output-dir={path}")
+    assert "refusing" in err or "not an apt-hub build folder" in err or "is a file" in err
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder", "work"]
+
+
+def test_a_damaged_build_record_is_a_one_line_error_naming_it(samples_build, tmp_path, capsys):
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    record = out / "build.json"
+    record.write_bytes(record.read_bytes()[:100])
+    before = snapshot(out)
+    for args in (
+        ["stats", str(out)],
+        ["card", str(out)],
+        ["merge", "sft", "ruozhiba", "--output", "mixed", "--build-dir", str(out)],
+        ["build", "loyalty", "--upstream=samples", f"--output-dir={out}"],
+    ):
+        err = refused(capsys, *args)
+        assert f"{record}: damaged build record" in err
+    assert snapshot(out) == before
+
+
+def test_merge_refuses_an_output_named_like_a_source_or_a_folder_no_merge_wrote(samples_build, tmp_path, capsys):
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    (out / "data" / "mine").mkdir()
+    (out / "data" / "mine" / "keep.txt").write_text("mine")
+    before = snapshot(out)
+    for output, why in [
+        ("hh-rlhf", "name of a source"),
+        ("coig-cqia", "name of a source"),
+        ("dpo", "built config"),
+        ("mine", "no merge wrote it"),
+    ]:
+        err = refused(capsys, "merge", "sft", "--output", output, "--build-dir", str(out))
+        assert why in err, err
+    assert snapshot(out) == before
+
+
+def test_export_refuses_two_configs_writing_one_file(samples_build, tmp_path, capsys):
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    # A config named like a source, as an older merge could write: its file would replace hh-rlhf's rows.
+    shutil.copytree(out / "data" / "sft", out / "data" / "hh-rlhf")
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    (legacy / "hh-rlhf_train.json").write_text("[]")
+    err = refused(capsys, "export", str(out), "--output-dir", str(legacy))
+    assert "'dpo' and 'hh-rlhf'" in err and "hh-rlhf_train.json" in err
+    assert sorted(p.name for p in legacy.iterdir()) == ["hh-rlhf_train.json"]
+    assert (legacy / "hh-rlhf_train.json").read_text() == "[]"
+    refused(capsys, "export", str(out), "--output-dir", str(out / "legacy"))
+    assert not (out / "legacy").exists()
+
+
+def test_a_failed_build_keeps_the_previous_folder_byte_identical(samples_build, tmp_path):
+    from apt_hub.build import build
+    from apt_hub.loyalty import LoyaltyFileError
+
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    before = snapshot(out)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "p"}\n')
+    with pytest.raises(LoyaltyFileError):
+        build(["ruozhiba", "loyalty"], upstream="samples", output_dir=out, loyalty_file=str(bad))
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "bad.jsonl"]
+
+
+def test_the_staging_copy_shares_no_file_that_is_rewritten(samples_build, tmp_path):
+    """Records, card and images are copied into the staging copy, so writing them cannot reach the old folder."""
+    from apt_hub.folder import transaction
+
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    with transaction(out) as staging:
+        for path in staging.rglob("*"):
+            if path.is_file():
+                shared = path.stat().st_ino == (out / path.relative_to(staging)).stat().st_ino
+                assert shared == (path.suffix == ".parquet"), path
+
+
+def test_leftovers_are_ours_only_marker_and_name_and_a_dead_pid(tmp_path):
+    pid = dead_pid()
+    ours = tmp_path / f".apt.apt-staging-{pid}-0123abcd"
+    ours.mkdir()
+    (tmp_path / f"{ours.name}.apt-hub").write_text(json.dumps({"made_by": "apt-hub", "pid": pid}))
+    unmarked = tmp_path / f".apt.apt-staging-{pid}-89abcdef"  # a name like ours, but no marker: not ours
+    unmarked.mkdir()
+    living = tmp_path / f".apt.apt-tmp-{os.getpid()}-00000000"  # a marker of a living process
+    living.write_text("x")
+    (tmp_path / f"{living.name}.apt-hub").write_text(json.dumps({"made_by": "apt-hub", "pid": os.getpid()}))
+    user = tmp_path / "notes.apt-hub"
+    user.write_text(json.dumps({"made_by": "apt-hub", "pid": pid}))
+
+    assert clean_leftovers(tmp_path) == [ours]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [unmarked.name, living.name, f"{living.name}.apt-hub", "notes.apt-hub"]
+    )
+
+
+def test_atomic_write_replaces_whole_or_refuses_to_clobber(tmp_path):
+    path = tmp_path / "notes.json"
+    atomic_write(path, "old")
+    with pytest.raises(FileExistsError):
+        atomic_write(path, "new", clobber=False)
+    assert path.read_text() == "old"
+    atomic_write(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json"]
+
+
+def test_a_run_repairs_its_own_folder_and_leaves_another_folder_set_aside_for_that_ones_next_run(tmp_path):
+    from apt_hub.folder import repair, transaction
+
+    pid = dead_pid()
+    aside = tmp_path / f".other.apt-old-{pid}-0123abcd"  # what a kill between two renames leaves of `other`
+    (aside / "data").mkdir(parents=True)
+    (aside / "build.json").write_text('{"configs": {}}\n')
+    (tmp_path / f"{aside.name}.apt-hub").write_text(json.dumps({"made_by": "apt-hub", "pid": pid}))
+    with transaction(tmp_path / "apt") as staging:
+        atomic_write(staging / "build.json", '{"configs": {}}\n')
+    assert aside.is_dir()
+    repair(tmp_path / "other")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "other"]
+    assert (tmp_path / "other" / "build.json").is_file()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True).stdout)
+
+
+def test_a_linked_build_folder_is_changed_where_it_lives_and_an_empty_folder_is_taken(tmp_path):
+    from apt_hub.folder import transaction
+
+    real = tmp_path / "disk" / "apt"
+    real.mkdir(parents=True)  # empty: nothing to lose
+    link = tmp_path / "apt"
+    link.symlink_to(real, target_is_directory=True)
+    with transaction(link) as staging:
+        atomic_write(staging / "build.json", '{"configs": {}}\n')
+    assert link.is_symlink() and (real / "build.json").is_file()
+    assert sorted(p.name for p in real.parent.iterdir()) == ["apt"]
+
+
+def test_an_export_killed_while_writing_a_file_keeps_the_old_file_and_the_next_export_cleans_up(
+    samples_build, tmp_path
+):
+    legacy = tmp_path / "legacy"
+    assert main(["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
+    before = snapshot(legacy)
+    args = ["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]
+    killed = run(*args, **{KILL_AT: "write:hh-rlhf_train.json"})
+    assert killed.returncode == -signal.SIGKILL
+    (temporary,) = leftovers(legacy)  # written whole, marked, not yet renamed
+    assert temporary.name.startswith(".hh-rlhf_train.json.apt-tmp-")
+    assert {k: v for k, v in snapshot(legacy).items() if not k.startswith(".")} == before
+    assert main(args) == 0
+    assert snapshot(legacy) == before
