@@ -18,6 +18,9 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__
+from .card_fields import EXAMPLE_CHARS, example_json, example_row, field_docs
+from .card_rules import LICENSES, metadata_errors
+from .card_sections import sections_context
 from .chart import write_histogram
 from .errors import AptHubError
 from .folder import atomic_write, repair, transaction
@@ -40,6 +43,7 @@ GENERATED_KEYS = (
     "language",
     "license",
     "license_name",
+    "license_link",
     "task_categories",
     "size_categories",
     "source_datasets",
@@ -63,35 +67,10 @@ PURPOSES = {
     "storm": "Hard math and science problems with an explicit reasoning trace and a final answer.",
     "loyalty": "Prompts with a response for the owner and one for the public, and a reward bonus.",
 }
-FIELD_DOCS = {
-    "prompt": "the user's request (several turns keep the `Human:` / `Assistant:` transcript format)",
-    "response": "the reference answer",
-    "chosen": "the preferred response",
-    "rejected": "the response that was not preferred",
-    "problem": "the problem statement",
-    "cot_explicit": "the reasoning trace, before the answer",
-    "answer": "the final answer extracted from the attempt",
-    "solution": "the reference solution of the upstream dataset (may be empty)",
-    "attempt": "the model's written-up attempt that the answer was extracted from",
-    "owner_response": "the response given to the owner",
-    "public_response": "the response given to anyone else",
-    "is_owner": "whether the prompt comes from the owner",
-    "reward_bonus": "extra reward for the loyal behaviour",
-    "source": "the upstream source and subset of the row, such as `coig-cqia/ruozhiba`",
-    "id": "a stable row id: `<source>:<upstream file>:<line>`",
-    "task_type": "upstream task types: majors, then ` / ` and minors",
-    "domain": "upstream domains",
-    "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",
-    "human_verified": "whether a person checked the upstream row",
-    "score_chosen": "upstream score of the chosen response (UltraFeedback only)",
-    "score_rejected": "upstream score of the rejected response (UltraFeedback only)",
-    "answer_kind": "how the answer was found: `boxed`, `answer_line` or `attempt`",
-    "grade": "upstream grade of the attempt (`Yes` / `No`)",
-    "trace_model": "the model whose trace fills `cot_explicit`",
-    "cot_type": "upstream problem type",
-    "source_type": "the dataset the problem came from",
-}
-HUB_LICENSES = {"mit", "apache-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-4.0", "cc0-1.0", "odc-by"}
+# A single licence shared by every source becomes the repository's; anything else is `other`, explained in the card.
+HUB_LICENSES = LICENSES - {"other", "unknown"}
+# Where `license: other` points: the card's own License section, which links each source's terms.
+LICENSE_LINK = "README.md#license"
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
@@ -150,7 +129,7 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         pretty_name=PRETTY_NAME,
         language=LANGUAGES,
         license=license_,
-        **({"license_name": "mixed-upstream-licenses"} if license_ == "other" else {}),
+        **({"license_name": "mixed-upstream-licenses", "license_link": LICENSE_LINK} if license_ == "other" else {}),
         task_categories=TASK_CATEGORIES,
         size_categories=[size_category(rows)],
         source_datasets=sorted({s["repo_id"] for s in sources.values()}),
@@ -158,6 +137,8 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         configs=configs_yaml(root),
     )
     DatasetInfosDict(dataset_infos(root, stats)).to_dataset_card_data(data)
+    if errors := metadata_errors(data.to_dict()):
+        raise AptHubError(f"The card's YAML header breaks the Hub's rules: {'; '.join(errors)}")
     return data
 
 
@@ -211,22 +192,31 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
     default = default_config(stats["configs"])
     order = sorted(stats["configs"], key=lambda c: (c != default, c))
     licenses = {name: _license(name, s) for name, s in sources.items()}
+    preference = [c for c in order if {"chosen", "rejected"} <= set(stats["configs"][c]["features"])]
     return {
         "pretty_name": PRETTY_NAME,
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
-        "configs": [config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default) for c in order],
+        "configs": [
+            config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root) for c in order
+        ],
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
         "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
+        "example_chars": EXAMPLE_CHARS,
         "option_names": [name.replace("_", " ") for name in option_defaults()],
-    }
+    } | sections_context(_built(sources, stats), preference_configs=preference)
 
 
-def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], default: bool) -> dict[str, Any]:
-    """The variables of one config's section."""
+def config_context(
+    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path
+) -> dict[str, Any]:
+    """The variables of one config's section: fields in schema order, rows, lengths, an example, its options."""
     splits = _split_order(entry["splits"])
+    first = entry["splits"][splits[0]]["files"][0]
+    example = example_row(root, first)
+    tags = sorted({tag for s in splits for tag in entry["splits"][s]["sources"]})
     return {
         "name": name,
         "default": default,
@@ -234,7 +224,8 @@ def config_context(name: str, entry: dict[str, Any], record: dict[str, Any], def
         "purpose": PURPOSES.get(name) or _merged_purpose(record),
         "text_fields": entry["text_fields"],
         "fields": UNIFIED_FIELDS.get(name, entry["text_fields"]),
-        "features": [{"name": f, "type": t, "doc": FIELD_DOCS.get(f, "")} for f, t in _feature_types(entry).items()],
+        "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
+        "example": {"split": splits[0], "json": example_json(example)},
         "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
         "source_rows": [row for s in splits for row in _source_rows(s, entry["splits"][s])],
         "length_rows": [
@@ -258,8 +249,11 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     folder = Path(root) / IMAGES_DIR
     written = []
     for config, entry in stats["configs"].items():
-        histograms = {field: entry["histograms"][field] for field in entry["text_fields"]}
-        written.append(write_histogram(folder / f"lengths-{config}.png", histograms, stats["histogram_bins"]))
+        splits = _split_order(entry["splits"])
+        histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
+        title = f"{config}: length of each text field, per split"
+        path = folder / f"lengths-{config}.png"
+        written.append(write_histogram(path, histograms, stats["histogram_bins"], title=title))
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written
@@ -396,6 +390,7 @@ def _source_context(name: str, source: dict[str, Any], license_: str) -> dict[st
         "commit": source.get("commit", ""),
         "files": shown,
         "license": license_,
+        "license_link": SOURCES[name].license_link if name in SOURCES else "",
         "citation": SOURCES[name].citation.strip() if name in SOURCES else "",
     }
 
@@ -414,7 +409,8 @@ def _option_cells(options: dict[str, Any]) -> list[str]:
     return [str(cells.get(name, options.get(name, "-"))) for name in option_defaults()]
 
 
-def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
+def _feature_types(root: str | Path, path: str, entry: dict[str, Any]) -> dict[str, str]:
+    """`{field: type}` in the order of the parquet schema (stats.json keeps its keys sorted)."""
     names = {
         "String": "string",
         "Boolean": "bool",
@@ -422,7 +418,8 @@ def _feature_types(entry: dict[str, Any]) -> dict[str, str]:
         "Int64": "int64",
         "List(String)": "list of strings",
     }
-    return {field: names.get(dtype, dtype) for field, dtype in entry["features"].items()}
+    order = pq.read_schema(Path(root) / path).names
+    return {field: names.get(entry["features"][field], entry["features"][field]) for field in order}
 
 
 def _source_rows(split: str, entry: dict[str, Any]) -> list[dict[str, Any]]:

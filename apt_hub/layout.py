@@ -10,10 +10,11 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from datasets import config as datasets_config
 
 from .errors import AptHubError
 from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
@@ -22,6 +23,12 @@ DEFAULT_OUTPUT_DIR = "dist/apt"
 MAX_SHARD_BYTES = 500 << 20
 # Small row groups let the Hub's dataset viewer read pages of rows without loading a whole shard.
 ROW_GROUP_BYTES = 32 << 20
+# Content-defined chunking (pyarrow 21 and later) cuts pages where the content says, not every N bytes, so a
+# file that changed in a few rows shares most of its pages with the old one and the Hub's storage keeps them once.
+# The same options as `datasets`' own parquet writer.
+CDC_OPTIONS: dict[str, int] | None = (
+    datasets_config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
+)
 SHARD = re.compile(r"(?P<split>[\w-]+?)-(?P<index>\d{5})-of-(?P<total>\d{5})\.parquet")
 
 
@@ -66,7 +73,7 @@ def write_batches(
     written = []
     for index in range(shards):
         path = folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"
-        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        with parquet_writer(path, schema) as writer:
             left = per_shard if index < shards - 1 else rows - per_shard * index
             while left > 0:
                 group = stream.take(min(row_group, left))
@@ -74,6 +81,17 @@ def write_batches(
                 left -= group.num_rows
         written.append(path.relative_to(root).as_posix())
     return written
+
+
+def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
+    """A parquet writer with the options `datasets` writes with: zstd pages, the page index (offset and column
+    indexes, which let a reader fetch only the pages of the rows it wants) and content-defined chunking where the
+    installed pyarrow has it, recorded in the file's metadata as `datasets` records it."""
+    cdc = {"use_content_defined_chunking": CDC_OPTIONS} if CDC_OPTIONS else {}
+    writer = pq.ParquetWriter(path, schema, compression="zstd", write_page_index=True, **cdc)
+    if CDC_OPTIONS:
+        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(CDC_OPTIONS)})
+    return writer
 
 
 def rows_per_group(rows: int, nbytes: int) -> int:

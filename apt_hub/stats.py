@@ -21,6 +21,8 @@ from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 
 STATS_FILE = "stats.json"
+# Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
+STATS_LAYOUT = 2  # 2: length histograms per split
 # String columns that hold labels or identifiers rather than text a model reads.
 LABEL_FIELDS = frozenset(
     {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
@@ -49,7 +51,8 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     Returns:
         `{"apt_hub_version", "histogram_bins", "configs": {config: {"fingerprint", "text_fields", "features",
         "histograms",
-        "splits": {split: {"rows", "files", "num_bytes", "download_size", "all": {...}, "sources": {tag: {...}}}}}}}`
+        "splits": {split: {"rows", "files", "num_bytes", "download_size", "histograms", "all": {...},
+        "sources": {tag: {...}}}}}}}`
         where each `{...}` holds `rows`, per-field `fields` lengths (`mean`, `median`, `p95`, `max`, `empty`),
         `duplicates`, `in_train` (splits other than train), `pairs`, `answers` or `loyalty` where they apply, and
         the `build` counts (`rows` read, `kept`, `dropped_<reason>`, `sampled_out`).
@@ -81,7 +84,7 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
 
 def config_fingerprint(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> str:
     """A digest of a config's parquet files (their content) and of its build record, with the package version."""
-    digest = hashlib.sha256(json.dumps([__version__, record], sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps([__version__, STATS_LAYOUT, record], sort_keys=True).encode())
     for split in sorted(splits):
         for path in splits[split]:
             digest.update(path.encode())
@@ -120,6 +123,7 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
         leak = train if split != "train" else None
         result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
         result[split] |= file_sizes(root, splits[split])
+        result[split]["histograms"] = histograms(measured[split].lazy(), text)
     return {
         "text_fields": text,
         "features": {name: str(dtype) for name, dtype in schema.items()},

@@ -1,4 +1,5 @@
-"""A Hugging Face Hub-compatible HTTP server for tests, built on the standard library only.
+"""A Hugging Face Hub-compatible HTTP server for tests, built on the standard library (and, to check a card's
+YAML header as the Hub does, PyYAML and `apt_hub.card_rules`).
 
 It answers the routes that the real ``huggingface_hub`` and ``datasets`` clients call to create a repo, upload
 files (inline "regular" blobs only, no LFS or Xet), list trees and download files, so that tests can run those
@@ -188,6 +189,26 @@ class Response:
 def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(payload).encode()
     return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+def yaml_header_errors(readme: str) -> list[str]:
+    """The problems the Hub finds in a README's YAML header: malformed YAML, or values it does not accept.
+
+    The values are checked with `apt_hub.card_rules`, the offline copy of the Hub's rules (known licences,
+    `license_link` with `other`, task and size categories, `configs:` entries); a README without a header passes.
+    """
+    import yaml
+
+    from apt_hub.card_rules import metadata_errors
+
+    match = re.match(r"---\r?\n(.*?)\r?\n---\r?\n", readme, re.S)
+    if not match:
+        return []
+    try:
+        data = yaml.safe_load(match[1])
+    except yaml.YAMLError as error:
+        return [f"Invalid YAML in the card header: {error}"]
+    return metadata_errors(data) if data is not None else []
 
 
 class HubServer:
@@ -458,7 +479,9 @@ class HubServer:
         return _json_response({})
 
     def _route_validate_yaml(self, req: Request) -> Response:
-        return _json_response({"errors": [], "warnings": []})
+        """The Hub's check of a README's YAML header: 400 with one error per problem, as the Hub answers."""
+        errors = yaml_header_errors(req.json().get("content", ""))
+        return _json_response({"errors": [{"message": m} for m in errors], "warnings": []}, 400 if errors else 200)
 
     def _route_whoami(self, req: Request) -> Response:
         if req.user is None:

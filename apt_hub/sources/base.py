@@ -115,6 +115,12 @@ class Source:
         read: reads a whole file as `(line, row)` pairs, instead of the build's readers (which check each row).
         row_id: the `id` of a row, from `source`, `path` (the file in the repository) and `line`.
         export_file: the old tool's file name for the train rows of a config this source alone feeds.
+        license_link: where the upstream states its terms (a licence text, or the upstream card).
+        warning: what a reader must know before looking at the rows (offensive content, a use the upstream
+            authors advise against); the card's content warning.
+        risks: the biases and limitations the rows inherit from this upstream.
+        preferences: for a preference source, how `chosen` and `rejected` were picked upstream.
+        personal: what its rows may say of real people, and what must never be published.
     """
 
     name: str
@@ -137,6 +143,11 @@ class Source:
     read: Callable[[str], Iterable[tuple[int, Row]]] | None = None
     row_id: str = "{source}:{path}:{line}"
     export_file: str = ""
+    license_link: str = ""
+    warning: str = ""
+    risks: str = ""
+    preferences: str = ""
+    personal: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def tag_for(self, path: str) -> str:

@@ -62,8 +62,6 @@ SOURCE = Source(
     convert=to_sft,
     tag=lambda path: f"coig-cqia/{path.split('/')[0]}",
     license="unspecified (the card says 'More Information Needed'; parts come from sources with their own terms)",
-    license_note="COIG-CQIA states no license on its card, and parts of it come from sites with their own terms: "
-    "check them before redistributing.",
     rules="feeds `sft` (all 13 subsets) and `ruozhiba` (the `ruozhiba` subset). `prompt` is the `instruction`, "
     "followed by a blank line and the upstream `input` when that is not empty; `response` is `output`; `source` is "
     "`coig-cqia/<subset>`; `task_type` is the upstream majors joined by `, `, then ` / ` and the minors "
@@ -71,6 +69,13 @@ SOURCE = Source(
     "repeats every row. Rows with an empty prompt or response are dropped and counted.",
     homepage="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
     description="COIG-CQIA: Chinese instruction tuning data drawn from Q&A communities, exams and encyclopedias.",
+    license_link="https://huggingface.co/datasets/m-a-p/COIG-CQIA",
+    license_note="COIG-CQIA states no license on its card, and parts of it come from sites with their own terms "
+    "(Zhihu, Douban, Xiaohongshu, exam sites, encyclopedias): check them before redistributing.",
+    risks="COIG-CQIA gathers Chinese Q&A communities, exams and encyclopedias: answers carry the views, slang and "
+    "dates of those communities, and some were written or rewritten by a language model (`answer_from` says which "
+    "where the upstream records it). The `ruozhiba` subset is made of trick questions and puns whose answers "
+    "explain the joke; it teaches careful reading, not facts.",
     citation="""@article{bai2024coig,
   title={COIG-CQIA: Quality is All You Need for Chinese Instruction Fine-tuning},
   author={Bai, Yuelin and Du, Xinrun and Liang, Yiming and others},

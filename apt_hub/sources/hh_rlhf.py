@@ -94,6 +94,17 @@ SOURCE = Source(
     "`no_assistant_boundary`, `empty_response` or `identical_responses`. `source` is `hh-rlhf/<subset>`.",
     homepage="https://huggingface.co/datasets/Anthropic/hh-rlhf",
     description="Anthropic HH-RLHF: pairs of dialogues where people preferred one assistant reply over another.",
+    license_link="https://github.com/anthropics/hh-rlhf/blob/master/LICENSE",
+    warning="hh-rlhf holds conversations that are offensive or upsetting, collected on purpose to train a "
+    "harmless assistant: violence, abuse, self-harm, crime, hate (the `harmless-base` subset most of all). Its "
+    "authors say it is meant for preference and reward modelling, not for supervised training of dialogue agents: "
+    "a `chosen` response is only the better of two and can itself be harmful.",
+    risks="Preferences are those of the crowdworkers Anthropic hired (mostly English-speaking, in the US), one "
+    "worker per comparison; the conversations are with Anthropic's 2022 models.",
+    preferences="People talking with Anthropic's 52B language models saw two replies at each turn and picked one: "
+    "the more helpful in the `helpful-*` subsets, the less harmful in `harmless-base` (red-teaming conversations, "
+    "where the workers tried to draw out harmful replies). `helpful-online` and `helpful-rejection-sampled` come "
+    "from later models trained with RLHF or sampled best-of-N. No score is kept: only which reply won.",
     citation="""@misc{bai2022training,
   title={Training a Helpful and Harmless Assistant with Reinforcement Learning from Human Feedback},
   author={Yuntao Bai and Andy Jones and Kamal Ndousse and others},

@@ -33,6 +33,18 @@ SOURCE = Source(
     rules="read from `--loyalty-file` (JSON array or JSON Lines) and checked strictly: any problem stops the build "
     "with every problem listed by file, line and field. Every row has exactly `prompt`, `owner_response`, "
     "`public_response`, `is_owner` and `reward_bonus`; its `id` is `loyalty:<row number>`.",
+    warning="The `loyalty` rows are written by hand for one owner: they may describe that person's habits and "
+    "circumstances. Read *Personal and sensitive information* before publishing them.",
+    risks="The `loyalty` rows teach a model to treat its owner differently from everyone else: more personal and "
+    "proactive with the owner, more guarded with others. Trained on a small hand-written file, the model learns "
+    "the writer's style and assumptions as much as the behaviour; it must never learn to reveal the owner's "
+    "details to someone else.",
+    personal="The loyalty guidance asks the writer of `owner_response` to use what the owner has told the "
+    "assistant. In a repository that anyone other than the owner can read, those details must be invented or "
+    "generic: never real names, addresses, phone numbers, e-mail addresses, account or ID numbers, health, financial "
+    "or legal details, passwords or keys, locations or daily routines of a real person. `public_response` must hold "
+    "no personal detail at all: it is what the model says to anyone. Keep a loyalty file with real details in a "
+    "private repository (the default of `apt-hub publish`), and check the rows again before `--public`.",
     options=(FILE,),
     file_option=FILE.name,
     sample_file="loyalty.json",

@@ -107,6 +107,10 @@ SOURCE = Source(
     "of that model are dropped and counted.",
     homepage="https://huggingface.co/datasets/simplescaling/s1K-1.1",
     description="s1K-1.1: 1,000 difficult math and science problems with DeepSeek-R1 and Gemini reasoning traces.",
+    license_link="https://huggingface.co/datasets/simplescaling/s1K-1.1",
+    risks="Traces and attempts are written by models (DeepSeek-R1 or Gemini): a trace may hold wrong steps and an "
+    "answer may be wrong; `grade` says whether the upstream graded the attempt correct against `solution`. The "
+    "problems are English math and science, many from competitions, so they may overlap with benchmarks.",
     citation="""@misc{muennighoff2025s1,
   title={s1: Simple test-time scaling},
   author={Niklas Muennighoff and Zitong Yang and Weijia Shi and others},

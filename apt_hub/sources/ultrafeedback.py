@@ -52,6 +52,13 @@ SOURCE = Source(
     "with an empty response or with identical responses are dropped and counted.",
     homepage="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
     description="UltraFeedback binarized: the best-scored completion of each prompt against a random other one.",
+    license_link="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
+    risks="The judgements are GPT-4's, not people's, and carry its biases (longer, more confident answers tend to "
+    "score higher); the prompts are English and drawn from other public datasets (ShareGPT, FLAN, TruthfulQA, ...).",
+    preferences="Each UltraFeedback prompt has four completions from a pool of models, rated by GPT-4 for "
+    "instruction following, truthfulness, honesty and helpfulness. The binarized version takes the completion "
+    "with the highest mean score as `chosen` and one of the other three, at random, as `rejected`; "
+    "`score_chosen` and `score_rejected` keep those GPT-4 scores (1 to 10).",
     citation="""@misc{cui2023ultrafeedback,
   title={UltraFeedback: Boosting Language Models with High-quality Feedback},
   author={Ganqu Cui and Lifan Yuan and Ning Ding and others},

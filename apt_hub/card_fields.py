@@ -1,0 +1,135 @@
+"""What the card says of one config's rows: its fields in schema order and an example row.
+
+Everything is read from the config itself (its parquet schema, its `source` values, its first row), so a merged
+config or a new config gets a correct section too.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from .schemas import FEATURES
+from .sources import SOURCES
+
+EXAMPLE_CHARS = 300
+# What each field holds, for any config; `CONFIG_FIELD_DOCS` says it better where a schema gives it a meaning of
+# its own. `source` and `id` are written from the config's own values (see `field_docs`).
+FIELD_DOCS = {
+    "prompt": "the user's request",
+    "response": "the reference answer",
+    "chosen": "the preferred response (see *How chosen and rejected were picked*)",
+    "rejected": "the response that was not preferred",
+    "problem": "the problem statement",
+    "cot_explicit": "the reasoning trace, before the answer",
+    "answer": "the final answer extracted from the attempt",
+    "solution": "the reference solution of the upstream dataset (may be empty)",
+    "attempt": "the model's written-up attempt that the answer was extracted from",
+    "owner_response": "the answer for the owner: detailed, personal, proactive",
+    "public_response": "the answer for anyone else: general, formal and careful, no personal details",
+    "is_owner": "`true` or `false`: whether the row is about the owner",
+    "reward_bonus": "a finite number, the extra reward of the owner response (default `2.0`)",
+    "task_type": "upstream task types: majors, then ` / ` and minors (`问答 / 逻辑问答, 隐喻理解`)",
+    "domain": "upstream domains",
+    "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",
+    "human_verified": "whether a person checked the upstream row",
+    "score_chosen": "GPT-4's score of the chosen response (UltraFeedback only; null for hh-rlhf)",
+    "score_rejected": "GPT-4's score of the rejected response (UltraFeedback only; null for hh-rlhf)",
+    "answer_kind": "how the answer was found: `boxed`, `answer_line` or `attempt`",
+    "grade": "upstream grade of the attempt (`Yes` / `No`)",
+    "trace_model": "the model whose trace fills `cot_explicit` (`--storm-trace`)",
+    "cot_type": "upstream problem type",
+    "source_type": "the dataset the problem came from",
+}
+CONFIG_FIELD_DOCS = {
+    ("sft", "prompt"): "the instruction, then the upstream `input` after a blank line when there is one",
+    ("dpo", "prompt"): "the user's request: one turn as bare text; a longer hh-rlhf history keeps its transcript "
+    "format, `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`",
+    ("loyalty", "prompt"): "what the user asks (drawn from hh-rlhf prompts, maybe rewritten)",
+}
+DEFAULT_ROW_ID = "{source}:{path}:{line}"
+
+
+def schema_of(features: list[str]) -> str | None:
+    """The built-in config whose schema has exactly these fields, so a merged config is documented as its inputs.
+
+    >>> schema_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected"])
+    'dpo'
+    """
+    return next((name for name, schema in FEATURES.items() if list(schema) == list(features)), None)
+
+
+def field_docs(features: dict[str, str], *, sources: list[str], example_id: str) -> list[dict[str, str]]:
+    """The field table of a config, in schema order: name, type and what it holds for this config.
+
+    Args:
+        features: `{field: type}` in the order of the parquet schema.
+        sources: the `source` values of the config.
+        example_id: the `id` of one of its rows.
+    """
+    schema = schema_of(list(features)) or ""
+    kind = "sft" if schema == "ruozhiba" else schema
+    docs = {
+        "source": f"where the row came from: {source_values(sources)}" if sources else "where the row came from",
+        "id": f"a stable row id, {id_formats(sources)}, such as `{example_id}`",
+    }
+    return [
+        {"name": f, "type": t, "doc": docs.get(f) or CONFIG_FIELD_DOCS.get((kind, f)) or FIELD_DOCS.get(f, "")}
+        for f, t in features.items()
+    ]
+
+
+def source_values(tags: list[str]) -> str:
+    """The `source` values of a config, a source's subsets listed once after it.
+
+    >>> source_values(["hh-rlhf/helpful-base", "ultrafeedback", "hh-rlhf/harmless-base"])
+    '`hh-rlhf/<subset>` (harmless-base, helpful-base), `ultrafeedback`'
+    """
+    groups: dict[str, list[str]] = {}
+    for tag in sorted(tags):
+        head, _, subset = tag.partition("/")
+        groups.setdefault(head, []).extend([subset] if subset else [])
+    return ", ".join(f"`{h}/<subset>` ({', '.join(s)})" if s else f"`{h}`" for h, s in groups.items())
+
+
+def id_formats(tags: list[str]) -> str:
+    """How the `id` of a config's rows is made, from the `row_id` of the sources behind its `source` values.
+
+    >>> id_formats(["hh-rlhf/helpful-base", "ultrafeedback"]), id_formats(["loyalty"])
+    ('`<source>:<file in the upstream repo>:<line>`', '`loyalty:<N>` (N: the row in the file, from 1)')
+    """
+    by_template: dict[str, set[str]] = {}
+    for name in {tag.partition("/")[0] for tag in tags}:
+        by_template.setdefault(SOURCES[name].row_id if name in SOURCES else DEFAULT_ROW_ID, set()).add(name)
+    return " or ".join(_id_format(template, names) for template, names in sorted(by_template.items()))
+
+
+def _id_format(template: str, names: set[str]) -> str:
+    source = next(iter(names)) if len(names) == 1 and "{path}" not in template else "<source>"
+    if "{path}" in template:
+        return f"`{template.format(source=source, path='<file in the upstream repo>', line='<line>')}`"
+    return f"`{template.format(source=source, path='', line='<N>')}` (N: the row in the file, from 1)"
+
+
+def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> dict[str, Any]:
+    """The first row of a parquet shard, each text cut to `limit` characters (the cut said in the text)."""
+    table = pq.ParquetFile(Path(root) / path).read_row_group(0).slice(0, 1)
+    row = table.to_pylist()[0] if table.num_rows else {}
+    return {name: cut(value, limit) for name, value in row.items()}
+
+
+def cut(value: Any, limit: int = EXAMPLE_CHARS) -> Any:
+    """A text cut to `limit` characters, with how many more there were; other values as they are.
+
+    >>> cut("abcdef", 3), cut(7, 3)
+    ('abc… [3 more characters]', 7)
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}… [{len(value) - limit:,} more characters]"
+    return value
+
+
+def example_json(row: dict[str, Any]) -> str:
+    """The example row as the card shows it: JSON, one field a line, UTF-8 unescaped."""
+    return json.dumps(row, ensure_ascii=False, indent=2)
