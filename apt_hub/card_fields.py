@@ -114,7 +114,10 @@ def _id_format(template: str, names: set[str]) -> str:
 
 def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> dict[str, Any]:
     """The first row of a parquet shard, each text cut to `limit` characters (the cut said in the text)."""
-    table = pq.ParquetFile(Path(root) / path).read_row_group(0).slice(0, 1)
+    parquet = pq.ParquetFile(Path(root) / path)
+    if not parquet.metadata.num_row_groups:  # a split that ended with 0 rows
+        return {}
+    table = parquet.read_row_group(0).slice(0, 1)
     row = table.to_pylist()[0] if table.num_rows else {}
     return {name: cut(value, limit) for name, value in row.items()}
 
