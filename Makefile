@@ -6,10 +6,14 @@ UPSTREAM ?= samples
 
 .PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
 
-$(BIN)/apt-hub: pyproject.toml
+# TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
+TRL ?= trl==1.16.0
+
+$(BIN)/apt-hub: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps "$(TRL)"
 	@touch $@
 
 install: $(BIN)/apt-hub
@@ -22,6 +26,7 @@ demo: install
 	@echo
 	@echo 'The card is $(OUT)/README.md. In Python:'
 	@echo '    from datasets import load_dataset; sft = load_dataset("$(OUT)", "sft")'
+	@echo '    chat = load_dataset("$(OUT)", "sft_chat")  # the same rows as chat messages, for TRL'
 
 build: install
 	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)

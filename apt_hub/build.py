@@ -16,6 +16,7 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
+from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
 from .convert import finish_counts, input_notes
 from .custom_sources import use_sources_file
 from .errors import AptHubError, ConfigError
@@ -23,7 +24,7 @@ from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .options import BuildOptions, names
 from .progress import bar, library_bars
-from .schemas import CONFIG_NAMES
+from .schemas import ALL_CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Source, sources_for
 from .stats import drops, total_counts
 from .upstream import SAMPLES, open_upstream
@@ -91,19 +92,21 @@ def build(
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
     hub_fed = any(not s.file_option for name in chosen for s in _sources_of(name, options))
     opened = open_upstream(options.upstream) if hub_fed else None
-    for name in bar(chosen, desc="Resolving upstream files", unit="config"):
-        config = AptConfig(name=name, options=options)
+    for name, outputs in bar(_conversions(chosen), desc="Resolving upstream files", unit="config"):
+        twin = name in FLAT_TO_TWIN and FLAT_TO_TWIN[name] in outputs
+        config = AptConfig(name=name, options=options, with_twin=twin)
         commits, inputs = config.resolve(opened)
-        plans.append((config, commits, inputs))
+        plans.append((config, outputs, commits, inputs))
     label = opened.label if opened else "-"
     with transaction(report.output_dir) as staging:
         record = read_record(staging)
-        for config, commits, inputs in plans:
-            entry = _build_config(config, commits, inputs, staging, cache_dir, num_proc)
+        for config, outputs, commits, inputs in plans:
+            entries = _build_config(config, outputs, commits, inputs, staging, cache_dir, num_proc)
             files = {item.source: item.path for item in inputs}
-            entry["options"] = options.record(label, [SOURCES[name] for name in config.sources()], files)
-            record["configs"][config.name] = report.configs[config.name] = entry
-            report.notes += entry.get("notes", [])
+            for name, entry in entries.items():
+                entry["options"] = options.record(label, [SOURCES[n] for n in config.sources()], files)
+                record["configs"][name] = report.configs[name] = entry
+                report.notes += entry.get("notes", [])
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
         write_card(staging)
@@ -123,6 +126,20 @@ def format_report(report: BuildReport) -> str:
         first = next(iter(report.configs))
         lines.append(f'Load it: datasets.load_dataset("{report.output_dir}", "{first}")')
     return "\n".join(lines)
+
+
+def _conversions(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The conversions a build runs, each with the configs it writes: a twin comes from the conversion of its flat
+    config, so a flat config and its twin asked together are converted once, and a twin alone converts its flat
+    config with what the twin needs without writing the flat one.
+
+    >>> _conversions(["sft", "dpo_chat", "sft_chat", "loyalty"])
+    [('sft', ('sft', 'sft_chat')), ('dpo', ('dpo_chat',)), ('loyalty', ('loyalty',))]
+    """
+    outputs: dict[str, list[str]] = {}
+    for name in names:
+        outputs.setdefault(flat_of(name), []).append(name)
+    return [(flat, tuple(sorted(written, key=names.index))) for flat, written in outputs.items()]
 
 
 def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
@@ -149,12 +166,24 @@ def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | 
 
 
 def _build_config(
-    config: AptConfig, commits: dict[str, str], inputs: tuple, staging: Path, cache_dir, num_proc: int | None
-) -> dict:
+    config: AptConfig,
+    outputs: tuple[str, ...],
+    commits: dict[str, str],
+    inputs: tuple,
+    staging: Path,
+    cache_dir,
+    num_proc: int | None,
+) -> dict[str, dict]:
+    """Convert one config and write it, its twin, or both; returns the build record entry of each written."""
     custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
     fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}".encode()).hexdigest()[:16]
     builder = Apt(
-        config_name=config.name, cache_dir=cache_dir, hash=fingerprint, options=config.options, inputs=inputs
+        config_name=config.name,
+        cache_dir=cache_dir,
+        hash=fingerprint,
+        options=config.options,
+        inputs=inputs,
+        with_twin=config.with_twin,
     )
     try:
         builder.download_and_prepare(num_proc=_num_proc(config, inputs, num_proc))
@@ -166,22 +195,50 @@ def _build_config(
     raw_counts = builder.read_counts()
     counts = finish_counts(raw_counts)
     checkpoint(f"converted:{config.name}")
+    sources = _sources_record(commits, inputs)
+    entries = {}
+    for name in outputs:
+        entries[name] = {"splits": _write_config(builder, name, staging), "sources": sources, "counts": counts}
+        if name in TWINS:
+            entries[name]["twin_of"] = TWINS[name]
+        if notes := input_notes(name, raw_counts, entries[name]["splits"]):
+            entries[name]["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
+    return entries
+
+
+def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
+    """Write one config of a prepared builder: its own rows, or the flat rows or the twin of a `with_twin` one.
+
+    A twin's shards are sized by the Arrow bytes of its conversion, and the flat rows of a `with_twin` build by
+    the bytes the flat config alone would have, so that every file is the same bytes however it was asked for.
+    """
     # The staging copy shares the old shards by hard links: unlink them, never write through them.
-    shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
+    shutil.rmtree(data_dir(staging, name), ignore_errors=True)
+    flat, flat_bytes = flat_of(name), builder.read_flat_bytes()
     splits = {}
-    for split, info in bar(builder.info.splits.items(), desc=f"Writing {config.name}", unit="split"):
+    for split, info in bar(builder.info.splits.items(), desc=f"Writing {name}", unit="split"):
+        batches, nbytes = _arrow_batches(builder, split), info.num_bytes
+        if name in TWINS:
+            batches = (b for batch in batches for b in to_chat(flat, pa.table(batch), FEATURES[name]).to_batches())
+        elif builder.config.with_twin:
+            batches = (b for batch in batches for b in without_recorded(flat, pa.table(batch)).to_batches())
+            nbytes = flat_bytes[split]
         files = write_batches(
-            _arrow_batches(builder, split),
-            builder.info.features.arrow_schema,
+            batches,
+            FEATURES[name].arrow_schema,
             rows=info.num_examples,
-            nbytes=info.num_bytes,
+            nbytes=nbytes,
             root=staging,
-            config=config.name,
+            config=name,
             split=split,
         )
         splits[split] = {"rows": info.num_examples, "files": files}
-    checkpoint(f"written:{config.name}")
-    sources = {
+    checkpoint(f"written:{name}")
+    return splits
+
+
+def _sources_record(commits: dict[str, str], inputs: tuple) -> dict[str, dict]:
+    return {
         name: {
             "repo_id": SOURCES[name].repo_id,
             "revision": SOURCES[name].revision,
@@ -191,20 +248,16 @@ def _build_config(
         }
         for name, commit in commits.items()
     }
-    entry = {"splits": splits, "sources": sources, "counts": counts}
-    if notes := input_notes(config.name, raw_counts, splits):
-        entry["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
-    return entry
 
 
 def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]:
     """The configs to build: those named, else every config that can be built, each skipped one in `notes`."""
     named = names(configs)
     for name in named or ():
-        if name not in CONFIG_NAMES:
-            raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIG_NAMES)}")
+        if name not in ALL_CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {name!r}. Available: {list(ALL_CONFIG_NAMES)}")
     chosen = []
-    for name in list(dict.fromkeys(named)) if named else list(CONFIG_NAMES):
+    for name in list(dict.fromkeys(named)) if named else list(ALL_CONFIG_NAMES):
         if not _sources_of(name, options):
             if named:
                 raise ConfigError(f"No source of --only {list(options.only)} feeds config {name!r}.")
@@ -217,7 +270,7 @@ def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]
 
 
 def _sources_of(config: str, options: BuildOptions) -> list[Source]:
-    return [s for s in sources_for(config) if options.only is None or s.name in options.only]
+    return [s for s in sources_for(flat_of(config)) if options.only is None or s.name in options.only]
 
 
 def _lacking_file(config: str, options: BuildOptions) -> Source | None:

@@ -18,14 +18,16 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from . import __version__
-from .card_fields import EXAMPLE_CHARS, example_json, example_row, field_docs
+from .card_fields import CONFIG_FIELD_DOCS, EXAMPLE_CHARS, example_json, example_row, field_docs
 from .card_rules import LICENSES, metadata_errors
 from .card_sections import sections_context
 from .chart import write_histogram
+from .chat import TWINS
 from .errors import AptHubError
 from .folder import atomic_write, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .options import option_defaults
+from .recipes import training
 from .schemas import STAGES, UNIFIED_FIELDS
 from .sources import SOURCES
 from .stats import check_lines, compute_stats, drops, write_stats
@@ -71,6 +73,22 @@ PURPOSES = {
 HUB_LICENSES = LICENSES - {"other", "unknown"}
 # Where `license: other` points: the card's own License section, which links each source's terms.
 LICENSE_LINK = "README.md#license"
+TAGS |= {twin: ["conversational", *TAGS[flat]] for twin, flat in TWINS.items()}
+PURPOSES |= {
+    twin: f"The rows of `{flat}` as chat messages, in TRL's conversational form: same ids, order and drops."
+    for twin, flat in TWINS.items()
+}
+# Fields of the conversational configs, where they differ from the flat ones.
+CONFIG_FIELD_DOCS |= {
+    (twin, field): doc
+    for twin in TWINS
+    for field, doc in {
+        "prompt": "the conversation so far: `{role, content}` messages, user and assistant in turn, the user last",
+        "completion": "one assistant message: the answer (storm: `<think>\\n` trace `\\n</think>\\n\\n` attempt)",
+        "chosen": "one assistant message: the preferred response",
+        "rejected": "one assistant message: the response that was not preferred",
+    }.items()
+}
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
@@ -198,11 +216,15 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
         "configs": [
-            config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root) for c in order
+            config_context(
+                c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root, chart=chart_of(c, stats)
+            )
+            for c in order
         ],
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
+        "training": training(order, repo_id),
         "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
         "example_chars": EXAMPLE_CHARS,
         "option_names": [name.replace("_", " ") for name in option_defaults()],
@@ -210,7 +232,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
 
 
 def config_context(
-    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path
+    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path, chart: str = ""
 ) -> dict[str, Any]:
     """The variables of one config's section: fields in schema order, rows, lengths, an example, its options."""
     splits = _split_order(entry["splits"])
@@ -231,7 +253,8 @@ def config_context(
         "length_rows": [
             row for s in splits for row in _length_rows(s, entry["splits"][s]["all"], entry["text_fields"])
         ],
-        "image": f"{IMAGES_DIR}/lengths-{name}.png",
+        "image": f"{IMAGES_DIR}/lengths-{chart or name}.png",
+        "chart_of": chart if chart and chart != name else "",
         "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])],
         "options": record.get("options"),
         "option_cells": _option_cells(record.get("options") or {}),
@@ -249,6 +272,8 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     folder = Path(root) / IMAGES_DIR
     written = []
     for config, entry in stats["configs"].items():
+        if chart_of(config, stats) != config:
+            continue
         splits = _split_order(entry["splits"])
         histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
         title = f"{config}: length of each text field, per split"
@@ -257,6 +282,13 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written
+
+
+def chart_of(config: str, stats: dict[str, Any]) -> str:
+    """The config whose length chart a config's section shows: a twin's texts are its flat config's, so it shows
+    that chart when the flat config is in the build (drawing it again costs about a second and says nothing new)."""
+    flat = TWINS.get(config)
+    return flat if flat in stats["configs"] else config
 
 
 def merge_card(existing: str, rendered: str) -> str:
@@ -417,6 +449,7 @@ def _feature_types(root: str | Path, path: str, entry: dict[str, Any]) -> dict[s
         "Float64": "float64",
         "Int64": "int64",
         "List(String)": "list of strings",
+        "List(Struct({'role': String, 'content': String}))": "list of {role, content} messages",
     }
     order = pq.read_schema(Path(root) / path).names
     return {field: names.get(entry["features"][field], entry["features"][field]) for field in order}

@@ -123,13 +123,18 @@ def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> d
 
 
 def cut(value: Any, limit: int = EXAMPLE_CHARS) -> Any:
-    """A text cut to `limit` characters, with how many more there were; other values as they are.
+    """A text cut to `limit` characters, with how many more there were, also the `content` of each message of a
+    list; other values as they are.
 
-    >>> cut("abcdef", 3), cut(7, 3)
-    ('abc… [3 more characters]', 7)
+    >>> cut("abcdef", 3), cut(7, 3), cut([{"role": "user", "content": "abcdef"}], 3)
+    ('abc… [3 more characters]', 7, [{'role': 'user', 'content': 'abc… [3 more characters]'}])
     """
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]}… [{len(value) - limit:,} more characters]"
+    if isinstance(value, list):
+        return [cut(item, limit) for item in value]
+    if isinstance(value, dict):
+        return {key: cut(item, limit) if key == "content" else item for key, item in value.items()}
     return value
 
 

@@ -27,7 +27,7 @@ def build_command(
     num_proc: int | None = None,
     **options,
 ) -> str:
-    """Build configs (sft, ruozhiba, dpo, storm, loyalty; none named: all) into the Hub layout.
+    """Build configs (sft, ruozhiba, dpo, storm, loyalty, and the *_chat twins; none named: all) into the Hub layout.
 
     Args:
         configs: the configs to build; none means all of them.

@@ -18,7 +18,9 @@ from .upstream import InputFile
 BATCH_ROWS = 2_000
 BATCH_CHARS = 8_000_000
 # counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out", and of
-# EMPTY_FILE + "<repo>/<path>" for each upstream file without a row (the counts survive worker processes).
+# EMPTY_FILE + "<repo>/<path>" for each upstream file without a row (the counts survive worker processes), and
+# "noted_<what>": kept rows a mapper changed in a way worth counting (it lists them under `NOTES`).
+NOTES = "_notes"
 Counts = dict[tuple[str, str], Counter]
 EMPTY_FILE = "empty_file:"
 
@@ -57,6 +59,8 @@ def convert_file(
             counter[f"dropped_{unified.reason}"] += 1
             continue
         unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
+        for note in unified.pop(NOTES, ()):
+            counter[f"noted_{note}"] += 1
         batch.append(unified)
         chars += sum(len(value) for value in unified.values() if isinstance(value, str))
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
@@ -126,7 +130,7 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
         dropped = sum(n for key, n in counter.items() if key.startswith("dropped_"))
         sampled_out = counter["rows"] - dropped - counter["kept"]
         entry = {"rows": counter["rows"], "kept": counter["kept"]}
-        entry |= {key: counter[key] for key in sorted(counter) if key.startswith("dropped_")}
+        entry |= {key: counter[key] for key in sorted(counter) if key.startswith(("dropped_", "noted_"))}
         if sampled_out:
             entry["sampled_out"] = sampled_out
         result.setdefault(split, {})[tag] = entry

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from .chat import is_message_list
 from .errors import AptHubError
 from .folder import repair, replacing_file
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
@@ -127,12 +129,16 @@ def _check_file_names(build_dir: str | Path, output_dir: str | Path, jobs: list[
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
     if not (Path(build_dir) / RECORD).is_file():
         raise AptHubError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
-    on_disk = splits_on_disk(build_dir)
+    # The conversational configs are for other trainers: the old layout holds the flat ones only.
+    found = splits_on_disk(build_dir)
+    on_disk = {name: splits for name, splits in found.items() if not _conversational(build_dir, splits)}
     if configs is None:
         return on_disk
     names = [configs] if isinstance(configs, str) else list(configs)
     names = [name.strip() for value in names for name in str(value).split(",") if name.strip()]
     for name in names:
+        if name in found and name not in on_disk:
+            raise AptHubError(f"Config {name!r} holds chat messages, which the old layout has no file for.")
         if name not in on_disk:
             raise AptHubError(f"Config {name!r} is not in {build_dir}. Available: {sorted(on_disk)}")
     return {name: on_disk[name] for name in names}
@@ -183,10 +189,18 @@ def _dump_rows(file, table: pa.Table, batch_rows: int) -> None:
     file.write("\n]")
 
 
+def _conversational(build_dir: str | Path, splits: dict[str, list[str]]) -> bool:
+    """Whether a config holds message lists (a conversational twin, or a merge of twins)."""
+    schema = pq.read_schema(Path(build_dir) / next(iter(splits.values()))[0])
+    return any(is_message_list(field.type) for field in schema)
+
+
 def export_command(
     build_dir: str = DEFAULT_OUTPUT_DIR, *, output_dir: str = DEFAULT_EXPORT_DIR, configs: str | None = None
 ) -> str:
     """Write a build as the old APT tool's files (coig-cqia_train.json, hh-rlhf_train.json, ...), for its trainer.
+
+    Only the flat configs are written: the conversational twins (sft_chat, dpo_chat, ...) have no old file.
 
     Args:
         build_dir: the build folder to read (default: dist/apt).

@@ -9,6 +9,8 @@ from typing import Literal, get_args
 
 from datasets import Features, Sequence, Value
 
+from .chat import MESSAGE_COLUMNS, TURNED, TWINS, twin_features
+
 ConfigName = Literal["sft", "ruozhiba", "dpo", "storm", "loyalty"]
 CONFIG_NAMES: tuple[str, ...] = get_args(ConfigName)
 
@@ -96,3 +98,12 @@ def stage_of(columns: Iterable[str]) -> str | None:
     """
     names = set(columns)
     return next((config for config, features in FEATURES.items() if set(features) == names), None)
+
+
+# The conversational twins (`apt_hub.chat`): message lists made from the rows of their flat config.
+TWIN_NAMES: tuple[str, ...] = tuple(TWINS)
+ALL_CONFIG_NAMES: tuple[str, ...] = (*CONFIG_NAMES, *TWIN_NAMES)
+for _twin, _flat in TWINS.items():
+    FEATURES[_twin] = twin_features(_flat, FEATURES[_flat])
+    UNIFIED_FIELDS[_twin] = (*MESSAGE_COLUMNS[_flat], *(f for f in UNIFIED_FIELDS[_flat] if f not in TURNED[_flat]))
+    STAGES[_twin] = f"{STAGES[_flat]}, as chat messages"

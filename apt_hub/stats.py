@@ -16,6 +16,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from . import __version__
+from .chat_stats import TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .errors import AptHubError
 from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
@@ -112,13 +113,14 @@ def write_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
 def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> dict[str, Any]:
     """The stats of one config: its text fields, schema, length histograms and per-split measures."""
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
-    schema = pl.read_parquet_schema(next(iter(files.values()))[0])
+    frames, schema = _frames(files)
     text = text_fields(schema)
     counts = record.get("counts", {})
     # The text is read once per split; every measure is then taken from these small per-row numbers.
-    measured = {split: measure_rows(pl.scan_parquet(paths), schema, text) for split, paths in files.items()}
-    train = measured["train"].lazy() if "train" in measured and text else None
+    measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
+    train = measured["train"].lazy() if "train" in measured and compared(schema, text) else None
     result = {}
+    first = next(iter(files))
     for split in sorted(files, key=lambda s: (s != "train", s)):
         leak = train if split != "train" else None
         result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
@@ -126,7 +128,8 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
         result[split]["histograms"] = histograms(measured[split].lazy(), text)
     return {
         "text_fields": text,
-        "features": {name: str(dtype) for name, dtype in schema.items()},
+        # The stored columns, message lists included (`schema` has their text per role instead).
+        "features": {name: str(dtype) for name, dtype in pl.read_parquet_schema(files[first][0]).items()},
         "histograms": histograms(pl.concat([m.lazy() for m in measured.values()]), text),
         "splits": result,
     }
@@ -134,9 +137,19 @@ def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any
 
 def measure_files(paths: list[str]) -> dict[str, Any]:
     """The measures of parquet files taken as one split (no build counts, no train to compare with)."""
-    schema = pl.read_parquet_schema(paths[0])
+    frames, schema = _frames({"all": paths})
     text = text_fields(schema)
-    return split_stats(measure_rows(pl.scan_parquet(paths), schema, text).lazy(), schema, text)
+    return split_stats(measure_rows(frames["all"], schema, text).lazy(), schema, text)
+
+
+def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Schema]:
+    """A lazy frame per split and their schema, message lists read as text per role (`chat_stats.as_text`)."""
+    schema = pl.read_parquet_schema(next(iter(files.values()))[0])
+    frames = {split: pl.scan_parquet(paths) for split, paths in files.items()}
+    everything = pl.concat(list(frames.values()))
+    roles = {name: roles_in(everything, name) for name in message_columns(schema)}
+    shaped = {split: as_text(frame, schema, roles) for split, frame in frames.items()}
+    return {split: frame for split, (frame, _) in shaped.items()}, as_text(everything, schema, roles)[1]
 
 
 def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
@@ -192,7 +205,7 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     exprs = [pl.len().alias("rows")]
     for field in text:
         exprs += length_exprs(field)
-    if text:
+    if compared(schema, text):
         exprs += [
             pl.col("_dup_row").sum().alias("duplicates.rows"),
             pl.col("_dup_prompt").sum().alias("duplicates.prompts"),
@@ -202,7 +215,8 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
             pl.col("_row_in_train").sum().alias("in_train.rows"),
             pl.col("_prompt_in_train").sum().alias("in_train.prompts"),
         ]
-    if {"chosen", "rejected"} <= set(schema):
+    exprs += turn_exprs(schema)
+    if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
         exprs += [pl.col("_pair_identical").sum().alias("pairs.identical")]
         exprs += [pl.col("_pair_prefix").sum().alias("pairs.prefix_related")]
     if {"answer", "grade"} <= set(schema):
@@ -213,6 +227,12 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     return exprs
 
 
+def compared(schema: pl.Schema, text: list[str]) -> bool:
+    """Whether rows are compared (duplicates, train overlap, preference pairs): not those of message lists, which
+    are the rows of their flat config, compared there; normalising every text again would double the cost."""
+    return bool(text) and not any(name.startswith(TURNS_PREFIX) for name in schema)
+
+
 def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.DataFrame:
     """One pass over a split's text: the small per-row numbers that every measure is computed from.
 
@@ -220,9 +240,10 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
     flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
     """
     columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
+    columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
-    if text:
+    if compared(schema, text):
         prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
         # 64-bit hashes of the normalised texts stand for the texts: a collision among a few million rows is
         # about as likely as one in 10^7.
@@ -230,13 +251,13 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
             pl.concat_str([normalised(f) for f in text], separator=_SEP).hash().alias("_row_key"),
             normalised(prompt).hash().alias("_prompt_key"),
         ]
-    if {"chosen", "rejected"} <= set(schema):
+    if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
         columns += pair_flags("chosen", "rejected")
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
     # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
     measured = frame.select(columns).collect(engine="streaming")
-    if text:
+    if compared(schema, text):
         measured = measured.with_columns(
             (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
             (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
@@ -452,6 +473,13 @@ def check_lines(split: str, group: dict[str, Any]) -> list[str]:
             f"{split}: pairs with identical sides {pairs['identical']:,}, "
             f"pairs where one side starts with the other {pairs['prefix_related']:,}."
         )
+    for column, turns in group.get("turns", {}).items():
+        if column == "prompt":  # the other message lists hold one message each
+            others = " (the others have an empty `prompt[assistant]`)" if turns["multi"] else ""
+            lines.append(
+                f"{split}: messages per prompt: mean {turns['mean']:.2f}, max {turns['max']:,}; "
+                f"{turns['multi']:,} multi-turn prompts{others}."
+            )
     if "answers" in group:
         answers = group["answers"]
         grades = ", ".join(

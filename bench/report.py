@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-STEPS = ("floor", "build", "build_no_card", "old_way", "scan", "stats", "card", "publish_1", "publish_2")
+STEPS = ("floor", "build", "build_flat", "build_no_card", "old_way", "scan", "stats", "card", "publish_1", "publish_2")
 
 
 def targets(results: dict[float, dict]) -> list[tuple[str, str, bool]]:
@@ -26,6 +26,11 @@ def targets(results: dict[float, dict]) -> list[tuple[str, str, bool]]:
             one["build"]["rss_mb"] < 1024,
         ),
     ]
+    if "build_flat" in one:
+        extra = one["build"]["seconds"] / one["build_flat"]["seconds"] - 1
+        rows.append(
+            ("the chat twins add at most 25% to the build of the flat configs", f"{extra:+.0%}", extra <= 0.25)
+        )
     if "build_no_card" in one:
         ratio = one["build_no_card"]["seconds"] / one["floor"]["seconds"]
         rows.append(("(breakdown) build without its card, vs the floor", f"{ratio:.2f}x", ratio <= 1.5))
@@ -115,7 +120,8 @@ def analysis(results: dict[float, dict]) -> list[str]:
 
 STEP_NOTES = (
     "`floor` reads every upstream file the build reads (pyarrow) and writes its rows to zstd parquet, converting "
-    "nothing; `build` is `apt-hub build` of all configs but loyalty (it also writes build.json and the card); "
+    "nothing; `build` is `apt-hub build` of all configs but loyalty, the chat twins included (it also writes "
+    "build.json and the card); `build_flat` the same with the flat configs only (`sft ruozhiba dpo storm`); "
     "`old_way` is `load_dataset` + Python `.map` + `to_json` per output file (`bench/old_way.py`); `scan` is a "
     "bare polars scan (rows, mean text lengths) of the build's parquet files (`bench/scan.py`); `stats`, `card`, "
     "`publish_1` and `publish_2` are the `apt-hub` commands on that build, publishing to `tests/hub_server.py`."

@@ -25,6 +25,7 @@ ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 DATA, WORK, OUT = HERE / "data", HERE / "work", HERE / "out"
 REPO_ID = "alice/apt-bench"
+FLAT = ("sft", "ruozhiba", "dpo", "storm")
 
 
 def measure(command: list[str], env: dict[str, str] | None = None, *, cold_stats: Path | None = None) -> dict:
@@ -92,6 +93,11 @@ def reference_steps(upstream: Path, scale: float) -> dict[str, callable]:
         "floor": lambda: measure([python, "-m", "bench.floor", str(inputs), fresh("floor")], cold_env()),
         "build": lambda: measure(
             [str(BIN / "apt-hub"), "build", f"--upstream={upstream}", f"--output-dir={fresh('build')}"], cold_env()
+        ),
+        # The flat configs alone, beside `build` (flat and chat twins): what the twins add.
+        "build_flat": lambda: measure(
+            [str(BIN / "apt-hub"), "build", *FLAT, f"--upstream={upstream}", f"--output-dir={fresh('flat')}"],
+            cold_env(),
         ),
         "build_no_card": lambda: measure(
             [python, "-m", "bench.convert_only", str(upstream), fresh("convert")], cold_env()

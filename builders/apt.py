@@ -18,15 +18,17 @@ import datasets
 import pyarrow as pa
 
 import apt_hub
+from apt_hub.chat import TWINS, flat_of, to_chat, with_recorded, without_recorded
 from apt_hub.convert import Counts, convert_file, count_kept, sample_rows
 from apt_hub.errors import ConfigError
 from apt_hub.options import BuildOptions, option_docs
 from apt_hub.progress import bar
-from apt_hub.schemas import CONFIG_NAMES, FEATURES, STAGES
+from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES, STAGES
 from apt_hub.sources import SOURCES, Context, Source, sources_for
 from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
 COUNTS_PREFIX = "apt_counts-"
+FLAT_BYTES_PREFIX = "apt_flat_bytes-"
 # The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
 # import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
 # publishing are left out, so editing them keeps the datasets cache.
@@ -41,20 +43,23 @@ class AptConfig(datasets.BuilderConfig):
         options: the build options; `Apt(config_name=..., upstream="samples", seed=7)` makes them from its
             keyword arguments.
         inputs: the resolved upstream files; resolved from `options.upstream` when empty.
+        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED`), so
+            that `apt-hub build` writes both from one conversion.
     """
 
     options: BuildOptions = field(default_factory=BuildOptions)
     inputs: tuple[InputFile, ...] = ()
+    with_twin: bool = False
 
     def __post_init__(self):
         super().__post_init__()
-        if self.name not in CONFIG_NAMES:
-            raise ConfigError(f"Unknown config {self.name!r}. Available: {list(CONFIG_NAMES)}")
+        if self.name not in ALL_CONFIG_NAMES:
+            raise ConfigError(f"Unknown config {self.name!r}. Available: {list(ALL_CONFIG_NAMES)}")
 
     def sources(self) -> list[str]:
         """The names of the sources that feed this config under `only`."""
         only = self.options.only
-        return [s.name for s in sources_for(self.name) if only is None or s.name in only]
+        return [s.name for s in sources_for(flat_of(self.name)) if only is None or s.name in only]
 
     def resolve(self, upstream: Upstream | None = None) -> tuple[dict[str, str], tuple[InputFile, ...]]:
         """The commit of each Hub source and the files this config reads.
@@ -71,7 +76,7 @@ class AptConfig(datasets.BuilderConfig):
                 continue
             upstream = upstream or open_upstream(self.options.upstream)
             others = [other for other in names if other != source.name]
-            commits[source.name], found = resolve_inputs(upstream, source, self.name, others=others)
+            commits[source.name], found = resolve_inputs(upstream, source, flat_of(self.name), others=others)
             inputs += found
         return commits, tuple(inputs)
 
@@ -82,7 +87,7 @@ class AptConfig(datasets.BuilderConfig):
             raise ConfigError(f"The {self.name} config needs {missing_file(source)}.")
         if not Path(path).is_file():
             raise ConfigError(f"The {source.name} file was not found: {path}")
-        split = next(iter(source.feeds[self.name]))
+        split = next(iter(source.feeds[flat_of(self.name)]))
         return InputFile(source.name, split, Path(path).name, path, file_fingerprint(path))
 
 
@@ -136,7 +141,7 @@ class Apt(datasets.ArrowBasedBuilder):
     """Builds each APT config from its upstream sources; `read_counts()` gives the rows kept and dropped by reason."""
 
     BUILDER_CONFIG_CLASS = AptConfig
-    BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in CONFIG_NAMES]
+    BUILDER_CONFIGS = [AptConfig(name=name, description=f"APT {STAGES[name]} stage") for name in ALL_CONFIG_NAMES]
     DEFAULT_CONFIG_NAME = "sft"
     config: AptConfig
 
@@ -153,7 +158,7 @@ class Apt(datasets.ArrowBasedBuilder):
         sources = [SOURCES[name] for name in self.config.sources()]
         return datasets.DatasetInfo(
             description=self.config.description,
-            features=FEATURES[self.config.name],
+            features=self._converted() if self.config.with_twin else FEATURES[self.config.name],
             citation="\n\n".join(s.citation for s in sources if s.citation),
         )
 
@@ -173,7 +178,7 @@ class Apt(datasets.ArrowBasedBuilder):
         The counts of these files are left beside the Arrow files, so that they survive worker processes and
         are found again when the dataset comes from the cache (`read_counts`).
         """
-        features, counts = FEATURES[self.config.name], {}
+        features, counts, flat_bytes = self._converted(), {}, 0
         for name in dict.fromkeys(item.source for item in inputs):
             tables = self._source_tables(name, [item for item in inputs if item.source == name], features, counts)
             if self.config.options.max_samples is not None:
@@ -181,11 +186,44 @@ class Apt(datasets.ArrowBasedBuilder):
                 tables = [sample_rows(tables, features, self.config.options.max_samples, seed)]
             for index, table in enumerate(tables):
                 count_kept(table, split, counts)
+                table, flat_bytes = self._shape(table), flat_bytes + self._flat_bytes(table)
                 yield f"{name}:{index}", table
         digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
+        if self.config.with_twin:
+            path = Path(self._output_dir) / f"{FLAT_BYTES_PREFIX}{split}-{digest}.json"
+            path.write_text(json.dumps([split, flat_bytes]), encoding="utf-8")
         (Path(self._output_dir) / f"{COUNTS_PREFIX}{split}-{digest}.json").write_text(
             json.dumps([[split, tag, counter] for (split, tag), counter in counts.items()]), encoding="utf-8"
         )
+
+    def _converted(self) -> datasets.Features:
+        """The features of the converted rows: the flat config's, with the recorded columns a twin needs."""
+        flat = flat_of(self.config.name)
+        if self.config.name in TWINS or self.config.with_twin:
+            return with_recorded(flat, FEATURES[flat])
+        return FEATURES[flat]
+
+    def _shape(self, table: pa.Table) -> pa.Table:
+        """A converted table as this config stores it: the twin, the flat rows, or both in one (`with_twin`)."""
+        if self.config.name in TWINS:
+            return to_chat(flat_of(self.config.name), table, FEATURES[self.config.name])
+        return table if self.config.with_twin else without_recorded(self.config.name, table)
+
+    def _flat_bytes(self, table: pa.Table) -> int:
+        """The Arrow bytes `datasets` counts for these rows in the flat config alone, which size its shards."""
+        if not self.config.with_twin:
+            return 0
+        flat = without_recorded(self.config.name, table)
+        return (flat if all(c.num_chunks <= 1 for c in flat.columns) else flat.combine_chunks()).nbytes
+
+    def read_flat_bytes(self) -> dict[str, int]:
+        """Per split, the Arrow bytes of the flat rows of a `with_twin` build, as a build of the flat config alone
+        counts them, so that the flat parquet files are the same bytes either way."""
+        sizes: dict[str, int] = {}
+        for path in sorted(Path(self.cache_dir).glob(f"{FLAT_BYTES_PREFIX}*.json")):
+            split, nbytes = json.loads(path.read_text(encoding="utf-8"))
+            sizes[split] = sizes.get(split, 0) + nbytes
+        return sizes
 
     def read_counts(self) -> Counts:
         """The rows read, kept and dropped by reason of the prepared dataset, per split and source tag."""

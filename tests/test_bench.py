@@ -55,7 +55,16 @@ def test_mirror_is_deterministic_for_a_seed(mirror, tmp_path):
 def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
     root, manifest = mirror
     report = build(upstream=str(root), output_dir=tmp_path / "out", cache_dir=str(tmp_path / "cache"))
-    assert set(report.configs) == {"sft", "ruozhiba", "dpo", "storm"}
+    assert set(report.configs) == {
+        "sft",
+        "ruozhiba",
+        "dpo",
+        "storm",
+        "sft_chat",
+        "ruozhiba_chat",
+        "dpo_chat",
+        "storm_chat",
+    }
     rows = {
         (config, split, tag): counts["rows"]
         for config, entry in report.configs.items()

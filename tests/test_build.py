@@ -15,7 +15,7 @@ from apt_hub.build import build
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
-from apt_hub.schemas import CONFIG_NAMES, FEATURES
+from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES
 from apt_hub.sources import SOURCES
 from apt_hub.upstream import SAMPLES
 
@@ -25,6 +25,10 @@ UNIFIED_FIELDS = {
     "dpo": ["prompt", "chosen", "rejected", "source"],
     "storm": ["problem", "cot_explicit", "answer", "solution", "source"],
     "loyalty": ["prompt", "owner_response", "public_response", "is_owner", "reward_bonus"],
+    "sft_chat": ["prompt", "completion", "source", "task_type"],
+    "ruozhiba_chat": ["prompt", "completion", "source", "task_type"],
+    "dpo_chat": ["prompt", "chosen", "rejected", "source"],
+    "storm_chat": ["prompt", "completion", "answer", "solution", "source"],
 }
 
 
@@ -40,7 +44,7 @@ def rows(root: Path, config: str, split: str = "train") -> list[dict]:
     return datasets.load_dataset(str(root), config, split=split).to_list()
 
 
-@pytest.mark.parametrize("config", CONFIG_NAMES)
+@pytest.mark.parametrize("config", ALL_CONFIG_NAMES)
 def test_every_config_loads_with_its_unified_fields(samples_build, config):
     record = read_record(samples_build)["configs"][config]
     for split, info in record["splits"].items():
@@ -78,7 +82,7 @@ def test_readme_yaml_lists_every_config_and_split(samples_build):
     card = datasets.load_dataset_builder(str(samples_build), "dpo")
     assert set(card.config.data_files) == {"train", "test"}
     configs = DatasetCard.load(samples_build / "README.md").data.configs
-    assert sorted(entry["config_name"] for entry in configs) == sorted(CONFIG_NAMES)
+    assert sorted(entry["config_name"] for entry in configs) == sorted(ALL_CONFIG_NAMES)
 
 
 def test_directory_upstream_gives_the_same_rows_as_samples(samples_build, mirror, tmp_path):
@@ -120,7 +124,7 @@ def test_building_one_config_keeps_the_others(samples_build, tmp_path):
     before = (out / "data/sft/train-00000-of-00001.parquet").read_bytes()
     build(["ruozhiba"], upstream="samples", output_dir=out, only="coig-cqia")
     assert (out / "data/sft/train-00000-of-00001.parquet").read_bytes() == before
-    assert set(read_record(out)["configs"]) == set(CONFIG_NAMES)
+    assert set(read_record(out)["configs"]) == set(ALL_CONFIG_NAMES)
 
 
 def test_parquet_is_deterministic(samples_build, tmp_path):
@@ -193,7 +197,7 @@ def test_storm_trace_option_reaches_the_rows(tmp_path):
 
 def test_all_configs_from_a_directory_skip_loyalty_without_a_file(mirror, tmp_path):
     report = build(upstream=str(mirror), output_dir=tmp_path / "apt", only="coig-cqia")
-    assert set(report.configs) == {"sft", "ruozhiba"}
+    assert set(report.configs) == {"sft", "ruozhiba", "sft_chat", "ruozhiba_chat"}
     assert any("loyalty skipped" in note for note in report.notes)
     with pytest.raises(AptHubError, match="--loyalty-file"):
         build(["loyalty"], upstream=str(mirror), output_dir=tmp_path / "apt")
@@ -204,7 +208,8 @@ def test_real_hh_rlhf_rows_convert_with_the_expected_counts(shared_upstream, mir
     shutil.copy(real, mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz")
     report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="hh-rlhf")
     counts = report.configs["dpo"]["counts"]["test"]["hh-rlhf/harmless-base"]
-    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4}
+    # 4 histories with two assistant turns in a row keep the second inside the first (dpo_chat alternates)
+    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4, "noted_folded_turns": 4}
     loaded = rows(tmp_path / "apt", "dpo", "test")
     harmless = [row for row in loaded if row["source"] == "hh-rlhf/harmless-base"]
     assert all(row["chosen"].strip() and row["rejected"].strip() for row in harmless)

@@ -18,6 +18,7 @@ from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
 
 CONFIGS = ["sft", "ruozhiba", "dpo", "storm", "loyalty"]
+BUILT = [*CONFIGS, "sft_chat", "ruozhiba_chat", "dpo_chat", "storm_chat"]  # the flat configs and their chat twins
 EXAMPLE = re.compile(
     r"<summary>An example row of <code>(?P<config>[\w.-]+)</code>.*?</summary>\n\n````json\n(?P<json>.*?)\n````", re.S
 )
@@ -106,8 +107,8 @@ def test_preferences_say_how_chosen_and_rejected_were_picked_upstream(text):
 
 def test_one_collapsed_example_row_per_config_is_the_first_row_with_texts_cut(card_build, text):
     examples = {m["config"]: json.loads(m["json"]) for m in EXAMPLE.finditer(text)}
-    assert sorted(examples) == sorted(CONFIGS)
-    assert text.count("<details>") == len(CONFIGS) and text.count("</details>") == len(CONFIGS)
+    assert sorted(examples) == sorted(BUILT)
+    assert text.count("<details>") == len(BUILT) and text.count("</details>") == len(BUILT)
     for config, shown in examples.items():
         assert f"<!-- apt-hub:begin config-{config} -->" in text[: text.index(f"<code>{config}</code>")]
         first = splits_on_disk(card_build)[config]["train"][0]
@@ -171,9 +172,9 @@ def test_build_options_are_shown_only_where_they_apply(text):
     provenance = block(text, "provenance")
     header = re.search(r"^\| config \| (.*) \|$", provenance, re.M)[1].split(" | ")
     rows = {m[1]: m[2].split(" | ") for m in re.finditer(r"^\| `(\w+)` \| (.*) \|$", provenance, re.M)}
-    assert sorted(rows) == sorted(CONFIGS)
+    assert sorted(rows) == sorted(BUILT)
     columns = {name: {config: cells[i] for config, cells in rows.items()} for i, name in enumerate(header)}
-    assert {c for c, v in columns["storm trace"].items() if v != "-"} == {"storm"}
+    assert {c for c, v in columns["storm trace"].items() if v != "-"} == {"storm", "storm_chat"}
     assert {c for c, v in columns["loyalty file"].items() if v != "-"} == {"loyalty"}
     assert all(v == "42" for v in columns["seed"].values())
 

@@ -17,7 +17,7 @@ def shards(root):
 
 def test_every_sample_shard_has_the_page_index(samples_build):
     paths = shards(samples_build)
-    assert len(paths) == 6  # five configs, dpo with a test split
+    assert len(paths) == 11  # five configs and four chat twins, dpo and dpo_chat with a test split
     for path in paths:
         metadata = pq.ParquetFile(path).metadata
         for group in range(metadata.num_row_groups):

@@ -10,7 +10,8 @@ from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
 from apt_hub.cli import main
-from apt_hub.errors import ConfigError
+from apt_hub.errors import AptHubError, ConfigError
+from apt_hub.export import export
 from apt_hub.layout import RECORD, read_record, write_json, write_split
 from apt_hub.merge import merge, normalize_text
 from apt_hub.schemas import DPO, SFT
@@ -66,7 +67,8 @@ def small_build(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def samples_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "apt"
-    build(["sft", "ruozhiba", "dpo"], upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("c")))
+    configs = ["sft", "ruozhiba", "dpo", "sft_chat", "ruozhiba_chat"]
+    build(configs, upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("c")))
     return out
 
 
@@ -108,6 +110,21 @@ def test_coig_cqia_and_ruozhiba_do_not_keep_the_ruozhiba_rows_twice(samples_buil
     }
     assert entry["merged_from"]["inputs"][1]["duplicate_of"] == {"coig-cqia": len(ruozhiba)}
     assert set(entry["sources"]) == {"coig-cqia"}
+
+
+def test_twins_merge_with_twins_and_not_with_flat_configs(samples_build, tmp_path):
+    root = shutil.copytree(samples_build, tmp_path / "apt")
+    report = merge(["sft_chat", "ruozhiba_chat"], output="chat_all", build_dir=root)
+    ruo = report.inputs[1]
+    assert ruo.rows["train"] == ruo.duplicates["train"] == len(loaded(root, "ruozhiba_chat")) > 0
+    assert [r["id"] for r in loaded(root, "chat_all")] == [r["id"] for r in loaded(root, "sft_chat")]
+    assert loaded(root, "chat_all")[0]["prompt"][0]["role"] == "user"
+    with pytest.raises(ConfigError, match="must share one schema"):
+        merge(["sft_chat", "ruozhiba"], output="mixed", build_dir=root)
+    exported = export(root, output_dir=tmp_path / "old")
+    assert {item.config for item in exported} == {"sft", "ruozhiba", "dpo"}
+    with pytest.raises(AptHubError, match="holds chat messages"):
+        export(root, output_dir=tmp_path / "old", configs="chat_all")
 
 
 def test_duplicates_are_found_after_nfkc_case_and_whitespace_folding(small_build):

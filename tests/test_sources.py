@@ -73,11 +73,17 @@ def test_coig_cqia_rows(row, expected):
             transcript("Q", "No."),
             ("Q", "Sure.\n\nHuman: thanks\n\nAssistant: welcome", "No."),
         ),
-        # two assistant turns in a row
+        # two assistant turns in a row, the history ending on the first: no user turn to answer
         (
             "\n\nHuman: Q\n\nAssistant: one\n\nAssistant: two",
             "\n\nHuman: Q\n\nAssistant: one\n\nAssistant: three",
-            ("Human: Q\n\nAssistant: one", "two", "three"),
+            Drop("unalternating_history"),
+        ),
+        # two assistant turns in a row inside the history: the second stays inside the first
+        (
+            "\n\nHuman: Q\n\nAssistant: one\n\nAssistant: two\n\nHuman: R\n\nAssistant: yes",
+            "\n\nHuman: Q\n\nAssistant: one\n\nAssistant: two\n\nHuman: R\n\nAssistant: no",
+            ("Human: Q\n\nAssistant: one\n\nAssistant: two\n\nHuman: R", "yes", "no"),
         ),
         # one response a prefix of the other
         (transcript("Q", "Yes, and more."), transcript("Q", "Yes"), ("Q", "Yes, and more.", "Yes")),
@@ -112,6 +118,20 @@ def uf_row(chosen="Paris.", rejected="Lyon.", prompt="Capital of France?"):
     }
 
 
+def test_ultrafeedback_prompt_turns_come_from_the_upstream_messages():
+    row = uf_row()
+    row["chosen"] = [{"role": "system", "content": "Be brief."}, *row["chosen"]]
+    assert uf_to_dpo(row, Context(tag="ultrafeedback")) == Drop("unalternating_history")
+    row = uf_row()
+    row["chosen"] = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        *row["chosen"],
+    ]
+    turns = uf_to_dpo(row, Context(tag="ultrafeedback"))["prompt_messages"]
+    assert [m["content"] for m in turns] == ["Hi", "Hello", "Capital of France?"]
+
+
 def test_ultrafeedback_rows():
     unified = uf_to_dpo(uf_row(), Context(tag="ultrafeedback"))
     assert unified == {
@@ -121,6 +141,7 @@ def test_ultrafeedback_rows():
         "source": "ultrafeedback",
         "score_chosen": 8.5,
         "score_rejected": 8.5,
+        "prompt_messages": [{"role": "user", "content": "Capital of France?"}],
     }
     assert uf_to_dpo(uf_row(chosen=""), Context(tag="ultrafeedback")) == Drop("empty_response")
     assert uf_to_dpo(uf_row(rejected="Paris."), Context(tag="ultrafeedback")) == Drop("identical_responses")

@@ -31,7 +31,14 @@ def stats(fixture_build) -> dict:
 
 
 def rows_of(root: Path, config: str, split: str) -> list[dict]:
-    return pq.read_table([root / p for p in splits_on_disk(root)[config][split]][0]).to_pylist()
+    """The rows of a split, a message list also read as the text of each role (`prompt[user]`), as stats reads it."""
+    rows = pq.read_table([root / p for p in splits_on_disk(root)[config][split]][0]).to_pylist()
+    for row in rows:
+        for name, value in list(row.items()):
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                for role in {m["role"] for m in value} | {"user", "assistant"}:
+                    row[f"{name}[{role}]"] = "\n\n".join(m["content"] for m in value if m["role"] == role)
+    return rows
 
 
 def python_lengths(values: list[str | None]) -> dict:

@@ -1,5 +1,6 @@
 """Anthropic/hh-rlhf: human preference transcripts from the four preference subsets, feeding `dpo`."""
 
+from ..chat import transcript_messages
 from .base import Context, Drop, Row, Source
 
 SUBSETS = ("harmless-base", "helpful-base", "helpful-online", "helpful-rejection-sampled")
@@ -74,7 +75,14 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
     prompt = history_to_prompt(history)
     if not prompt.strip():
         return Drop("empty_prompt")
-    return {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag}
+    # The turns are recorded here, from the upstream transcript, for `dpo_chat`.
+    turns = transcript_messages(history.removesuffix(ASSISTANT))
+    if turns is None:
+        return Drop("unalternating_history")
+    row = {"prompt": prompt, "chosen": chosen, "rejected": rejected, "source": context.tag, "prompt_messages": turns}
+    if len(turns) < history.count(HUMAN) + history.count(ASSISTANT) - 1:
+        row["_notes"] = ("folded_turns",)  # a speaker's second turn in a row kept inside the first
+    return row
 
 
 SOURCE = Source(
@@ -91,7 +99,12 @@ SOURCE = Source(
     "a response that continues the dialogue stays whole. `chosen` and `rejected` are the final assistant responses. "
     "A single-turn prompt is the bare user message; a longer history keeps the upstream transcript format with each "
     "turn verbatim: `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`. Rows are dropped and counted as "
-    "`no_assistant_boundary`, `empty_response` or `identical_responses`. `source` is `hh-rlhf/<subset>`.",
+    "`no_assistant_boundary`, `empty_response` or `identical_responses`. `source` is `hh-rlhf/<subset>`. The history "
+    "is also split into turns at its `\\n\\nHuman:` / `\\n\\nAssistant:` markers (for `dpo_chat`). A speaker's second "
+    "turn in a row stays inside the turn before it, marker and all, so the turns alternate and join back to the "
+    "prompt; such rows are kept and counted as `noted_folded_turns`. A history that does not start with a human turn "
+    "or ends on an assistant turn has no user turn to answer: dropped from `dpo` and `dpo_chat` alike as "
+    "`unalternating_history`.",
     homepage="https://huggingface.co/datasets/Anthropic/hh-rlhf",
     description="Anthropic HH-RLHF: pairs of dialogues where people preferred one assistant reply over another.",
     license_link="https://github.com/anthropics/hh-rlhf/blob/master/LICENSE",

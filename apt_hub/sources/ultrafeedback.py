@@ -1,5 +1,6 @@
 """HuggingFaceH4/ultrafeedback_binarized: GPT-4 scored preference pairs, feeding `dpo`."""
 
+from ..chat import prompt_turns
 from .base import Context, Drop, ListOf, Row, Shape, Source
 
 _MESSAGES = (ListOf((Shape({"content": (str,), "role": (str,)}),)),)
@@ -23,6 +24,10 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
         return Drop("empty_response")
     if chosen.strip() == rejected.strip():
         return Drop("identical_responses")
+    # `dpo_chat`'s prompt turns come from the upstream message list, not from the prompt string.
+    turns = prompt_turns(row["chosen"])
+    if turns is None:
+        return Drop("unalternating_history")
     return {
         "prompt": row["prompt"],
         "chosen": chosen,
@@ -30,6 +35,7 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
         "source": context.tag,
         "score_chosen": row["score_chosen"],
         "score_rejected": row["score_rejected"],
+        "prompt_messages": turns,
     }
 
 
@@ -49,7 +55,9 @@ SOURCE = Source(
     license="mit",
     rules="feeds `dpo`. `prompt` is the upstream prompt, `chosen`/`rejected` the last assistant message of each "
     "list; scores kept; `train_prefs` and `test_prefs` become `train` and `test`. Pairs without an assistant message, "
-    "with an empty response or with identical responses are dropped and counted.",
+    "with an empty response or with identical responses are dropped and counted. The messages of `chosen` before "
+    "its last assistant message are `dpo_chat`'s prompt; when they do not alternate user and assistant turns, "
+    "starting and ending with a user turn, the row is dropped from both as `unalternating_history`.",
     homepage="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",
     description="UltraFeedback binarized: the best-scored completion of each prompt against a random other one.",
     license_link="https://huggingface.co/datasets/HuggingFaceH4/ultrafeedback_binarized",

@@ -1,0 +1,193 @@
+"""The conversational twins, checked with TRL's own data utilities and against the rows of their flat configs."""
+
+import json
+import shutil
+from pathlib import Path
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+from tokenizers import Tokenizer, models
+from transformers import PreTrainedTokenizerFast
+from trl.data_utils import is_conversational, maybe_apply_chat_template
+
+from apt_hub.build import build
+from apt_hub.chat import THINK_CLOSE, THINK_OPEN, TURNED, TWINS, join_transcript, transcript_messages
+from apt_hub.layout import read_record, splits_on_disk
+from apt_hub.schemas import FEATURES
+from apt_hub.upstream import SAMPLES
+from builders import Apt
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] }}"
+    "{{ '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+GENERATION_PROMPT = "<|im_start|>assistant\n"
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> PreTrainedTokenizerFast:
+    """A ChatML tokenizer made here: a one-word vocabulary is enough to render templates, and nothing is downloaded."""
+    model = Tokenizer(models.WordLevel({"<unk>": 0, "<|im_end|>": 1}, unk_token="<unk>"))
+    return PreTrainedTokenizerFast(
+        tokenizer_object=model, unk_token="<unk>", eos_token="<|im_end|>", chat_template=CHATML
+    )
+
+
+def rows(root: Path, config: str, split: str) -> list[dict]:
+    return datasets.load_dataset(str(root), config, split=split).to_list()
+
+
+def alternates(messages: list[dict]) -> bool:
+    roles = [m["role"] for m in messages]
+    return roles == ["user", "assistant"] * (len(roles) // 2) + ["user"]
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_trl_renders_every_row_of_every_twin(samples_build, tokenizer, twin):
+    splits = read_record(samples_build)["configs"][twin]["splits"]
+    for split in splits:
+        for row in rows(samples_build, twin, split):
+            assert is_conversational(row)
+            assert alternates(row["prompt"]), row["id"]
+            rendered = maybe_apply_chat_template(row, tokenizer)
+            assert rendered["prompt"].endswith(GENERATION_PROMPT)
+            assert rendered["prompt"].count("<|im_start|>") == len(row["prompt"]) + 1
+            for column in ("chosen", "rejected", "completion"):
+                if column in row:
+                    # one assistant turn: its content, closed, after the generation prompt
+                    (message,) = row[column]
+                    assert message["role"] == "assistant"
+                    assert rendered[column] == message["content"] + "<|im_end|>\n"
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_a_twin_row_is_its_flat_row_as_messages(samples_build, twin):
+    flat = TWINS[twin]
+    for split in read_record(samples_build)["configs"][twin]["splits"]:
+        flat_rows, twin_rows = rows(samples_build, flat, split), rows(samples_build, twin, split)
+        assert [r["id"] for r in twin_rows] == [r["id"] for r in flat_rows]
+        for before, after in zip(flat_rows, twin_rows, strict=True):
+            carried = {k: v for k, v in before.items() if k not in TURNED[flat]}
+            assert {k: after[k] for k in carried} == carried
+            assert texts(flat, after) == tuple(before[k] for k in TURNED[flat])
+
+
+def texts(flat: str, row: dict) -> tuple[str, ...]:
+    """The flat texts written back from a twin row, by the rules the card documents."""
+    prompt = row["prompt"]
+    if flat == "dpo":
+        text = prompt[0]["content"] if len(prompt) == 1 else join_transcript(prompt)
+        return text, row["chosen"][0]["content"], row["rejected"][0]["content"]
+    completion = row["completion"][0]["content"]
+    if flat == "storm":
+        trace, attempt = completion.removeprefix(THINK_OPEN).split(THINK_CLOSE, 1)
+        return prompt[0]["content"], trace, attempt
+    return prompt[0]["content"], completion
+
+
+def test_multi_turn_hh_rlhf_prompts_keep_every_turn(samples_build):
+    train = rows(samples_build, "dpo_chat", "train")
+    multi = [r for r in train if len(r["prompt"]) > 1]
+    assert multi and all(r["source"].startswith("hh-rlhf/") for r in multi)
+
+
+def test_the_builder_gives_the_twin_that_the_build_writes(samples_build, tmp_path):
+    builder = Apt(config_name="dpo_chat", upstream="samples", cache_dir=str(tmp_path / "cache"))
+    builder.download_and_prepare()
+    for split in ("train", "test"):
+        assert builder.as_dataset(split).to_list() == rows(samples_build, "dpo_chat", split)
+    assert builder.info.features == FEATURES["dpo_chat"]
+
+
+def shards(root: Path, config: str) -> dict[str, bytes]:
+    return {p: (root / p).read_bytes() for paths in splits_on_disk(root)[config].values() for p in paths}
+
+
+def test_flat_and_twin_files_are_the_same_bytes_however_they_are_asked_for(tmp_path):
+    cache = str(tmp_path / "cache")
+    alone, both, twin = tmp_path / "alone", tmp_path / "both", tmp_path / "twin"
+    build(["dpo", "storm"], upstream="samples", output_dir=alone, cache_dir=cache)
+    report = build(["dpo", "dpo_chat", "storm", "storm_chat"], upstream="samples", output_dir=both, cache_dir=cache)
+    build(["dpo_chat"], upstream="samples", output_dir=twin, cache_dir=cache)
+    assert shards(alone, "dpo") == shards(both, "dpo") and shards(alone, "storm") == shards(both, "storm")
+    assert shards(twin, "dpo_chat") == shards(both, "dpo_chat")
+    assert not (twin / "data/dpo").exists()
+    assert report.configs["dpo_chat"]["counts"] == report.configs["dpo"]["counts"]
+    assert report.configs["dpo_chat"]["twin_of"] == "dpo"
+
+
+def test_a_max_samples_draw_is_the_same_in_flat_and_twin(tmp_path):
+    out = tmp_path / "apt"
+    build(["sft", "sft_chat"], upstream="samples", output_dir=out, max_samples=2, seed=7)
+    flat, twin = rows(out, "sft", "train"), rows(out, "sft_chat", "train")
+    assert len(flat) == 2  # one source, coig-cqia
+    assert [r["id"] for r in twin] == [r["id"] for r in flat]
+    alone = tmp_path / "alone"
+    build(["sft_chat"], upstream="samples", output_dir=alone, max_samples=2, seed=7)
+    assert [r["id"] for r in rows(alone, "sft_chat", "train")] == [r["id"] for r in flat]
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        ("\n\nHuman: Hi", [("user", "Hi")]),
+        ("\n\nHuman: Hi\n\nAssistant: Yo\n\nHuman: Bye", [("user", "Hi"), ("assistant", "Yo"), ("user", "Bye")]),
+        ("\n\nHuman:Hi", [("user", "Hi")]),
+        ("\n\nHuman: A\n\nHuman: B", [("user", "A\n\nHuman: B")]),
+        ("\n\nAssistant: Hi\n\nHuman: Q", None),
+        ("\n\nHuman: Q\n\nAssistant: A", None),
+        ("Hi\n\nHuman: Q", None),
+        ("", None),
+    ],
+)
+def test_transcript_turns(history, expected):
+    messages = transcript_messages(history)
+    assert (messages and [(m["role"], m["content"]) for m in messages]) == expected
+
+
+def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_upstream, tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SAMPLES, mirror, ignore=shutil.ignore_patterns("loyalty.json"))
+    shutil.copy(
+        shared_upstream / "hh-rlhf/harmless-base/test.jsonl.gz",
+        mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz",
+    )
+    out = tmp_path / "apt"
+    report = build(["dpo", "dpo_chat"], upstream=str(mirror), output_dir=out, only="hh-rlhf")
+    counts = report.configs["dpo_chat"]["counts"]["test"]["hh-rlhf/harmless-base"]
+    assert counts == {"rows": 2312, "kept": 2308, "dropped_empty_response": 4, "noted_folded_turns": 4}
+    flat = [r for r in rows(out, "dpo", "test") if r["source"] == "hh-rlhf/harmless-base"]
+    twin = [r for r in rows(out, "dpo_chat", "test") if r["source"] == "hh-rlhf/harmless-base"]
+    assert len(flat) == len(twin) == 2308
+    assert [r["id"] for r in twin] == [r["id"] for r in flat]
+    assert all(alternates(r["prompt"]) for r in twin)
+    assert all(texts("dpo", after)[0] == before["prompt"] for before, after in zip(flat, twin, strict=True))
+    assert sum(len(r["prompt"]) > 1 for r in twin) == 1649
+    folded = [
+        r for r in twin if any("\n\nAssistant:" in m["content"] for m in r["prompt"] if m["role"] == "assistant")
+    ]
+    assert len(folded) == 4
+
+
+def test_parquet_features_of_a_twin_are_message_lists(samples_build):
+    path = samples_build / splits_on_disk(samples_build)["dpo_chat"]["train"][0]
+    assert datasets.Features.from_arrow_schema(pq.read_schema(path)) == FEATURES["dpo_chat"]
+
+
+def test_stats_count_messages_per_prompt_and_characters_per_role(samples_build):
+    stats = json.loads((samples_build / "stats.json").read_text(encoding="utf-8"))["configs"]["dpo_chat"]
+    assert {"prompt[user]", "prompt[assistant]", "chosen[assistant]", "rejected[assistant]"} <= set(
+        stats["text_fields"]
+    )
+    train = stats["splits"]["train"]["all"]
+    loaded = rows(samples_build, "dpo_chat", "train")
+    turns = [len(r["prompt"]) for r in loaded]
+    assert train["turns"]["prompt"]["max"] == max(turns)
+    assert train["turns"]["prompt"]["multi"] == sum(n > 1 for n in turns) > 0
+    user_texts = [[m["content"] for m in r["prompt"] if m["role"] == "user"] for r in loaded]
+    users = [len("\n\n".join(texts)) for texts in user_texts]  # the user turns joined by a blank line
+    assert train["fields"]["prompt[user]"]["max"] == max(users)
+    assert train["fields"]["prompt[user]"]["mean"] == round(sum(users) / len(users), 2)
+    card = (samples_build / "README.md").read_text(encoding="utf-8")
+    assert f"{sum(n > 1 for n in turns)} multi-turn prompts" in card
