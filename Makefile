@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test quality format clean bench-data bench bench-report loyalty-template export stress
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -55,6 +55,12 @@ export: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each
+FUZZ_EXAMPLES ?= 20000
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
+		--hypothesis-show-statistics tests/test_fuzz.py
 
 # make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
 stress: install

@@ -17,7 +17,7 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 from . import __version__
 from .card import write_card
 from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
-from .convert import finish_counts
+from .convert import finish_counts, input_notes
 from .custom_sources import use_sources_file
 from .decontamination import resolve_benchmark
 from .errors import AptHubError, ConfigError
@@ -108,6 +108,7 @@ def build(
             for name, entry in entries.items():
                 entry["options"] = options.record(label, [SOURCES[n] for n in config.sources()], files)
                 record["configs"][name] = report.configs[name] = entry
+                report.notes += entry.get("notes", [])
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
         write_card(staging)
@@ -195,7 +196,8 @@ def _build_config(
         if isinstance(error.__cause__, AptHubError):
             raise error.__cause__ from None
         raise
-    counts = finish_counts(builder.read_counts())
+    raw_counts = builder.read_counts()
+    counts = finish_counts(raw_counts)
     removed = builder.read_benchmark_counts()
     checkpoint(f"converted:{config.name}")
     sources = _sources_record(commits, inputs)
@@ -209,6 +211,8 @@ def _build_config(
                 b.spec: {"revision": b.revision, "rows_removed": {s: n.get(b.spec, 0) for s, n in removed.items()}}
                 for b in config.benchmarks
             }
+        if notes := input_notes(name, raw_counts, entries[name]["splits"]):
+            entries[name]["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
     return entries
 
 

@@ -216,7 +216,10 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
         "configs": [
-            config_context(c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root) for c in order
+            config_context(
+                c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root, chart=chart_of(c, stats)
+            )
+            for c in order
         ],
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
@@ -230,7 +233,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
 
 
 def config_context(
-    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path
+    name: str, entry: dict[str, Any], record: dict[str, Any], default: bool, *, root: str | Path, chart: str = ""
 ) -> dict[str, Any]:
     """The variables of one config's section: fields in schema order, rows, lengths, an example, its options."""
     splits = _split_order(entry["splits"])
@@ -251,7 +254,8 @@ def config_context(
         "length_rows": [
             row for s in splits for row in _length_rows(s, entry["splits"][s]["all"], entry["text_fields"])
         ],
-        "image": f"{IMAGES_DIR}/lengths-{name}.png",
+        "image": f"{IMAGES_DIR}/lengths-{chart or name}.png",
+        "chart_of": chart if chart and chart != name else "",
         "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])],
         "options": record.get("options"),
         "option_cells": _option_cells(record.get("options") or {}),
@@ -269,6 +273,8 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     folder = Path(root) / IMAGES_DIR
     written = []
     for config, entry in stats["configs"].items():
+        if chart_of(config, stats) != config:
+            continue
         splits = _split_order(entry["splits"])
         histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
         title = f"{config}: length of each text field, per split"
@@ -277,6 +283,13 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written
+
+
+def chart_of(config: str, stats: dict[str, Any]) -> str:
+    """The config whose length chart a config's section shows: a twin's texts are its flat config's, so it shows
+    that chart when the flat config is in the build (drawing it again costs about a second and says nothing new)."""
+    flat = TWINS.get(config)
+    return flat if flat in stats["configs"] else config
 
 
 def merge_card(existing: str, rendered: str) -> str:

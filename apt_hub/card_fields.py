@@ -115,19 +115,27 @@ def _id_format(template: str, names: set[str]) -> str:
 
 def example_row(root: str | Path, path: str, *, limit: int = EXAMPLE_CHARS) -> dict[str, Any]:
     """The first row of a parquet shard, each text cut to `limit` characters (the cut said in the text)."""
-    table = pq.ParquetFile(Path(root) / path).read_row_group(0).slice(0, 1)
+    parquet = pq.ParquetFile(Path(root) / path)
+    if not parquet.metadata.num_row_groups:  # a split that ended with 0 rows
+        return {}
+    table = parquet.read_row_group(0).slice(0, 1)
     row = table.to_pylist()[0] if table.num_rows else {}
     return {name: cut(value, limit) for name, value in row.items()}
 
 
 def cut(value: Any, limit: int = EXAMPLE_CHARS) -> Any:
-    """A text cut to `limit` characters, with how many more there were; other values as they are.
+    """A text cut to `limit` characters, with how many more there were, also the `content` of each message of a
+    list; other values as they are.
 
-    >>> cut("abcdef", 3), cut(7, 3)
-    ('abc… [3 more characters]', 7)
+    >>> cut("abcdef", 3), cut(7, 3), cut([{"role": "user", "content": "abcdef"}], 3)
+    ('abc… [3 more characters]', 7, [{'role': 'user', 'content': 'abc… [3 more characters]'}])
     """
     if isinstance(value, str) and len(value) > limit:
         return f"{value[:limit]}… [{len(value) - limit:,} more characters]"
+    if isinstance(value, list):
+        return [cut(item, limit) for item in value]
+    if isinstance(value, dict):
+        return {key: cut(item, limit) if key == "content" else item for key, item in value.items()}
     return value
 
 

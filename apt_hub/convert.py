@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 from datasets import Features
 
-from .errors import BadRowError
-from .readers import Problem, read_rows
+from .errors import BadRowError, ConfigError, Problem, RowProblem
+from .readers import read_rows
 from .sources import Context, Drop, Row, Source, check_columns
 from .upstream import InputFile
 
@@ -18,9 +18,11 @@ from .upstream import InputFile
 BATCH_ROWS = 2_000
 BATCH_CHARS = 8_000_000
 # counts[(split, source tag)] is a Counter of "rows", "kept", "dropped_<reason>" and "sampled_out", and of
+# EMPTY_FILE + "<repo>/<path>" for each upstream file without a row (the counts survive worker processes), and
 # "noted_<what>": kept rows a mapper changed in a way worth counting (it lists them under `NOTES`).
 NOTES = "_notes"
 Counts = dict[tuple[str, str], Counter]
+EMPTY_FILE = "empty_file:"
 
 
 def convert_file(
@@ -40,21 +42,29 @@ def convert_file(
     when it returns false, which drops the row.
 
     Raises:
-        BadRowError: a row is not valid JSON, or lacks a field or has a wrong type, and `skip_bad_rows` is false.
+        BadRowError: a row is not valid JSON or Unicode, lacks a field, has a wrong type at any depth, or its
+            mapper rejects it, and `skip_bad_rows` is false.
+        UpstreamError: the file is not data (a Git LFS pointer) or unreadable as a whole.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
     batch, chars = [], 0
-    for line, row in _rows(source, item):
+    name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
+    read = counter["rows"]
+    for line, row in _rows(source, item, name):
         counter["rows"] += 1
-        problem = row if isinstance(row, Problem) else _problem(check_columns(row, source.columns))
-        if problem is not None:
+        unified = _convert(source, line, row, context, name)
+        if isinstance(unified, Problem):
             if not skip_bad_rows:
                 raise BadRowError(
-                    source=source.name, file=item.path, line=line, field=problem.field, problem=problem.message
+                    source=source.name,
+                    file=item.path,
+                    line=line,
+                    field=unified.field,
+                    problem=unified.message,
+                    name=name,
                 )
             counter["dropped_bad_row"] += 1
             continue
-        unified = source.convert(row, context)
         if isinstance(unified, Drop):
             counter[f"dropped_{unified.reason}"] += 1
             continue
@@ -70,6 +80,44 @@ def convert_file(
             batch, chars = [], 0
     if batch:
         yield _table(batch, features)
+    if counter["rows"] == read:
+        counter[EMPTY_FILE + name] = 1
+
+
+def _convert(source: Source, line: int, row: Row | Problem, context: Context, name: str) -> Row | Drop | Problem:
+    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped.
+
+    Raises:
+        ConfigError: the mapper's code is at fault whatever the row (see `RowProblem.skippable`).
+    """
+    if isinstance(row, Problem):
+        return row
+    if (found := check_columns(row, source.columns)) is not None:
+        return Problem(line, *found)
+    try:
+        return source.convert(row, context)
+    except RowProblem as error:
+        if error.skippable:
+            return Problem(line, error.field, error.message)
+        raise ConfigError(
+            Problem(line, error.field, error.message, name, f"source {source.name!r}").format()
+        ) from None
+
+
+def input_notes(config: str, counts: Counts, splits: dict[str, dict]) -> list[str]:
+    """What a build summary must say besides the counts: each upstream file without a row, each empty split.
+
+    >>> from collections import Counter
+    >>> input_notes("sft", {("train", "x"): Counter({"empty_file:org/x/a.jsonl": 1})}, {"train": {"rows": 0}})
+    ['org/x/a.jsonl: empty file (no rows)', 'sft/train: 0 rows']
+    """
+    notes = [
+        f"{key.removeprefix(EMPTY_FILE)}: empty file (no rows)"
+        for counter in counts.values()
+        for key in sorted(counter)
+        if key.startswith(EMPTY_FILE)
+    ]
+    return notes + [f"{config}/{split}: 0 rows" for split, info in splits.items() if not info["rows"]]
 
 
 def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int, seed: str) -> pa.Table:
@@ -103,12 +151,12 @@ def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
     return result
 
 
-def _rows(source: Source, item: InputFile) -> Iterable[tuple[int, Any]]:
+def _rows(source: Source, item: InputFile, name: str) -> Iterable[tuple[int, Any]]:
     """The `(line, row)` pairs of a file: the source's own reader, else the build's readers."""
     if source.read:
         return source.read(item.local)
     # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
-    return read_rows(item.local, name=f"{source.repo_id}/{item.path}", columns=list(source.columns) or None)
+    return read_rows(item.local, name=name, columns=list(source.columns) or None)
 
 
 def _is_note(key: str) -> bool:
@@ -121,7 +169,3 @@ def _table(rows: list[dict], features: Features) -> pa.Table:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # A value `datasets` coerces, such as a custom mapper's 5 for a string: encoding each row is 2x slower.
         return pa.Table.from_pylist([features.encode_example(row) for row in rows], schema=features.arrow_schema)
-
-
-def _problem(found: tuple[str | None, str] | None) -> Problem | None:
-    return Problem(*found) if found else None

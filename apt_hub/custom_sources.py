@@ -18,27 +18,32 @@ TOML holds the same entries as `[[sources]]` tables. `apt-hub build` and `apt-hu
 by `--sources-file`, else the first of `apt-sources.yaml`, `apt-sources.yml`, `apt-sources.toml` found in the
 current directory. A mapping is `package.module:function`, `package.module.function`, or `file.py:function`
 with the file relative to the sources file. Files are read with the build's readers (`.jsonl`, `.jsonl.gz`,
-`.parquet`).
+`.parquet`). A mapping is imported only when it must convert rows: listing sources, or building a config the
+source does not feed, never runs its code.
 """
 
+import contextlib
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import json
 import re
 import sys
 import tomllib
 import types
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
+from .jsontext import decode_utf8
 from .schemas import CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Context, Drop, Row, Source, register
+from .sources.base import ListOf, check_columns
 
 DEFAULT_FILES = ("apt-sources.yaml", "apt-sources.yml", "apt-sources.toml")
 TARGET_CONFIGS = tuple(name for name in CONFIG_NAMES if name != "loyalty")
@@ -71,22 +76,27 @@ SPLIT = re.compile(r"[A-Za-z0-9_]+")
 # The built-in sources, fixed when this module is first imported, before any custom source is registered.
 BUILT_IN = frozenset(SOURCES)
 _ACTIVE: dict[str, Source] = {}
+# Values a YAML file may expand to through its aliases: a few hundred bytes of nested aliases (an "alias bomb")
+# would otherwise become gigabytes in every message, hash or copy of the entries.
+MAX_YAML_VALUES = 100_000
+
+
+class SourcesFileError(ProblemsError, ConfigError):
+    """A sources file with one or more wrong entries; the message lists every problem, one a line."""
 
 
 class _Problems:
     """Problems of a sources file, each naming file, line, entry and field; raised together."""
 
     def __init__(self, path: Path):
-        self.path, self.messages = path, []
+        self.path, self.found = path, []
 
     def add(self, line: int | None, entry: str, field: str | None, message: str) -> None:
-        where = f"{self.path}:{line}" if line else str(self.path)
-        self.messages.append(f"{where}: {entry}" + (f", field {field!r}" if field else "") + f": {message}")
+        self.found.append(Problem(line, field, message, str(self.path), entry))
 
     def raise_if_any(self) -> None:
-        if self.messages:
-            lines = "\n".join(f"  {message}" for message in self.messages)
-            raise ConfigError(f"{self.path}: {len(self.messages)} problem(s) in the sources file:\n{lines}")
+        if self.found:
+            raise SourcesFileError(str(self.path), self.found, "the sources file")
 
 
 @dataclass(frozen=True)
@@ -101,33 +111,78 @@ class ColumnMapper:
         return finish_row(unified, self.required, context)
 
 
-@dataclass(frozen=True)
 class FunctionMapper:
-    """A row mapper calling a user's function, whose answer is checked against the config's schema."""
+    """A row mapper calling a user's function, whose answer is checked against the config's schema.
 
-    function: Callable[..., Any]
-    spec: str
-    config: str
-    takes_context: bool
+    The function is imported on the first row it maps (once per process), so that its file runs only when rows
+    must be converted. An exception it raises is a problem of that row (counted with `--on-bad-rows skip`); an
+    answer of the wrong shape or type, an `exit()` or a function that cannot be loaded stops the build.
+
+    Args:
+        spec: `module:function`, `module.function` or `file.py:function`.
+        base: the folder a `file.py` is relative to.
+        config: the config the source feeds.
+        where: the `mapping` field of the entry, for messages about loading the function.
+    """
+
+    def __init__(self, spec: str, base: Path, config: str, where: Problem):
+        self.spec, self.base, self.config, self.where = spec, base, config, where
+        self.types = field_types(config)
+        self._function: tuple[Callable[..., Any], bool] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_function": None}  # each worker process imports the function itself
 
     def __call__(self, row: Row, context: Context) -> Row | Drop:
-        result = self.function(row, context) if self.takes_context else self.function(row)
+        function, takes_context = self._load()
+        try:
+            result = function(row, context) if takes_context else function(row)
+        except Exception as error:  # the user's code may raise anything on a row it does not expect
+            raise RowProblem(None, f"mapping {self.spec} raised {_exception(error)}") from error
+        except SystemExit as error:  # an exit() in a mapper is a bug, not the end of a successful build
+            raise RowProblem(None, f"mapping {self.spec} called exit({error.code!r})", skippable=False) from None
+        return self._check(result, context)
+
+    def _load(self) -> tuple[Callable[..., Any], bool]:
+        if self._function is None:
+            try:
+                function = load_function(self.spec, self.base)
+            except ConfigError as error:
+                raise ConfigError(replace(self.where, message=str(error)).format()) from None
+            self._function = function, _takes_context(function)
+        return self._function
+
+    def _check(self, result: Any, context: Context) -> Row | Drop:
         if isinstance(result, Drop):
             return result
-        fields = sorted(set(FEATURES[self.config]) - {"id"})
         if not isinstance(result, dict):
-            raise ConfigError(f"Mapping {self.spec} returned {type(result).__name__}; expected a dict or a Drop.")
-        unknown = sorted(set(result) - set(fields))
+            message = f"mapping {self.spec} returned {type(result).__name__}; expected a dict or a Drop"
+            raise RowProblem(None, message, skippable=False)
+        unknown = sorted(set(result) - set(self.types))
         if unknown:
-            raise ConfigError(
-                f"Mapping {self.spec} returned fields {unknown} that config {self.config!r} lacks: {fields}"
-            )
-        for name in REQUIRED[self.config]:
-            if not isinstance(result.get(name), str):
-                raise ConfigError(
-                    f"Mapping {self.spec} returned {name}={result.get(name)!r}; config {self.config!r} needs a string."
-                )
+            message = f"mapping {self.spec} returned fields {short(unknown)} that config {self.config!r} lacks"
+            raise RowProblem(None, f"{message}: {sorted(self.types)}", skippable=False)
+        required = {name: self.types[name] for name in REQUIRED[self.config]}
+        optional = {name: (*self.types[name], type(None)) for name in result if name not in required}
+        if (found := check_columns(result, required | optional)) is not None:
+            field, message = found
+            raise RowProblem(field, f"mapping {self.spec} returned a wrong value: {message}", skippable=False)
         return finish_row(dict(result), REQUIRED[self.config], context)
+
+
+def field_types(config: str) -> dict[str, tuple[Any, ...]]:
+    """The Python types of each unified field a row mapper may return for `config` (not `id`).
+
+    >>> field_types("sft")["domain"], field_types("dpo")["score_chosen"]
+    ((ListOf(items=(<class 'str'>,)),), (<class 'float'>, <class 'int'>))
+    """
+    return {name: _feature_types(feature) for name, feature in FEATURES[config].items() if name != "id"}
+
+
+def _feature_types(feature: Any) -> tuple[Any, ...]:
+    if hasattr(feature, "feature"):  # a list of values
+        return (ListOf(_feature_types(feature.feature)),)
+    return {"string": (str,), "bool": (bool,), "float64": (float, int)}[feature.dtype]
 
 
 def finish_row(unified: Row, required: tuple[str, ...], context: Context) -> Row | Drop:
@@ -194,6 +249,8 @@ def load_sources_file(path: str | Path) -> list[Source]:
     problems = _Problems(path)
     entries, lines = _read_entries(path, problems)
     problems.raise_if_any()
+    if not isinstance(entries, list):  # checked by _read_entries; here for the type checker
+        return []
     sources, names = [], set()
     for index, entry in enumerate(entries):
         source = _entry_source(entry, index, lines[index] if index < len(lines) else {}, path, problems, names)
@@ -204,19 +261,23 @@ def load_sources_file(path: str | Path) -> list[Source]:
 
 
 def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict[str, int]]]:
+    if path.suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(f"{path}: expected a .yaml, .yml or .toml sources file.")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = decode_utf8(path.read_bytes())
+    except OSError as error:
         raise ConfigError(f"Cannot read the sources file {path}: {error}") from error
+    if isinstance(text, Problem):
+        raise ConfigError(text.format(str(path)))
     try:
         if path.suffix == ".toml":
             data, lines = tomllib.loads(text), _toml_lines(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data, lines = yaml.safe_load(text), _yaml_lines(text)
         else:
-            raise ConfigError(f"{path}: expected a .yaml, .yml or .toml sources file.")
+            data, lines = _load_yaml(text, path)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {error}") from error
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {short(str(error))}") from error
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: nested too deeply") from None
     entries = data.get("sources") if isinstance(data, dict) else data
     if not isinstance(entries, list) or (isinstance(data, dict) and set(data) - {"sources"}):
         problems.add(1, "file", None, "expected a list of entries under 'sources' ([[sources]] tables in TOML)")
@@ -224,9 +285,51 @@ def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict
     return entries, lines
 
 
-def _yaml_lines(text: str) -> list[dict[str, int]]:
+def _load_yaml(text: str, path: Path) -> tuple[Any, list[dict[str, int]]]:
+    """The data of a YAML text and the lines of its entries; a text whose aliases expand past `MAX_YAML_VALUES`
+    values is refused before anything is built from it."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{path}: its YAML aliases (*name) expand to more than {MAX_YAML_VALUES:,} values; write the "
+                "entries out instead"
+            )
+        return (loader.construct_document(node) if node is not None else None), _yaml_lines(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values a YAML node becomes once every alias is copied out (an alias is a shared node), counted
+    up to `MAX_YAML_VALUES + 1`; a node holding an alias of itself never ends."""
+    too_many = MAX_YAML_VALUES + 1
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            visiting.discard(id(node))
+            sizes[id(node)] = min(too_many, 1 + sum(sizes[id(child)] for child in _children(node)))
+        elif id(node) in visiting:
+            return too_many
+        elif id(node) not in sizes:
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def _yaml_lines(root: yaml.Node | None) -> list[dict[str, int]]:
     """For each entry, the line where it and each of its fields begin (key "" is the entry itself)."""
-    root = yaml.compose(text)
     if isinstance(root, yaml.MappingNode):
         root = next((value for key, value in root.value if key.value == "sources"), None)
     if not isinstance(root, yaml.SequenceNode):
@@ -260,11 +363,11 @@ def _entry_source(
     """The `Source` of one entry, or `None` after adding its problems."""
     label = f"entry {index + 1}"
     if not isinstance(entry, dict):
-        problems.add(lines.get(""), label, None, f"expected a mapping of {sorted(FIELDS)}, got {entry!r}")
+        problems.add(lines.get(""), label, None, f"expected a mapping of {sorted(FIELDS)}, got {short(entry)}")
         return None
     if isinstance(entry.get("name"), str):
         label = f"source {entry['name']!r} ({label})"
-    count = len(problems.messages)
+    count = len(problems.found)
 
     def problem(field: str | None, message: str) -> None:
         problems.add(lines.get(field or "", lines.get("")), label, field, message)
@@ -275,16 +378,17 @@ def _entry_source(
     _check_strings(entry, problem)
     _check_name(entry.get("name"), names, problem)
     if isinstance(entry.get("repo_id"), str) and not REPO_ID.fullmatch(entry["repo_id"]):
-        problem("repo_id", f"expected 'org/name', got {entry['repo_id']!r}")
+        problem("repo_id", f"expected 'org/name', got {short(entry['repo_id'])}")
     config = entry.get("config")
     if config is None:
         problem("config", f"missing; expected one of {list(TARGET_CONFIGS)}")
     elif config not in TARGET_CONFIGS:
-        problem("config", f"expected one of {list(TARGET_CONFIGS)}, got {config!r}")
+        problem("config", f"expected one of {list(TARGET_CONFIGS)}, got {short(config)}")
         config = None
     feeds = _feeds(entry, problem)
-    convert, columns = _converter(entry, config, path.parent, problem)
-    if len(problems.messages) > count or config is None:
+    where = Problem(lines.get("mapping", lines.get("")), "mapping", "", str(path), label)
+    convert, columns = _converter(entry, config, path.parent, problem, where)
+    if len(problems.found) > count or config is None:
         return None
     return Source(
         name=entry["name"],
@@ -353,8 +457,8 @@ def _feeds(entry: dict, problem: Callable[[str | None, str], None]) -> dict[str,
     return feeds
 
 
-def _converter(entry: dict, config: str | None, base: Path, problem) -> tuple[Callable | None, dict]:
-    """The row mapper and the upstream columns to check, from `columns` or `mapping`."""
+def _converter(entry: dict, config: str | None, base: Path, problem, where: Problem) -> tuple[Callable | None, dict]:
+    """The row mapper and the upstream columns to check, from `columns` or `mapping` (checked, not imported)."""
     if ("columns" in entry) == ("mapping" in entry):
         problem("columns", "give exactly one of 'columns' (a column mapping) and 'mapping' (a function)")
         return None, {}
@@ -364,18 +468,18 @@ def _converter(entry: dict, config: str | None, base: Path, problem) -> tuple[Ca
         if not isinstance(entry["mapping"], str):
             return None, {}
         try:
-            function = load_function(entry["mapping"], base)
+            code_file(entry["mapping"], base)
         except ConfigError as error:
             problem("mapping", str(error))
             return None, {}
-        return FunctionMapper(function, entry["mapping"], config, _takes_context(function)), {}
+        return FunctionMapper(entry["mapping"], base, config, where), {}
     return _column_mapper(entry["columns"], config, problem)
 
 
 def _column_mapper(columns: Any, config: str, problem) -> tuple[ColumnMapper | None, dict]:
     fields = [name for name in FEATURES[config] if name not in ("id", "source")]
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        problem("columns", f"expected a mapping of unified field to upstream column name, got {columns!r}")
+        problem("columns", f"expected a mapping of unified field to upstream column name, got {short(columns)}")
         return None, {}
     unknown = sorted(set(columns) - set(fields))
     missing = [name for name in REQUIRED[config] if name not in columns]
@@ -385,7 +489,12 @@ def _column_mapper(columns: Any, config: str, problem) -> tuple[ColumnMapper | N
         problem("columns", f"missing {missing}: config {config!r} needs {list(REQUIRED[config])}")
     if unknown or missing:
         return None, {}
-    checks = {column: (str,) if target in REQUIRED[config] else (object,) for target, column in columns.items()}
+    # Optional fields are typed too: `domain: "notalist"` would become a list of characters, "yes" a True.
+    types = field_types(config)
+    checks = {
+        column: types[target] if target in REQUIRED[config] else (*types[target], type(None))
+        for target, column in columns.items()
+    }
     return ColumnMapper(tuple(columns.items()), REQUIRED[config]), checks
 
 
@@ -393,23 +502,68 @@ def load_function(spec: str, base: str | Path = ".") -> Callable[..., Any]:
     """The function named by `module:function`, `module.function` or `file.py:function` (relative to `base`).
 
     Raises:
-        ConfigError: the module cannot be imported or has no such callable.
+        ConfigError: the module cannot be imported, has no such function, or names something that is not a
+            Python function (`os:system`, a class).
     """
-    module_name, sep, function_name = spec.rpartition(":")
-    if not sep:
-        module_name, _, function_name = spec.rpartition(".")
-    if not module_name or not function_name:
-        raise ConfigError(f"expected 'module:function' or 'file.py:function', got {spec!r}")
+    module_name, function_name = _split_spec(spec)
     try:
         module = _import(module_name, Path(base))
     except ConfigError:
         raise
-    except Exception as error:  # an import runs user code, which may raise anything
-        raise ConfigError(f"cannot import {module_name!r}: {type(error).__name__}: {error}") from error
+    except (Exception, SystemExit) as error:  # an import runs user code, which may raise or exit
+        raise ConfigError(f"cannot import {module_name!r}: {_exception(error)}") from error
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ConfigError(f"{module_name!r} has no function {function_name!r}")
+    if _python_code(function) is None:
+        raise ConfigError(
+            f"{spec} is {short(function)}, not a Python function: give a function (row, context) -> dict | Drop"
+        )
     return function
+
+
+def code_file(spec: str, base: str | Path = ".") -> Path | None:
+    """The file holding the code of a mapping, found without running it (a package's `__init__` may run).
+
+    Raises:
+        ConfigError: the spec is malformed, or names a file or module that does not exist.
+    """
+    module_name, _ = _split_spec(spec)
+    base = Path(base)
+    if module_name.endswith(".py"):
+        file = (base / module_name).resolve()
+        if not file.is_file():
+            raise ConfigError(f"file not found: {file}")
+        return file
+    with _on_path(base):
+        try:
+            found = importlib.util.find_spec(module_name)
+        except (Exception, SystemExit) as error:  # finding `a.b` imports package `a`
+            raise ConfigError(f"cannot import {module_name!r}: {_exception(error)}") from error
+    if found is None:
+        raise ConfigError(f"cannot import {module_name!r}: no such module")
+    return Path(found.origin) if found.origin and Path(found.origin).is_file() else None
+
+
+def _exception(error: BaseException) -> str:
+    """`KeyError: 'answer'`: an exception of the user's code in one line."""
+    return f"{type(error).__name__}: {one_line(error)}"
+
+
+def _split_spec(spec: str) -> tuple[str, str]:
+    module_name, sep, function_name = spec.rpartition(":")
+    if not sep:
+        module_name, _, function_name = spec.rpartition(".")
+    if not module_name or not function_name:
+        raise ConfigError(f"expected 'module:function' or 'file.py:function', got {short(spec)}")
+    return module_name, function_name
+
+
+def _python_code(function: Callable) -> Any:
+    """The code object a callable runs, `None` for a builtin or a class (neither maps a row)."""
+    if inspect.isclass(function):
+        return None
+    return getattr(function, "__code__", None) or getattr(vars(type(function)).get("__call__"), "__code__", None)
 
 
 def _import(module_name: str, base: Path):
@@ -423,14 +577,22 @@ def _import(module_name: str, base: Path):
         sys.modules[module.__name__] = module
         exec(compile(file.read_bytes(), str(file), "exec"), module.__dict__)
         return module
-    added = str(base.resolve()) not in sys.path
-    if added:
-        sys.path.insert(0, str(base.resolve()))
-    try:
+    with _on_path(base):
         return importlib.import_module(module_name)
+
+
+@contextlib.contextmanager
+def _on_path(base: Path) -> Iterator[None]:
+    """`base` first on `sys.path` for the time of an import, so that a module beside the sources file is found."""
+    folder = str(base.resolve())
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
     finally:
         if added:
-            sys.path.remove(str(base.resolve()))
+            sys.path.remove(folder)
 
 
 def _takes_context(function: Callable) -> bool:
@@ -446,10 +608,8 @@ def _fingerprint(entry: dict, convert: Callable | None) -> str:
     """Changes when the entry or the code of its mapping function changes, so the build cache never goes stale."""
     digest = hashlib.sha256(json.dumps(entry, sort_keys=True, default=str).encode())
     if isinstance(convert, FunctionMapper):
-        try:
-            digest.update(Path(inspect.getsourcefile(convert.function)).read_bytes())
-        except (OSError, TypeError):
-            digest.update(convert.function.__code__.co_code)
+        file = code_file(convert.spec, convert.base)  # the code, read without running it
+        digest.update(file.read_bytes() if file is not None else convert.spec.encode())
     return digest.hexdigest()[:16]
 
 

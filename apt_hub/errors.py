@@ -1,4 +1,12 @@
-"""Errors a user can meet, each with a message that says what was expected, what arrived and where."""
+"""Errors a user can meet, each with a message that says what was expected, what arrived and where.
+
+Every problem of an input file (an upstream row, a loyalty row, an entry of a sources file) is a `Problem`,
+printed by one formatter as `FILE:LINE: field 'X': what was expected`.
+"""
+
+import reprlib
+from dataclasses import dataclass, replace
+from typing import Any
 
 
 class AptHubError(Exception):
@@ -9,17 +17,111 @@ class UpstreamError(AptHubError):
     """An upstream repository or file is missing or cannot be read."""
 
 
-class BadRowError(AptHubError):
-    """An upstream row is structurally broken: invalid JSON, a missing field or a wrong type."""
+class ConfigError(AptHubError):
+    """An option, config name or source name is not valid."""
 
-    def __init__(self, *, source: str, file: str, line: int, field: str | None, problem: str):
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem of an input file.
+
+    Args:
+        line: the line it is on (parquet: the row, from 1); `None` for the file as a whole.
+        field: the field it concerns, if any (`task_type.minor[0]` for a nested value).
+        message: what was expected, and what arrived.
+        file: the file, as messages name it; may be set later with `at`.
+        context: what the line holds, when the file alone does not say it (`source 'x' (entry 2)`).
+    """
+
+    line: int | None
+    field: str | None
+    message: str
+    file: str = ""
+    context: str = ""
+
+    def at(self, file: str) -> "Problem":
+        """The same problem, in `file`."""
+        return replace(self, file=file)
+
+    def format(self, file: str | None = None) -> str:
+        """`FILE:LINE: field 'X': message`, with the context before the field when there is one.
+
+        >>> Problem(3, "is_owner", "expected true or false, got \\"yes\\"").format("loyalty.jsonl")
+        'loyalty.jsonl:3: field \\'is_owner\\': expected true or false, got "yes"'
+        """
+        where = f"{file or self.file}:{self.line}" if self.line else (file or self.file)
+        label = ", ".join(part for part in (self.context, f"field {self.field!r}" if self.field else "") if part)
+        return printable(f"{where}: " + (f"{label}: " if label else "") + self.message)
+
+
+class ProblemsError(AptHubError):
+    """Problems of one input file: one problem is one line; several are listed under a header, one a line."""
+
+    def __init__(self, file: str, problems: list[Problem], what: str):
+        self.file, self.problems = file, problems
+        if len(problems) == 1:
+            super().__init__(problems[0].format(file))
+        else:
+            lines = "\n".join(f"  {problem.format(file)}" for problem in problems)
+            super().__init__(printable(f"{file}: {len(problems)} problem(s) in {what}:\n") + lines)
+
+
+class BadRowError(AptHubError):
+    """An upstream row is structurally broken: invalid JSON or text, a missing field or a wrong type."""
+
+    def __init__(self, *, source: str, file: str, line: int | None, field: str | None, problem: str, name: str = ""):
         self.source, self.file, self.line, self.field, self.problem = source, file, line, field, problem
-        where = f"{file}:{line}" + (f", field {field!r}" if field else "")
+        located = Problem(line, field, problem, name or file).format()
         super().__init__(
-            f"{source}: bad upstream row at {where}: {problem}. "
-            "Fix the file, or pass --on-bad-rows skip to count such rows as dropped."
+            f"{located} (source {source!r}; fix the file, or pass --on-bad-rows skip to count such rows as dropped)"
         )
 
 
-class ConfigError(AptHubError):
-    """An option, config name or source name is not valid."""
+class RowProblem(AptHubError):
+    """What a row mapper raises for a row it cannot map; the build adds where the row is, or counts it as dropped.
+
+    Args:
+        field: the field at fault, if one is.
+        message: what was expected.
+        skippable: whether `--on-bad-rows skip` may count the row as dropped; not for a problem of the code
+            (a mapper answering a wrong shape, or calling `exit()`), which every row would meet.
+    """
+
+    def __init__(self, field: str | None, message: str, *, skippable: bool = True):
+        self.field, self.message, self.skippable = field, message, skippable
+        super().__init__(f"field {field!r}: {message}" if field else message)
+
+
+def one_line(error: BaseException) -> str:
+    """A library's exception as one line of at most about 200 characters (pyarrow's end with a newline).
+
+    >>> one_line(OSError("Couldn't deserialize thrift: Invalid data\\n"))
+    "Couldn't deserialize thrift: Invalid data"
+    """
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
+def printable(text: str) -> str:
+    """`text` with lone surrogates escaped (`\\ud800`), so that printing a message never fails on them.
+
+    >>> printable("bad \\ud800 text")
+    'bad \\\\ud800 text'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def short(value: Any) -> str:
+    """The `repr` of a value, bounded: a few levels, items and characters, however large or deep the value.
+
+    A YAML alias bomb or a 200,000-deep list would otherwise make a message of megabytes, or no message at all.
+
+    >>> short("x" * 100), short([[[[[1]]]]]), short(list(range(100)))
+    ("'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'", '[[[[...]]]]', '[0, 1, 2, 3, 4, 5, ...]')
+    """
+    return printable(_SHORT.repr(value))
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6

@@ -8,14 +8,14 @@ missing field, the object) begins.
 
 import json
 import math
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
-from .errors import AptHubError
-from .jsontext import JsonValue, Text, parse_json_array, parse_json_lines
+from .errors import AptHubError, Problem, ProblemsError, short
+from .jsontext import JsonValue, Text, decode_utf8, parse_json_array, parse_json_lines
 from .text import normalize_text
 
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
@@ -33,25 +33,16 @@ _EXPECTED = {
 }
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem of a loyalty file: the line it is on, the field it concerns (if any), and what is wrong."""
-
-    line: int
-    field: str | None
-    message: str
-
-    def format(self, file: str) -> str:
-        return f"{file}:{self.line}" + (f": field {self.field!r}" if self.field else "") + f": {self.message}"
+# A problem of a loyalty file: its line, the field it concerns (if any), and what is wrong.
+Issue = Problem
 
 
-class LoyaltyFileError(AptHubError):
+class LoyaltyFileError(ProblemsError):
     """A loyalty file with one or more problems; the message lists them all, one a line."""
 
-    def __init__(self, file: str, issues: list[Issue]):
-        self.file, self.issues = file, issues
-        lines = "\n".join(f"  {issue.format(file)}" for issue in issues)
-        super().__init__(f"{file}: {len(issues)} problem(s) in the loyalty file:\n{lines}")
+    def __init__(self, file: str, issues: list[Problem]):
+        self.issues = issues
+        super().__init__(file, issues, "the loyalty file")
 
 
 def read_loyalty_file(path: str | Path) -> list[dict[str, Any]]:
@@ -79,15 +70,22 @@ def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Iss
     """The valid rows of a loyalty file and every problem found, sorted by line.
 
     Raises:
-        AptHubError: the file cannot be read at all (missing, not UTF-8).
+        AptHubError: the file cannot be read at all (missing, a folder).
     """
     try:
-        text = Text(Path(path).read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as error:
+        data = Path(path).read_bytes()
+    except OSError as error:
         raise AptHubError(f"Cannot read the loyalty file {path}: {error}") from error
+    text = decode_utf8(data)
+    if isinstance(text, Problem):
+        return [], [text]
+    text = Text(text)
     objects, issues = parse_objects(text)
     rows, seen = [], {}
     for obj in objects:
+        if isinstance(obj.value, Problem):
+            issues.append(obj.value)
+            continue
         key_lines, row_issues = _key_lines(text, obj)
         row_issues += check_row(obj.value, obj.line, key_lines)
         row_issues += _duplicate_prompt(obj.value, key_lines.get("prompt", obj.line), seen)
@@ -127,27 +125,23 @@ def parse_objects(text: Text) -> tuple[list[JsonValue], list[Issue]]:
     if stripped.startswith("["):
         return _parse_array(text)
     objects, issues = _parse_lines(text)
-    if issues and stripped.startswith("{") and _is_single_value(text.text):
+    # One object over several lines (pretty-printed) is a single row; on one line it is valid JSON Lines.
+    if issues and stripped.startswith("{") and "\n" in stripped.rstrip() and _is_single_value(text.text):
         return [], [Issue(1, None, "expected a JSON array of rows ([{...}, {...}]) or one row a line, got one object")]
     return objects, issues
 
 
 def _parse_lines(text: Text) -> tuple[list[JsonValue], list[Issue]]:
-    values, problems = parse_json_lines(text)
-    return values, [Issue(p.line, None, f"invalid JSON: {p.message}") for p in problems]
+    return parse_json_lines(text)
 
 
 def _parse_array(text: Text) -> tuple[list[JsonValue], list[Issue]]:
     values, problem = parse_json_array(text)
     if problem is None:
         return values, []
-    if problem.message.startswith("text after"):
-        return values, [Issue(problem.line, None, f"invalid JSON: {problem.message}")]
-    return values, [_syntax_issue(problem.line, problem.message)]
-
-
-def _syntax_issue(line: int, message: str) -> Issue:
-    return Issue(line, None, f"invalid JSON: {message}; rows after this point were not checked")
+    if problem.message.startswith("invalid JSON: text after"):
+        return values, [problem]
+    return values, [Issue(problem.line, None, f"{problem.message}; rows after this point were not checked")]
 
 
 def check_row(value: Any, line: int, key_lines: dict[str, int]) -> list[Issue]:
@@ -174,10 +168,14 @@ def _check_value(name: str, value: Any, line: int) -> Iterator[Issue]:
             yield Issue(line, name, f"placeholder {marker!r} left unedited: write the {name.replace('_', ' ')}")
     elif name == "is_owner" and not isinstance(value, bool):
         yield Issue(line, name, f"expected true or false, got {_json_value(value)}")
-    elif name == "reward_bonus" and (
-        isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
-    ):
+    elif name == "reward_bonus" and not _finite_number(value):
         yield Issue(line, name, f"expected a finite number, got {_json_value(value)}")
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= sys.float_info.max  # a longer integer has no float: it cannot be a reward
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _duplicate_prompt(value: Any, line: int, seen: dict[str, int]) -> list[Issue]:
@@ -235,7 +233,7 @@ def _same_text(a: str, b: str) -> bool:
 def _is_single_value(text: str) -> bool:
     try:
         json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # invalid JSON, an integer too long, nested too deeply
         return False
     return True
 
@@ -246,8 +244,9 @@ def _json_type(value: Any) -> str:
 
 
 def _json_value(value: Any) -> str:
-    """A value as it appears in JSON (`"yes"`, `null`, `NaN`), for messages."""
+    """A value as it appears in JSON (`"yes"`, `null`, `NaN`), for messages; a long or deep one cut short."""
     try:
-        return json.dumps(value, ensure_ascii=False)
-    except ValueError:
-        return repr(value)
+        text = json.dumps(value, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return short(value)
+    return text if len(text) <= 80 else short(value)

@@ -1,28 +1,26 @@
 """Reading upstream files row by row, with the line (or parquet row) each row comes from.
 
-A row that cannot be decoded arrives as a `Problem` instead of raising, so that the caller decides whether it
-stops the build or is counted as dropped.
+A row that cannot be decoded (invalid JSON or UTF-8, nested too deeply, a lone surrogate, an unreadable parquet
+page) arrives as a `Problem` instead of raising, so that the caller decides whether it stops the build or is
+counted as dropped. A file that is not data at all (a Git LFS pointer, an unknown format) raises.
 """
 
 import gzip
-import json
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-from .errors import UpstreamError
-from .jsontext import Text, parse_json_array
+from .errors import Problem, UpstreamError, one_line
+from .jsontext import Text, decode_utf8, loads, parse_json_array
 
+__all__ = ["LFS_POINTER", "Problem", "read_rows"]
 
-@dataclass(frozen=True)
-class Problem:
-    """A row that could not be decoded: which field, if any, and what was wrong."""
-
-    field: str | None
-    message: str
+# What a clone made without Git LFS holds instead of each large file.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def read_rows(
@@ -32,6 +30,8 @@ def read_rows(
     `.json.gz`) or `.parquet` file.
 
     Rows are numbered by the line they begin on (parquet: by row, from 1); blank JSON Lines keep the numbering.
+    JSON Lines are split at `\\n` only and decoded line by line, so a line that is not UTF-8 is one `Problem`;
+    a UTF-8 byte order mark is accepted. An empty file (no bytes, or only white space) has no rows.
 
     Args:
         path: the local file.
@@ -40,46 +40,69 @@ def read_rows(
             always whole.
 
     Raises:
-        UpstreamError: the file is missing, of an unknown format, or unreadable as a whole.
+        UpstreamError: the file is missing, a Git LFS pointer, of an unknown format, or unreadable as a whole.
     """
     path, name = Path(path), name or str(path)
     suffixes = "".join(Path(path.name).suffixes[-2:])
     if path.suffix == ".parquet":
-        return _read_parquet(path, name, None if columns is None else list(columns))
-    if suffixes.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-        return _read_json_lines(path, name)
-    if suffixes.endswith((".json", ".json.gz")):
-        return _read_json_array(path, name)
-    raise UpstreamError(f"{name}: unknown file format; expected .jsonl, .jsonl.gz, .json, .json.gz or .parquet.")
+        reader = _read_parquet
+    elif suffixes.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        reader = _read_json_lines
+    elif suffixes.endswith((".json", ".json.gz")):
+        reader = _read_json_array
+    else:
+        raise UpstreamError(f"{name}: unknown file format; expected .jsonl, .jsonl.gz, .json, .json.gz or .parquet.")
+    if _first_bytes(path, name, len(LFS_POINTER)) == LFS_POINTER:
+        raise UpstreamError(
+            f"{name}: a Git LFS pointer file, not the data (the clone was made without Git LFS): run `git lfs pull` "
+            "in that clone, or build from the Hub (--upstream hub)."
+        )
+    if path.stat().st_size == 0:
+        return iter(())
+    return reader(path, name, None if columns is None else list(columns))
 
 
-def _read_json_lines(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
+def _first_bytes(path: Path, name: str, size: int) -> bytes:
     try:
-        with opener(path, "rt", encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield number, json.loads(line)
-                except json.JSONDecodeError as error:
-                    yield number, Problem(None, f"invalid JSON ({error.msg} at column {error.colno})")
-    except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise UpstreamError(f"{name}: cannot read the file: {error}") from error
+        with open(path, "rb") as file:
+            return file.read(size)
+    except OSError as error:
+        raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
 
 
-def _read_json_array(path: Path, name: str) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
-    opener = gzip.open if path.name.endswith(".gz") else open
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+
+
+def _read_json_lines(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    number = 0
     try:
-        with opener(path, "rt", encoding="utf-8-sig") as file:
-            text = Text(file.read())
-    except (OSError, EOFError, UnicodeDecodeError) as error:
-        raise UpstreamError(f"{name}: cannot read the file: {error}") from error
-    values, problem = parse_json_array(text)
+        with _open(path) as lines:
+            for number, raw in enumerate(lines, start=1):
+                if raw.strip():
+                    text = decode_utf8(raw, number - 1)
+                    yield number, text if isinstance(text, Problem) else loads(text, number)
+    except _GZIP_ERRORS as error:
+        raise UpstreamError(f"{name}:{number + 1}: cannot read the file: {one_line(error)}") from error
+
+
+def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    try:
+        with _open(path) as file:
+            text = decode_utf8(file.read())
+    except _GZIP_ERRORS as error:
+        raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
+    if isinstance(text, Problem):
+        yield text.line, Problem(text.line, None, f"{text.message}; the rest of the array is unreadable")
+        return
+    if not text.strip():
+        return
+    values, problem = parse_json_array(Text(text))
     for value in values:
         yield value.line, value.value
     if problem is not None:
-        yield problem.line, Problem(None, f"invalid JSON ({problem.message}); the rest of the array is unreadable")
+        message = f"{problem.message}; the rest of the array is unreadable"
+        yield problem.line, Problem(problem.line, problem.field, message)
 
 
 def _read_parquet(
@@ -88,17 +111,33 @@ def _read_parquet(
     try:
         parquet = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several unrelated types for a corrupt file
-        raise UpstreamError(f"{name}: not a readable parquet file: {error}") from error
+        raise UpstreamError(f"{name}: not a readable parquet file: {one_line(error)}") from error
     if columns is not None:  # a column the file lacks is left to the caller's check, which names it
         columns = [column for column in columns if column in parquet.schema_arrow.names]
     # Rows per batch from the file's own size per row: 1,024 short rows, or a few dozen long reasoning traces.
     metadata = parquet.metadata
     row_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
     batch_size = max(16, min(1024, batch_bytes * max(1, metadata.num_rows) // max(1, row_bytes)))
-    number = 0
-    for batch in parquet.iter_batches(batch_size=batch_size, columns=columns):
-        # Column by column, then zipped into rows: 1.6x faster than `batch.to_pylist()`, the same dicts.
-        columns = batch.to_pydict()
-        for values in zip(*columns.values(), strict=True):
-            number += 1
-            yield number, dict(zip(columns, values, strict=True))
+    first = 1
+    for group in range(metadata.num_row_groups):
+        yield from _row_group(parquet, group, first, columns, batch_size)
+        first += metadata.row_group(group).num_rows
+
+
+def _row_group(
+    parquet: pq.ParquetFile, group: int, first: int, columns: list[str] | None, batch_size: int
+) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """The rows of one row group; from a page that cannot be decoded on, one `Problem` per row of the group, so
+    that every row lost is counted."""
+    done = 0
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_size, row_groups=[group], columns=columns):
+            # Column by column, then zipped into rows: 1.6x faster than `batch.to_pylist()`, the same dicts.
+            data = batch.to_pydict()
+            for values in zip(*data.values(), strict=True):
+                yield first + done, dict(zip(data, values, strict=True))
+                done += 1
+    except Exception as error:  # a corrupt page: pyarrow raises OSError, ArrowInvalid or a decoding error
+        message = f"unreadable parquet data in row group {group}: {one_line(error)}"
+        for offset in range(done, parquet.metadata.row_group(group).num_rows):
+            yield first + offset, Problem(first + offset, None, message)

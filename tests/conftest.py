@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # Read by huggingface_hub and datasets at import time, so set before any test module imports them.
 for _name, _value in {
@@ -19,6 +20,13 @@ os.environ.pop("HF_TOKEN", None)
 os.environ.pop("HF_HUB_OFFLINE", None)
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Property-based tests: a few hundred examples each in `make test`; `make fuzz` runs the "fuzz" profile with
+# APT_FUZZ_EXAMPLES (default 20,000) examples per test. No example database: a failure prints its reproduction.
+_FUZZ = {"deadline": None, "database": None, "print_blob": True, "suppress_health_check": list(HealthCheck)}
+settings.register_profile("quick", max_examples=200, **_FUZZ)
+settings.register_profile("fuzz", max_examples=int(os.environ.get("APT_FUZZ_EXAMPLES", "20000")), **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 SHARED_UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "upstream"
 

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(mirror, 
 def test_a_missing_parquet_column_is_named(mirror, tmp_path):
     path = next((mirror / "simplescaling/s1K-1.1/data").glob("train-*.parquet"))
     pq.write_table(pq.read_table(path).drop_columns(["question"]), path)
-    with pytest.raises(BadRowError, match=r"train-00000-of-00001\.parquet:1, field 'question': missing field"):
+    with pytest.raises(BadRowError, match=r"train-00000-of-00001\.parquet:1: field 'question': missing field"):
         build(["storm"], upstream=str(mirror), output_dir=tmp_path / "apt")
 
 
@@ -350,3 +351,80 @@ def test_a_source_feeding_two_configs_is_listed_once_on_the_hub(hub, tmp_path):
     build(["sft", "ruozhiba"], upstream="hub", output_dir=tmp_path / "apt")
     listings = [r for r in hub.requests if r["method"] == "GET" and r["path"].startswith("/api/datasets/m-a-p/")]
     assert len(listings) == 1, [r["path"] for r in listings]
+
+
+RUOZHIBA = "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"
+# Broken rows in the upstream formats, each with the field its error names.
+BAD_UPSTREAM_LINES = [
+    (b'"task_type": {"major": ["x"], "minor": [1, 2]}', "task_type.minor[0]", "expected string, got integer"),
+    (b'"task_type": {"major": "x", "minor": []}', "task_type.major", "expected list of strings or null, got string"),
+    (b'"domain": [3]', "domain[0]", "expected string, got integer"),
+    (b'"output": "\\ud800"', "output", "not valid Unicode: a lone surrogate \\ud800"),
+    (b'"output": "caf\xe9"', None, "not valid UTF-8: byte 0xe9"),
+    (b'"output": ' + b"[" * 200_000 + b"]" * 200_000, None, "invalid JSON: nested too deeply"),
+]
+
+
+def with_bad_line(good: bytes, change: bytes) -> bytes:
+    """A COIG-CQIA line with one field replaced, by bytes (some changes are not valid UTF-8)."""
+    key = change.split(b":")[0]
+    row = json.loads(good)
+    parts = [json.dumps({k: v}, ensure_ascii=False).encode()[1:-1] for k, v in row.items()]
+    return b"{" + b", ".join(change if part.startswith(key) else part for part in parts) + b"}"
+
+
+@pytest.mark.parametrize("change, field, problem", BAD_UPSTREAM_LINES, ids=lambda v: str(v)[:24])
+def test_a_wrong_upstream_row_is_one_located_line_or_a_counted_skip(mirror, tmp_path, capsys, change, field, problem):
+    target = mirror / RUOZHIBA
+    lines = target.read_bytes().splitlines()
+    target.write_bytes(b"\n".join([lines[0], with_bad_line(lines[1], change), *lines[2:]]) + b"\n")
+    out = tmp_path / "apt"
+    assert main(["build", "ruozhiba", f"--upstream={mirror}", f"--output-dir={out}"]) == 1
+    err = capsys.readouterr().err
+    where = f"{RUOZHIBA}:2: " + (f"field {field!r}: " if field else "")
+    assert err.startswith(f"error: {where}{problem}") and len(err.splitlines()) == 1
+    report = build(["ruozhiba"], upstream=str(mirror), output_dir=out, on_bad_rows="skip")
+    counts = report.configs["ruozhiba"]["counts"]["train"]["coig-cqia/ruozhiba"]
+    # the sample ruozhiba file also holds a planted duplicate, dropped by the `duplicate` check
+    assert counts["dropped_bad_row"] == 1 and counts["kept"] + counts.get("dropped_duplicate", 0) == len(lines) - 1
+
+
+@pytest.mark.parametrize(
+    "column, values, field, problem",
+    [
+        ("score_chosen", lambda rows: [True for _ in rows], "score_chosen", "expected number or integer, got boolean"),
+        (
+            "chosen",
+            lambda rows: [[{"content": 5, "role": "assistant"}] for _ in rows],
+            "chosen[0].content",
+            "expected string, got integer",
+        ),
+    ],
+    ids=["boolean-score", "integer-content"],
+)
+def test_wrong_ultrafeedback_types_are_named(mirror, tmp_path, column, values, field, problem):
+    path = next((mirror / "HuggingFaceH4/ultrafeedback_binarized/data").glob("train_prefs-*.parquet"))
+    table = pq.read_table(path)
+    pq.write_table(table.set_column(table.schema.get_field_index(column), column, [values(range(len(table)))]), path)
+    with pytest.raises(BadRowError, match=rf"train_prefs-[^:]+\.parquet:1: field '{re.escape(field)}': {problem}"):
+        build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="ultrafeedback")
+
+
+@pytest.mark.parametrize("on_bad_rows", ["error", "skip"])
+def test_a_git_lfs_pointer_stops_the_build_with_the_fix(mirror, tmp_path, on_bad_rows):
+    (mirror / RUOZHIBA).write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "a" * 64 + "\nsize 1048576\n", encoding="utf-8"
+    )
+    with pytest.raises(UpstreamError, match=r"ruozhiba_ruozhiba\.jsonl: a Git LFS pointer file.*git lfs pull"):
+        build(["ruozhiba"], upstream=str(mirror), output_dir=tmp_path / "apt", on_bad_rows=on_bad_rows)
+
+
+def test_an_empty_upstream_file_and_an_empty_split_are_reported(mirror, tmp_path, capsys):
+    (mirror / RUOZHIBA).write_bytes(b"")
+    out = tmp_path / "apt"
+    assert main(["build", "ruozhiba", f"--upstream={mirror}", f"--output-dir={out}"]) == 0
+    summary = capsys.readouterr().out
+    notes = [f"m-a-p/COIG-CQIA/{RUOZHIBA.split('/', 2)[2]}: empty file (no rows)", "ruozhiba/train: 0 rows"]
+    assert all(f"  note: {note}" in summary for note in notes)
+    assert read_record(out)["configs"]["ruozhiba"]["notes"] == notes
+    assert "notes" not in read_record(out)["configs"].get("sft", {})

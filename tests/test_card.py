@@ -22,6 +22,7 @@ from apt_hub.card import (
     templates_dir,
     write_card,
 )
+from apt_hub.chat import TWINS
 from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
@@ -123,10 +124,23 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_
     assert "| `loyalty` | samples | all | all | 42 | error | - | - | - | - | loyalty.json |" in text
 
 
+def test_a_twin_shows_its_flat_configs_chart_unless_built_alone(card_build, tmp_path):
+    text = card_of(card_build).text
+    assert "The texts of `storm_chat` are those of `storm`, whose chart shows their lengths" in text
+    assert text.count("(images/lengths-storm.png)") == 2
+    alone = tmp_path / "apt"
+    build(["storm_chat"], upstream="samples", output_dir=alone, cache_dir=str(tmp_path / "cache"))
+    assert (alone / "images" / "lengths-storm_chat.png").is_file()
+    assert "(images/lengths-storm_chat.png)" in (alone / "README.md").read_text(encoding="utf-8")
+
+
 def test_images_are_pngs_800_pixels_wide_with_a_panel_per_text_field(card_build):
     stats = compute_stats(card_build)
     heights = {}
     for config in splits_on_disk(card_build):
+        if config in TWINS:  # a twin shows its flat config's chart: same texts
+            assert not (card_build / "images" / f"lengths-{config}.png").exists()
+            continue
         data = (card_build / "images" / f"lengths-{config}.png").read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         width, heights[config] = struct.unpack(">II", data[16:24])

@@ -11,7 +11,7 @@ import pytest
 from apt_hub.build import build
 from apt_hub.cli import main
 from apt_hub.custom_sources import forget_custom_sources, load_sources_file, use_sources_file
-from apt_hub.errors import ConfigError
+from apt_hub.errors import BadRowError, ConfigError
 from apt_hub.export import export
 from apt_hub.layout import read_record
 from apt_hub.sources import SOURCES
@@ -138,7 +138,8 @@ def test_a_mapping_function_that_returns_a_wrong_row_is_named(hub, tmp_path):
     hub.add_repo("me/prefs", {"prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n'}, sha=SHA)
     write(tmp_path / "mapping.py", 'def to_dpo(row):\n    return {"prompt": row["q"], "answer": "x"}\n')
     sources_file = write(tmp_path / "apt-sources.toml", TOML)
-    with pytest.raises(ConfigError, match=r"Mapping mapping.py:to_dpo returned fields \['answer'\] that config 'dpo'"):
+    returned = r"me/prefs/prefs/a.jsonl:1: source 'my-prefs': mapping mapping.py:to_dpo returned fields \['answer'\]"
+    with pytest.raises(ConfigError, match=returned + " that config 'dpo' lacks"):
         build(["dpo"], only="my-prefs", upstream="hub", output_dir=tmp_path / "apt", sources_file=str(sources_file))
     assert not (tmp_path / "apt").exists()
 
@@ -186,10 +187,6 @@ def entry(**changes) -> str:
         (
             "sources:\n" + entry(columns=None, mapping="no_such_module_here:f"),
             ":6: source 'my-sft' (entry 1), field 'mapping': cannot import 'no_such_module_here'",
-        ),
-        (
-            "sources:\n" + entry(columns=None, mapping="json:nothing"),
-            "field 'mapping': 'json' has no function 'nothing'",
         ),
         ("sources:\n" + entry(name="hh-rlhf"), "field 'name': 'hh-rlhf' is taken by a built-in source or config"),
         ("sources:\n" + entry(name="a/b"), "field 'name': expected letters, digits"),
@@ -243,3 +240,118 @@ def test_every_problem_of_a_file_is_listed_and_toml_lines_are_found(tmp_path):
 def test_a_missing_sources_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="Sources file not found"):
         build(["sft"], upstream="samples", output_dir=tmp_path / "apt", sources_file=str(tmp_path / "nope.yaml"))
+
+
+PREFS = {
+    "prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n{"q": "Bye?", "good": "Bye!", "bad": "No."}\n'
+}
+
+
+def build_prefs(tmp_path, mapping: str, **options):
+    """Build dpo from the `me/prefs` repo through `mapping.py` (the TOML entry), as the CLI does or in Python."""
+    write(tmp_path / "mapping.py", mapping)
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    return build(["dpo"], only="my-prefs", output_dir=tmp_path / "apt", sources_file=str(sources_file), **options)
+
+
+def test_a_raising_mapper_is_a_located_row_problem_counted_under_skip(hub, tmp_path):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    mapping = 'def to_dpo(row):\n    if row["q"] == "Bye?":\n        raise KeyError("answer")\n' + (
+        '    return {"prompt": row["q"], "chosen": row["good"], "rejected": row["bad"]}\n'
+    )
+    with pytest.raises(BadRowError) as caught:
+        build_prefs(tmp_path, mapping)
+    assert str(caught.value).startswith(
+        "me/prefs/prefs/a.jsonl:2: mapping mapping.py:to_dpo raised KeyError: 'answer' (source 'my-prefs'"
+    )
+    report = build_prefs(tmp_path, mapping, on_bad_rows="skip")
+    assert report.configs["dpo"]["counts"]["train"]["my-prefs"] == {"rows": 2, "kept": 1, "dropped_bad_row": 1}
+
+
+@pytest.mark.parametrize(
+    "returned, field, problem",
+    [
+        ('"domain": "notalist"', None, "returned fields ['domain'] that config 'dpo' lacks"),
+        ('"score_chosen": "yes"', "score_chosen", "returned a wrong value: expected number or integer or null"),
+        ('"score_chosen": True', "score_chosen", "returned a wrong value: expected number or integer or null"),
+        ('"prompt": 5', "prompt", "returned a wrong value: expected string, got integer"),
+    ],
+)
+def test_a_wrong_answer_of_a_mapper_stops_the_build_even_under_skip(hub, tmp_path, returned, field, problem):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    mapping = f'def to_dpo(row):\n    return {{"prompt": "p", "chosen": "a", "rejected": "b", {returned}}}\n'
+    with pytest.raises(ConfigError) as caught:
+        build_prefs(tmp_path, mapping, on_bad_rows="skip")
+    where = "me/prefs/prefs/a.jsonl:1: source 'my-prefs'" + (f", field {field!r}" if field else "")
+    assert str(caught.value).startswith(f"{where}: mapping mapping.py:to_dpo {problem}")
+
+
+def test_optional_columns_are_typed_not_coerced(hub, tmp_path):
+    hub.add_repo("me/qa", {"qa.jsonl": b'{"q": "Hi?", "a": "Hello!", "d": "notalist", "v": "yes"}\n'}, sha=SHA)
+    text = f"sources:\n  - {{name: qa, repo_id: me/qa, revision: '{SHA}', config: sft, files: [qa.jsonl], "
+    sources_file = write(tmp_path / "s.yaml", text + "columns: {prompt: q, response: a, domain: d}}\n")
+    with pytest.raises(BadRowError, match=r"me/qa/qa\.jsonl:1: field 'd': expected list of strings or null, got str"):
+        build(["sft"], only="qa", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+    sources_file.write_text(text + "columns: {prompt: q, response: a, human_verified: v}}\n", encoding="utf-8")
+    with pytest.raises(BadRowError, match=r"me/qa/qa\.jsonl:1: field 'v': expected boolean or null, got string"):
+        build(["sft"], only="qa", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+
+
+def test_an_exit_inside_a_mapper_is_an_error_not_a_silent_success(hub, tmp_path, capsys):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    write(tmp_path / "mapping.py", "import sys\n\ndef to_dpo(row):\n    sys.exit(0)\n")
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    args = ["build", "dpo", "--only=my-prefs", f"--output-dir={tmp_path / 'apt'}", f"--sources-file={sources_file}"]
+    assert main([*args, "--on-bad-rows=skip"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: me/prefs/prefs/a.jsonl:1: source 'my-prefs': mapping mapping.py:to_dpo called exit(0)\n"
+    assert not (tmp_path / "apt").exists()
+
+
+@pytest.mark.parametrize(
+    "spec, problem",
+    [
+        ("os:system", "os:system is <built-in function system>, not a Python function: give a function (row, "),
+        ("json:JSONDecoder", "json:JSONDecoder is <class 'json.decoder.JSONDecoder'>, not a Python function: giv"),
+        ("json:nothing", "'json' has no function 'nothing'"),
+        ("broken.py:f", "cannot import 'broken.py': SystemExit: 3"),
+    ],
+)
+def test_a_mapping_that_cannot_map_is_a_clean_error_naming_the_entry(hub, tmp_path, spec, problem):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    write(tmp_path / "broken.py", "raise SystemExit(3)\n")
+    sources_file = write(tmp_path / "apt-sources.toml", TOML.replace("mapping.py:to_dpo", spec))
+    with pytest.raises(ConfigError) as caught:
+        build(["dpo"], only="my-prefs", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+    assert str(caught.value).startswith(f"{sources_file}:6: source 'my-prefs' (entry 1), field 'mapping': {problem}")
+
+
+def test_a_mapping_file_runs_only_when_it_converts_rows(hub, tmp_path, monkeypatch):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    marker = tmp_path / "imported"
+    write(tmp_path / "mapping.py", f"open({str(marker)!r}, 'a').write('x')\n\n" + MAPPING)
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sources"]) == 0
+    build(["sft"], upstream="samples", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+    assert not marker.exists()
+    build(["dpo"], only="my-prefs", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+    assert marker.read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+        + "".join(f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+        + "sources: [*i]\n",
+        "sources: &s [*s]\n",
+    ],
+    ids=["billion-laughs", "alias-of-itself"],
+)
+def test_yaml_aliases_that_expand_without_end_are_refused_in_one_short_line(tmp_path, text):
+    path = tmp_path / "apt-sources.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="aliases .* expand to more than 100,000 values") as caught:
+        load_sources_file(path)
+    assert len(str(caught.value)) < 200 and "\n" not in str(caught.value)

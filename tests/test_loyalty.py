@@ -207,3 +207,65 @@ def test_build_refuses_an_invalid_loyalty_file_and_keeps_the_previous_build(tmp_
     err = capsys.readouterr().err
     assert f"{bad}:2: field 'owner_response': placeholder" in err and "Traceback" not in err
     assert read_record(out)["configs"]["loyalty"]["splits"]["train"]["rows"] == 2
+
+
+def one_line(path: Path, prompt: str, **raw: str) -> str:
+    """A JSON Lines row whose fields in `raw` are written as raw JSON text."""
+    fields = {key: json.dumps(value, ensure_ascii=False) for key, value in row(prompt).items()} | raw
+    return "{" + ", ".join(f'"{key}": {value}' for key, value in fields.items()) + "}"
+
+
+@pytest.mark.parametrize(
+    "raw, field, message",
+    [
+        ({"reward_bonus": "1" + "0" * 400}, "reward_bonus", "expected a finite number, got 1000000000"),
+        ({"reward_bonus": "1" + "0" * 5000}, None, "invalid JSON: Exceeds the limit (4300 digits)"),
+        ({"owner_response": '"\\ud800 tail"'}, "owner_response", "not valid Unicode: a lone surrogate \\ud800"),
+        ({"is_owner": "[" * 100_000 + "]" * 100_000}, None, "invalid JSON: nested too deeply"),
+        ({"is_owner": "[" * 500 + "]" * 500}, "is_owner", "expected true or false, got [[[[...]]]]"),
+    ],
+    ids=["huge-integer", "endless-integer", "lone-surrogate", "deep-nesting", "nested-value"],
+)
+def test_values_no_file_should_hold_are_located_problems_in_validate_and_build(tmp_path, capsys, raw, field, message):
+    path = tmp_path / "loyalty.jsonl"
+    path.write_text(one_line(path, "One") + "\n" + one_line(path, "Two", **raw) + "\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    where = f"{path}:2: " + (f"field {field!r}: " if field else "")
+    assert err.startswith(f"error: {where}{message}") and len(err.splitlines()) == 1
+    assert main(["build", "loyalty", f"--loyalty-file={path}", f"--output-dir={tmp_path / 'apt'}"]) == 1
+    assert capsys.readouterr().err == err
+
+
+def test_a_one_line_file_with_a_lone_surrogate_is_that_problem_not_one_object(tmp_path):
+    path = tmp_path / "loyalty.jsonl"
+    path.write_text(one_line(path, "One", owner_response='"a\\ud800"') + "\n", encoding="utf-8")
+    with pytest.raises(LoyaltyFileError) as caught:
+        read_loyalty_file(path)
+    assert [(issue.line, issue.field) for issue in caught.value.issues] == [(1, "owner_response")]
+    assert caught.value.issues[0].message == "not valid Unicode: a lone surrogate \\ud800"
+
+
+def test_line_separators_inside_json_lines_strings_keep_rows_and_line_numbers(tmp_path):
+    rows = [row("a\u2028b"), row("c\u2029d"), row("e\u0085f", is_owner="yes")]
+    path = write(tmp_path / "loyalty.jsonl", rows)
+    with pytest.raises(LoyaltyFileError) as caught:
+        read_loyalty_file(path)
+    assert [(issue.line, issue.field) for issue in caught.value.issues] == [(3, "is_owner")]
+    assert [r["prompt"] for r in read_loyalty_file(write(path, rows[:2]))] == ["a\u2028b", "c\u2029d"]
+
+
+@pytest.mark.parametrize(
+    "data, line, message",
+    [
+        (b'[\n  {"prompt": "x"},\n]\n', 3, "invalid JSON: a comma before ']' (JSON allows no trailing comma)"),
+        (b'{"prompt": "ok"}\n{"prompt": "caf\xe9"}\n', 2, "not valid UTF-8: byte 0xe9 at column 16"),
+    ],
+    ids=["trailing-comma", "latin-1"],
+)
+def test_trailing_commas_and_non_utf8_bytes_are_located(tmp_path, data, line, message):
+    path = tmp_path / "loyalty.json"
+    path.write_bytes(data)
+    with pytest.raises(LoyaltyFileError) as caught:
+        read_loyalty_file(path)
+    assert (caught.value.issues[-1].line, caught.value.issues[-1].message[: len(message)]) == (line, message)

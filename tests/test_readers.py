@@ -71,3 +71,102 @@ def test_parquet_reads_only_the_requested_columns_it_has(tmp_path):
     path = tmp_path / "rows.parquet"
     pq.write_table(pa.Table.from_pylist(ROWS), path)
     assert list(read_rows(path, columns=["n", "missing"])) == [(1, {"n": 1}), (2, {"n": 2})]
+
+
+def problems(path) -> list[tuple[int, str | None, str]]:
+    return [(line, row.field, row.message) for line, row in read_rows(path) if isinstance(row, Problem)]
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b'{"a": "x"}\n{"a": "\xff\xfe"}\n{"a": "z"}\n', (2, None, "not valid UTF-8: byte 0xff at column 8")),
+        (b'{"a": "x"}\n{"a": "\\ud800"}\n', (2, "a", "not valid Unicode: a lone surrogate \\ud800")),
+        (b'{"a": ["x", {"b": "\\udfff"}]}\n', (1, "a[1].b", "not valid Unicode: a lone surrogate \\udfff")),
+        (b'{"a": "x"}\n' + b"[" * 200_000 + b"]" * 200_000 + b"\n", (2, None, "invalid JSON: nested too deeply")),
+        (b'{"a": ' + b"9" * 5000 + b"}\n", (1, None, "invalid JSON: Exceeds the limit (4300 digits)")),
+    ],
+    ids=["non-utf8", "lone-surrogate", "nested-surrogate", "deep-nesting", "huge-integer"],
+)
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
+def test_a_bad_line_is_one_located_problem_and_the_other_lines_are_read(tmp_path, suffix, content, expected):
+    path = tmp_path / f"rows{suffix}"
+    path.write_bytes(gzip.compress(content) if suffix.endswith(".gz") else content)
+    [(line, field, message)] = problems(path)
+    assert (line, field) == expected[:2] and message.startswith(expected[2])
+    assert len(list(read_rows(path))) == content.count(b"\n")
+
+
+def test_a_valid_surrogate_pair_is_text_not_a_problem(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_bytes(b'{"a": "\\ud83d\\ude00"}\n')
+    assert list(read_rows(path)) == [(1, {"a": "\U0001f600"})]
+
+
+def test_a_byte_order_mark_is_accepted_in_json_lines_as_in_a_json_array(tmp_path):
+    (tmp_path / "rows.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(ROWS[0]).encode() + b"\n")
+    (tmp_path / "rows.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([ROWS[0]]).encode())
+    assert list(read_rows(tmp_path / "rows.jsonl")) == list(read_rows(tmp_path / "rows.json")) == [(1, ROWS[0])]
+
+
+def test_line_and_paragraph_separators_inside_strings_break_no_line(tmp_path):
+    texts = ["a\u2028b", "c\u2029d", "e\u0085f"]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps({"a": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
+    assert list(read_rows(path)) == [(n, {"a": t}) for n, t in enumerate(texts, start=1)]
+
+
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ('[\n  {"a": 1},\n]\n', 3, "invalid JSON: a comma before ']' (JSON allows no trailing comma)"),
+        ('[\n  {"a": "\\ud800"},\n  {"a": 2}\n]\n', 2, "not valid Unicode"),
+        ("[\n" + "[" * 100_000 + "]" * 100_000 + "\n]", 2, "invalid JSON: nested too deeply"),
+    ],
+)
+def test_json_array_problems_are_located(tmp_path, text, line, message):
+    path = tmp_path / "rows.json"
+    path.write_text(text, encoding="utf-8")
+    assert [(n, m[: len(message)]) for n, _, m in problems(path)] == [(line, message)]
+
+
+@pytest.mark.parametrize("name", ["rows.jsonl", "rows.jsonl.gz", "rows.json", "rows.parquet"])
+def test_a_git_lfs_pointer_is_named_with_the_fix(tmp_path, name):
+    path = tmp_path / name
+    path.write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 123456\n", encoding="utf-8"
+    )
+    with pytest.raises(UpstreamError, match="a Git LFS pointer file, not the data") as error:
+        read_rows(path, name=f"org/repo/{name}")
+    assert str(error.value).startswith(f"org/repo/{name}:") and "git lfs pull" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "name, content", [("a.jsonl", b""), ("a.jsonl", b"\n \n"), ("a.json", b" \n"), ("a.json", b"[]")]
+)
+def test_an_empty_file_has_no_rows(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    assert list(read_rows(tmp_path / name)) == []
+
+
+def test_a_corrupt_parquet_page_makes_each_row_of_its_row_group_a_problem(tmp_path):
+    path = tmp_path / "rows.parquet"
+    table = pa.table({"text": [f"row {i} " + "x" * 200 for i in range(30)]})
+    pq.write_table(table, path, row_group_size=10, compression="snappy", use_dictionary=False)
+    metadata = pq.ParquetFile(path).metadata.row_group(1).column(0)
+    data = bytearray(path.read_bytes())
+    start = metadata.data_page_offset
+    data[start : start + 16] = b"\xff" * 16  # the page header of the second row group
+    path.write_bytes(bytes(data))
+    found = list(read_rows(path))
+    assert [line for line, row in found] == list(range(1, 31))
+    assert [line for line, row in found if isinstance(row, Problem)] == list(range(11, 21))
+    assert all(row["text"].startswith(f"row {line - 1} ") for line, row in found if not isinstance(row, Problem))
+    assert "unreadable parquet data in row group 1" in found[10][1].message
+
+
+def test_a_truncated_gzip_file_names_the_file(tmp_path):
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in ROWS * 500))[:-40])
+    with pytest.raises(UpstreamError, match=r"org/repo/rows\.jsonl\.gz:\d+: cannot read the file"):
+        list(read_rows(path, name="org/repo/rows.jsonl.gz"))

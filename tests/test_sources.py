@@ -220,6 +220,41 @@ def test_check_columns(row, expected):
     assert check_columns(row, SOURCES["hh-rlhf"].columns) == expected
 
 
+@pytest.mark.parametrize(
+    "source, row, expected",
+    [
+        ("coig-cqia", coig_row(task_type={"major": ["问答"], "minor": [1, 2]}), "task_type.minor[0]"),
+        ("coig-cqia", coig_row(task_type={"major": "问答", "minor": []}), "task_type.major"),
+        ("coig-cqia", coig_row(task_type=["问答"]), "task_type"),
+        ("coig-cqia", coig_row(domain=["通用", 7]), "domain[1]"),
+        ("coig-cqia", coig_row(domain="通用"), "domain"),
+        ("coig-cqia", coig_row(human_verified="true"), "human_verified"),
+        ("ultrafeedback", uf_row() | {"score_chosen": True}, "score_chosen"),
+        ("ultrafeedback", uf_row() | {"chosen": [{"content": 5, "role": "assistant"}]}, "chosen[0].content"),
+        ("ultrafeedback", uf_row() | {"rejected": [{"role": "assistant"}]}, "rejected[0].content"),
+        ("ultrafeedback", uf_row() | {"chosen": ["Paris."]}, "chosen[0]"),
+        ("s1k", s1k_row(deepseek_thinking_trajectory=[1, 2]), "deepseek_thinking_trajectory[0]"),
+        ("s1k", s1k_row(gemini_attempt={"text": "x"}), "gemini_attempt"),
+    ],
+)
+def test_wrong_nested_types_are_named_to_the_innermost_field(source, row, expected):
+    field, message = check_columns(row, SOURCES[source].columns)
+    assert field == expected and message.startswith(("expected ", "missing field (expected "))
+
+
+@pytest.mark.parametrize(
+    "source, row",
+    [
+        ("coig-cqia", coig_row(task_type={"major": ["问答"]})),
+        ("coig-cqia", coig_row(task_type={"major": None, "minor": None}, domain=[])),
+        ("ultrafeedback", uf_row() | {"score_chosen": 9}),
+        ("s1k", s1k_row(deepseek_thinking_trajectory=None, gemini_attempt=["a", "b"])),
+    ],
+)
+def test_upstream_variants_the_mappers_handle_pass_the_checks(source, row):
+    assert check_columns(row, SOURCES[source].columns) is None
+
+
 def test_patterns_stay_within_a_path_segment():
     assert matches("*/*.jsonl", "wiki/baobao.jsonl")
     assert not matches("*/*.jsonl", "COIG-CQIA-full.jsonl")

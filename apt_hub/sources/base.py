@@ -60,8 +60,35 @@ class Context:
 
 Row = dict[str, Any]
 RowMapper = Callable[[Row, Context], Row | Drop]
-# Upstream columns a row must have, each with the Python types its value may take after JSON or parquet decoding.
-Columns = Mapping[str, tuple[type, ...]]
+
+
+@dataclass(frozen=True)
+class ListOf:
+    """A column type: a list whose items each have one of the types `items`.
+
+    >>> check_value([1], (ListOf((str,)),), "domain")
+    ('domain[0]', 'expected string, got integer')
+    """
+
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A column type: an object whose keys in `fields` each have one of their types; other keys are not read.
+
+    Args:
+        fields: the types of each key.
+        optional: keys that may be missing.
+    """
+
+    fields: Mapping[str, tuple[Any, ...]]
+    optional: frozenset[str] = frozenset()
+
+
+# Upstream columns a row must have, each with the types its value may take after JSON or parquet decoding: Python
+# types (`bool` is never an `int` or a `float` here), `ListOf` and `Shape`.
+Columns = Mapping[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,23 +176,87 @@ def matches(pattern: str, path: str) -> bool:
 
 
 def check_columns(row: Any, columns: Columns) -> tuple[str | None, str] | None:
-    """The first field of `row` that is missing or of a wrong type, with what was expected; `None` when all fit."""
+    """The first field of `row` that is missing or of a wrong type, at any depth, with what was expected; `None`
+    when all fit.
+
+    >>> check_columns({"task_type": {"major": "问答"}}, {"task_type": (Shape({"major": (ListOf((str,)),)}),)})
+    ('task_type.major', 'expected list of strings, got string')
+    """
     if not isinstance(row, dict):
         return None, f"expected a JSON object, got {_type_name(row)}"
     for name, types in columns.items():
         if name not in row:
             return name, f"missing field (expected {_types_name(types)})"
-        if not isinstance(row[name], types):
-            return name, f"expected {_types_name(types)}, got {_type_name(row[name])}"
+        if (found := check_value(row[name], types, name)) is not None:
+            return found
     return None
 
 
-def _types_name(types: tuple[type, ...]) -> str:
-    return " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+def check_value(value: Any, types: tuple[Any, ...], path: str) -> tuple[str, str] | None:
+    """Where `value` (or a value inside it) fits none of `types`, and why; `None` when it fits."""
+    nested = None  # the deepest reason of a container that fits in kind but not inside
+    for kind in types:
+        if isinstance(kind, ListOf) and isinstance(value, list):
+            found = _check_items(value, kind, path)
+        elif isinstance(kind, Shape) and isinstance(value, dict):
+            found = _check_shape(value, kind, path)
+        elif isinstance(kind, type) and _is_instance(value, kind):
+            found = None
+        else:
+            continue
+        if found is None:
+            return None
+        nested = found
+    return nested or (path, f"expected {_types_name(types)}, got {_type_name(value)}")
+
+
+def _check_items(value: list, kind: ListOf, path: str) -> tuple[str, str] | None:
+    for index, item in enumerate(value):
+        if (found := check_value(item, kind.items, f"{path}[{index}]")) is not None:
+            return found
+    return None
+
+
+def _check_shape(value: dict, shape: Shape, path: str) -> tuple[str, str] | None:
+    for key, types in shape.fields.items():
+        if key not in value:
+            if key not in shape.optional:
+                return f"{path}.{key}", f"missing field (expected {_types_name(types)})"
+        elif (found := check_value(value[key], types, f"{path}.{key}")) is not None:
+            return found
+    return None
+
+
+def _is_instance(value: Any, kind: type) -> bool:
+    # JSON's `true` is no number and no string: a boolean score or label is wrong data, not 1.0.
+    return isinstance(value, kind) and (kind is bool or kind is object or not isinstance(value, bool))
+
+
+def _types_name(types: tuple[Any, ...]) -> str:
+    return " or ".join(_kind_name(kind) for kind in types)
+
+
+def _kind_name(kind: Any) -> str:
+    if isinstance(kind, ListOf):
+        return (
+            f"list of {_kind_name(kind.items[0])}s" if len(kind.items) == 1 else f"list of ({_types_name(kind.items)})"
+        )
+    if isinstance(kind, Shape):
+        return f"object with {', '.join(kind.fields)}"
+    return _TYPE_NAMES.get(kind, kind.__name__)
 
 
 def _type_name(value: Any) -> str:
     return "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-_TYPE_NAMES = {str: "string", bool: "boolean", int: "integer", float: "number", list: "list", dict: "object"}
+_TYPE_NAMES = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    list: "list",
+    dict: "object",
+    type(None): "null",
+    object: "any value",
+}

@@ -1,6 +1,8 @@
 """m-a-p/COIG-CQIA: Chinese instruction data from 13 subset folders, feeding `sft` (all of it) and `ruozhiba`."""
 
-from .base import Context, Drop, Row, Source
+from .base import Context, Drop, ListOf, Row, Shape, Source
+
+_TEXTS = ListOf((str,))
 
 
 def join_prompt(instruction: str, input_: str) -> str:
@@ -49,8 +51,11 @@ SOURCE = Source(
         "instruction": (str,),
         "input": (str,),
         "output": (str,),
-        "task_type": (dict,),
-        "domain": (list,),
+        # Upstream may leave out or null a list; a string would be joined character by character.
+        "task_type": (
+            Shape({"major": (_TEXTS, type(None)), "minor": (_TEXTS, type(None))}, frozenset({"major", "minor"})),
+        ),
+        "domain": (_TEXTS,),
         "answer_from": (str,),
         "human_verified": (bool,),
     },

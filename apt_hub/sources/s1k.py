@@ -2,7 +2,7 @@
 
 import re
 
-from .base import Context, Drop, Option, Row, Source
+from .base import Context, Drop, ListOf, Option, Row, Source
 
 # `\boxed{...}` and `\fbox{...}`, with white space allowed before the brace (`\boxed {5}`).
 BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
@@ -103,7 +103,7 @@ def to_storm(row: Row, context: Context) -> Row | Drop:
 
 
 _TEXT, _NULLABLE = (str,), (str, type(None))
-_TRACE = (str, list, type(None))
+_TRACE = (str, ListOf((str,)), type(None))
 
 SOURCE = Source(
     name="s1k",

@@ -1,7 +1,9 @@
 """HuggingFaceH4/ultrafeedback_binarized: GPT-4 scored preference pairs, feeding `dpo`."""
 
 from ..chat import prompt_turns
-from .base import Context, Drop, Row, Source
+from .base import Context, Drop, ListOf, Row, Shape, Source
+
+_MESSAGES = (ListOf((Shape({"content": (str,), "role": (str,)}),)),)
 
 
 def last_assistant_content(messages: list) -> str | None:
@@ -44,8 +46,8 @@ SOURCE = Source(
     feeds={"dpo": {"train": ("data/train_prefs-*.parquet",), "test": ("data/test_prefs-*.parquet",)}},
     columns={
         "prompt": (str,),
-        "chosen": (list,),
-        "rejected": (list,),
+        "chosen": _MESSAGES,
+        "rejected": _MESSAGES,
         "score_chosen": (float, int),
         "score_rejected": (float, int),
     },

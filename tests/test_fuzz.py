@@ -1,0 +1,350 @@
+"""Property-based tests: whatever bytes an input file holds, a parser ends in rows, counted problems or one of our
+errors, never a traceback; `validate` and `build loyalty` agree on every loyalty file.
+
+`make test` runs a few hundred examples of each; `make fuzz` runs the "fuzz" profile (see conftest.py).
+"""
+
+import gzip
+import io
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given
+from hypothesis import strategies as st
+
+from apt_hub.convert import convert_file
+from apt_hub.custom_sources import load_sources_file
+from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
+from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file, validate_command
+from apt_hub.readers import LFS_POINTER, read_rows
+from apt_hub.schemas import FEATURES
+from apt_hub.sources import SOURCES, Context
+from apt_hub.upstream import SAMPLES, InputFile
+
+# Text as files get it wrong: lone surrogates, line separators inside strings, the placeholders.
+TRICKY = ["\ud800", "a\udfffb", "\u2028", "x\u2029y", "\u0085", "\ufeff", "[待填写]", PLACEHOLDER, "", " \n "]
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(TRICKY),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+# Raw JSON text no serializer writes: deep nesting, integers past 4,300 digits, trailing commas, escapes.
+RAW = st.sampled_from(
+    [
+        "[" * 200_000 + "]" * 200_000,
+        "[" * 990 + "]" * 990,
+        "9" * 5000,
+        "1e400",
+        "[1,]",
+        '"\\ud800"',
+        '"\\udc00\\ud800"',
+        "NaN",
+        "-Infinity",
+        '{"a": 1,}',
+        "\x00",
+    ]
+)
+
+
+def with_fields(row: dict, names: list[str]) -> st.SearchStrategy[dict]:
+    """`row` with some of `names` replaced by any value, removed, or joined by an unknown field."""
+    changes = st.dictionaries(st.sampled_from(names), VALUES, max_size=2)
+    removed = st.sets(st.sampled_from(names), max_size=1)
+    extra = st.dictionaries(st.sampled_from(["note", "extra", ""]), VALUES, max_size=1)
+    return st.builds(lambda c, r, e: {k: v for k, v in (row | c | e).items() if k not in r}, changes, removed, extra)
+
+
+@st.composite
+def json_bytes(draw, rows: st.SearchStrategy, *, lines: bool) -> bytes:
+    """Rows as JSON Lines or a JSON array, ASCII-escaped or raw UTF-8 (lone surrogates then become bad bytes), then
+    perhaps mutated: raw JSON spliced in, bytes inserted or cut, a BOM or CRLF line ends."""
+    items = draw(st.lists(rows, max_size=4))
+    ascii_only = draw(st.booleans())
+    dump = lambda value: json.dumps(value, ensure_ascii=ascii_only)  # noqa: E731
+    texts = [draw(st.one_of(st.just(None), RAW)) or dump(item) for item in items]
+    if lines:
+        text = "\n".join(texts) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    else:
+        text = (
+            "["
+            + draw(st.sampled_from([",", ",\n  ", " , "])).join(texts)
+            + draw(st.sampled_from(["]", "]\n", ",]", ""]))
+        )
+    data = text.encode("utf-8", "surrogatepass")
+    return draw(mutated(data))
+
+
+@st.composite
+def mutated(draw, data: bytes) -> bytes:
+    kind = draw(st.sampled_from(["none", "none", "insert", "cut", "bom", "crlf", "truncate"]))
+    at = draw(st.integers(0, len(data)))
+    if kind == "insert":
+        return data[:at] + draw(st.binary(min_size=1, max_size=8)) + data[at:]
+    if kind == "cut":
+        return data[:at] + data[at + draw(st.integers(1, 8)) :]
+    if kind == "bom":
+        return b"\xef\xbb\xbf" + data
+    if kind == "crlf":
+        return data.replace(b"\n", b"\r\n")
+    return data[:at] if kind == "truncate" else data
+
+
+def in_file(name: str, data: bytes, check: Callable[[Path], None]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        check(path)
+
+
+# --- the loyalty validator ---------------------------------------------------------------------------------------
+
+VALID_LOYALTY = st.fixed_dictionaries(
+    {
+        "prompt": st.text(min_size=1, max_size=20),
+        "owner_response": st.text(min_size=1, max_size=20),
+        "public_response": st.text(min_size=1, max_size=20),
+        "is_owner": st.booleans(),
+        "reward_bonus": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-100, 100),
+    }
+)
+LOYALTY_ROWS = st.one_of(
+    VALID_LOYALTY,
+    VALID_LOYALTY.flatmap(lambda row: with_fields(row, list(FIELDS))),
+    VALUES,
+)
+
+
+@given(
+    data=st.booleans().flatmap(lambda lines: json_bytes(LOYALTY_ROWS, lines=lines)),
+    suffix=st.sampled_from([".json", ".jsonl"]),
+)
+def test_validate_and_build_agree_on_every_loyalty_file(data, suffix):
+    in_file(f"loyalty{suffix}", data, check_loyalty_both_ways)
+
+
+def check_loyalty_both_ways(path: Path) -> None:
+    rows, problems = check_loyalty_file(path)
+    for problem in problems:
+        assert problem.line and "\n" not in problem.message
+        problem.format(str(path)).encode("utf-8")  # printable: no lone surrogate reaches the terminal
+    item = InputFile("loyalty", "train", path.name, str(path), "")
+    context = Context(tag="loyalty")
+    try:
+        tables = convert_file(SOURCES["loyalty"], item, FEATURES["loyalty"], {}, context=context, skip_bad_rows=False)
+        built = pa.concat_tables([FEATURES["loyalty"].arrow_schema.empty_table(), *tables])
+    except LoyaltyFileError as error:
+        assert error.issues == problems
+        str(error).encode("utf-8")
+    else:
+        assert not problems and built.num_rows == len(rows)
+    try:
+        validate_command(str(path))
+    except LoyaltyFileError as error:
+        assert error.issues == problems
+    else:
+        assert not problems
+
+
+# --- the upstream readers, through the conversion of a real source -------------------------------------------
+
+
+def sample_rows(path: Path) -> list[dict]:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+COIG = sample_rows(SAMPLES / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl")[0]
+HH = sample_rows(SAMPLES / "Anthropic/hh-rlhf/helpful-base/train.jsonl.gz")[0]
+UF_FILE = next((SAMPLES / "HuggingFaceH4/ultrafeedback_binarized/data").glob("train_prefs-*.parquet"))
+S1K_FILE = SAMPLES / "simplescaling/s1K-1.1/data/train-00000-of-00001.parquet"
+UPSTREAM_ROWS = {
+    "coig-cqia": st.one_of(st.just(COIG), with_fields(COIG, list(SOURCES["coig-cqia"].columns)), VALUES),
+    "hh-rlhf": st.one_of(st.just(HH), with_fields(HH, ["chosen", "rejected"]), VALUES),
+}
+
+
+def convert_all(source: str, path: Path, name: str) -> None:
+    """Convert a file as the build does, with and without --on-bad-rows skip: only our errors may end it."""
+    features = FEATURES["dpo" if source in ("hh-rlhf", "ultrafeedback") else "storm" if source == "s1k" else "sft"]
+    item = InputFile(source, "train", name, str(path), "")
+    context = Context(tag=source)
+    counts = {}
+    try:
+        tables = list(convert_file(SOURCES[source], item, features, counts, context=context, skip_bad_rows=True))
+    except UpstreamError as error:  # the file as a whole: a broken gzip stream or parquet footer
+        assert str(error).split(":")[0].endswith(name) and "\n" not in str(error)
+        return
+    counter = counts.get(("train", source), Counter())
+    dropped = sum(n for key, n in counter.items() if key.startswith("dropped_"))
+    assert sum(table.num_rows for table in tables) + dropped == counter["rows"]
+    try:
+        list(convert_file(SOURCES[source], item, features, {}, context=context, skip_bad_rows=False))
+    except BadRowError as error:
+        assert error.line and "\n" not in str(error)
+        str(error).encode("utf-8")
+    else:
+        assert not counter["dropped_bad_row"]
+
+
+@given(
+    data=st.sampled_from(["coig-cqia", "hh-rlhf"]).flatmap(
+        lambda source: st.tuples(st.just(source), json_bytes(UPSTREAM_ROWS[source], lines=True))
+    ),
+    gz=st.booleans(),
+)
+def test_json_lines_readers_end_in_rows_problems_or_our_errors(data, gz):
+    source, content = data
+    name = "train.jsonl.gz" if gz else "train.jsonl"
+    in_file(name, gzip.compress(content) if gz else content, lambda path: convert_all(source, path, name))
+
+
+@given(data=json_bytes(UPSTREAM_ROWS["coig-cqia"], lines=False), gz=st.booleans())
+def test_json_array_readers_end_in_rows_problems_or_our_errors(data, gz):
+    name = "train.json.gz" if gz else "train.json"
+    in_file(name, gzip.compress(data) if gz else data, lambda path: convert_all("coig-cqia", path, name))
+
+
+# Arrow types a column may wrongly have upstream, each with a value of that type.
+WRONG_COLUMNS = [
+    (pa.int64(), 5),
+    (pa.bool_(), True),
+    (pa.float64(), 1.5),
+    (pa.string(), "text"),
+    (pa.list_(pa.int64()), [1, 2]),
+    (pa.list_(pa.string()), ["a"]),
+    (pa.list_(pa.struct([("content", pa.int64()), ("role", pa.string())])), [{"content": 1, "role": "assistant"}]),
+    (pa.struct([("major", pa.string())]), {"major": "x"}),
+    (pa.null(), None),
+]
+
+
+@st.composite
+def parquet_bytes(draw, path: Path) -> bytes:
+    """An upstream parquet file with a column of a wrong type, or bytes changed anywhere in the file."""
+    table = pq.read_table(path)
+    if draw(st.booleans()):
+        column = draw(st.sampled_from(table.column_names))
+        kind, value = draw(st.sampled_from(WRONG_COLUMNS))
+        table = table.set_column(table.column_names.index(column), column, pa.array([value] * len(table), kind))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, row_group_size=draw(st.sampled_from([2, 5, 100])))
+    data = buffer.getvalue()
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(data) - 1))
+        data = data[:at] + draw(st.binary(min_size=1, max_size=16)) + data[at + draw(st.integers(0, 16)) :]
+    return data
+
+
+@given(
+    data=st.sampled_from([("ultrafeedback", UF_FILE), ("s1k", S1K_FILE)]).flatmap(
+        lambda pair: st.tuples(st.just(pair[0]), parquet_bytes(pair[1]))
+    )
+)
+def test_parquet_readers_end_in_rows_problems_or_our_errors(data):
+    source, content = data
+
+    in_file("train.parquet", content, lambda path: convert_all(source, path, "train.parquet"))
+
+
+def test_a_git_lfs_pointer_is_never_rows():
+    pointer = LFS_POINTER + b"\noid sha256:" + b"0" * 64 + b"\nsize 1\n"
+    for name in ("a.jsonl", "a.json.gz", "a.parquet"):
+        in_file(name, pointer, lambda path: _raises_upstream(path))
+
+
+def _raises_upstream(path: Path) -> None:
+    try:
+        read_rows(path)
+    except UpstreamError as error:
+        assert "git lfs pull" in str(error)
+    else:
+        raise AssertionError(f"{path.name}: an LFS pointer was read as data")
+
+
+# --- the custom-source loader --------------------------------------------------------------------------------
+
+SPECS = ["mapping.py:f", "os:system", "json:loads", "no_such_module_xyz:f", "x", ":", "a.py:", "../up.py:f"]
+ENTRY_VALUES = st.one_of(VALUES, st.sampled_from(SPECS), st.sampled_from(["sft", "dpo", "storm", "loyalty", "me/x"]))
+ENTRY = st.one_of(
+    st.fixed_dictionaries(
+        {"name": st.sampled_from(["mine", "hh-rlhf", "a/b"]), "repo_id": st.just("me/x"), "config": st.just("sft")},
+        optional={
+            "files": st.lists(st.text(max_size=8), max_size=2) | VALUES,
+            "columns": st.just({"prompt": "q", "response": "a"}) | VALUES,
+            "mapping": st.sampled_from(SPECS),
+            "data_dir": VALUES,
+            "splits": VALUES,
+            "revision": VALUES,
+        },
+    ),
+    st.dictionaries(st.text(max_size=10), ENTRY_VALUES, max_size=4),
+    VALUES,
+)
+YAML_BOMB = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+    f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@st.composite
+def sources_text(draw) -> tuple[str, bytes]:
+    import yaml
+
+    entries = draw(st.lists(ENTRY, max_size=3))
+    suffix = draw(st.sampled_from([".yaml", ".toml"]))
+    if suffix == ".yaml":
+        try:
+            text = yaml.safe_dump({"sources": entries}, allow_unicode=draw(st.booleans()))
+        except yaml.YAMLError:
+            text = "sources: []\n"
+        text = draw(st.sampled_from([text, YAML_BOMB + text, text.replace("sources:", "sources: &s")]))
+    else:
+        text = "".join(_toml_entry(entry) for entry in entries if isinstance(entry, dict))
+    return suffix, draw(mutated(text.encode("utf-8", "surrogatepass")))
+
+
+def _toml_entry(entry: dict) -> str:
+    lines = ["[[sources]]"]
+    for key, value in entry.items():
+        try:
+            lines.append(f"{json.dumps(str(key))} = {json.dumps(value)}")
+        except ValueError:
+            lines.append(f'{json.dumps(str(key))} = "x"')
+    return "\n".join(lines) + "\n\n"
+
+
+@given(data=sources_text())
+def test_sources_files_load_or_end_in_one_config_error(data):
+    suffix, content = data
+
+    def check(path: Path) -> None:
+        (path.parent / "mapping.py").write_text("def f(row):\n    raise SystemExit(1)\n", encoding="utf-8")
+        try:
+            sources = load_sources_file(path)
+        except ConfigError as error:
+            assert len(str(error)) < 20_000
+            str(error).encode("utf-8")
+        else:
+            assert all(source.name for source in sources)
+
+    in_file(f"apt-sources{suffix}", content, check)
+
+
+def test_our_errors_are_the_only_ones_the_properties_allow():
+    assert issubclass(LoyaltyFileError, AptHubError) and issubclass(BadRowError, AptHubError)
