@@ -27,7 +27,7 @@ from .options import BuildOptions, names
 from .progress import bar, library_bars
 from .schemas import ALL_CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Source, sources_for
-from .stats import drops, total_counts
+from .stats import drops, forget_measures, measuring, total_counts, write_measures
 from .upstream import SAMPLES, open_upstream
 
 # Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
@@ -224,6 +224,7 @@ def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
     """
     # The staging copy shares the old shards by hard links: unlink them, never write through them.
     shutil.rmtree(data_dir(staging, name), ignore_errors=True)
+    forget_measures(staging, name)
     flat, flat_bytes = flat_of(name), builder.read_flat_bytes()
     splits = {}
     for split, info in bar(builder.info.splits.items(), desc=f"Writing {name}", unit="split"):
@@ -233,8 +234,9 @@ def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
         elif builder.config.with_twin:
             batches = (b for batch in batches for b in without_recorded(flat, pa.table(batch)).to_batches())
             nbytes = flat_bytes[split]
+        measures: list = []  # what `stats` needs of each row, taken as the rows pass (see `stats.measuring`)
         files = write_batches(
-            batches,
+            measuring(batches, measures),
             FEATURES[name].arrow_schema,
             rows=info.num_examples,
             nbytes=nbytes,
@@ -242,6 +244,7 @@ def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
             config=name,
             split=split,
         )
+        write_measures(staging, name, split, files, measures)
         splits[split] = {"rows": info.num_examples, "files": files}
     checkpoint(f"written:{name}")
     return splits

@@ -9,16 +9,19 @@ configs made by `merge` are measured like the built ones.
 import hashlib
 import json
 import math
+import shutil
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .chat_stats import TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
+from .chat_stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .errors import AptHubError
-from .folder import repair, transaction
+from .folder import repair, replacing_file, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 from .text import normalized
 
@@ -35,6 +38,9 @@ BINS_PER_DECADE = 4
 DECADES = 6
 NUM_BINS = BINS_PER_DECADE * DECADES
 _SEP = "\x1f"
+# The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
+MEASURES_DIR = ".measures"
+MEASURES_KEY = b"apt_hub.measures"
 
 
 def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
@@ -72,11 +78,14 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     previous = _previous_configs(root)
     configs = {}
     for name, splits in sorted(on_disk.items()):
-        fingerprint = config_fingerprint(root, splits, record.get(name, {}))
+        digests = {split: shard_digest(root, paths) for split, paths in splits.items()}
+        fingerprint = config_fingerprint(digests, record.get(name, {}))
         if previous.get(name, {}).get("fingerprint") == fingerprint:
             configs[name] = previous[name]  # same files and build record: the same numbers
         else:
-            configs[name] = config_stats(root, splits, record.get(name, {})) | {"fingerprint": fingerprint}
+            measured = read_measures(root, name, digests)
+            stats = config_stats(root, splits, record.get(name, {}), measured=measured)
+            configs[name] = stats | {"fingerprint": fingerprint}
     return {
         "apt_hub_version": __version__,
         "histogram_bins": histogram_edges(),
@@ -84,14 +93,22 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     }
 
 
-def config_fingerprint(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> str:
-    """A digest of a config's parquet files (their content) and of its build record, with the package version."""
+def config_fingerprint(digests: dict[str, str], record: dict[str, Any]) -> str:
+    """A digest of a config's parquet files (their `shard_digest` per split) and of its build record, with the
+    package version."""
     digest = hashlib.sha256(json.dumps([__version__, STATS_LAYOUT, record], sort_keys=True).encode())
-    for split in sorted(splits):
-        for path in splits[split]:
-            digest.update(path.encode())
-            with open(root / path, "rb") as file:
-                digest.update(hashlib.file_digest(file, "sha256").digest())
+    for split in sorted(digests):
+        digest.update(digests[split].encode())
+    return digest.hexdigest()
+
+
+def shard_digest(root: Path, paths: list[str]) -> str:
+    """A digest of a split's shards: their paths and content."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.encode())
+        with open(root / path, "rb") as file:
+            digest.update(hashlib.file_digest(file, "sha256").digest())
     return digest.hexdigest()
 
 
@@ -111,14 +128,34 @@ def write_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     return stats
 
 
-def config_stats(root: Path, splits: dict[str, list[str]], record: dict[str, Any]) -> dict[str, Any]:
-    """The stats of one config: its text fields, schema, length histograms and per-split measures."""
+def config_stats(
+    root: Path,
+    splits: dict[str, list[str]],
+    record: dict[str, Any],
+    *,
+    measured: dict[str, pl.DataFrame] | None = None,
+) -> dict[str, Any]:
+    """The stats of one config: its text fields, schema, length histograms and per-split measures.
+
+    Args:
+        root: the build folder.
+        splits: the shards of each split, relative to `root`.
+        record: the config's entry in `build.json`.
+        measured: the per-row measures of every split that the build wrote (`read_measures`); without them the
+            texts are read and measured here, which gives the same numbers.
+    """
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
-    frames, schema = _frames(files)
-    text = text_fields(schema)
+    if measured is None:
+        frames, schema = _frames(files)
+        text = text_fields(schema)
+        # The text is read once per split; every measure is then taken from these small per-row numbers.
+        measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
+    else:
+        schema = measured_schema(pl.read_parquet_schema(files[next(iter(files))][0]), measured.values())
+        text = text_fields(schema)
+        measured = {split: _with_all_roles(frame, text) for split, frame in measured.items()}
+        measured = {split: first_occurrences(frame, schema, text) for split, frame in measured.items()}
     counts = record.get("counts", {})
-    # The text is read once per split; every measure is then taken from these small per-row numbers.
-    measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
     train = measured["train"].lazy() if "train" in measured and compared(schema, text) else None
     result = {}
     first = next(iter(files))
@@ -240,6 +277,13 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
     Lengths and emptiness of each text field; hashes of the normalised row and prompt with first-occurrence
     flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
     """
+    # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
+    measured = frame.select(row_measures(schema, text)).collect(engine="streaming")
+    return first_occurrences(measured, schema, text)
+
+
+def row_measures(schema: pl.Schema, text: list[str]) -> list[pl.Expr]:
+    """The per-row numbers of `measure_rows`, each taken from its own row only."""
     columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
     columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
@@ -256,14 +300,99 @@ def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.
         columns += pair_flags("chosen", "rejected")
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
-    # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
-    measured = frame.select(columns).collect(engine="streaming")
-    if compared(schema, text):
-        measured = measured.with_columns(
-            (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
-            (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
-        )
+    return columns
+
+
+def first_occurrences(measured: pl.DataFrame, schema: Collection[str], text: list[str]) -> pl.DataFrame:
+    """The per-row numbers with the duplicate flags, which compare each row with the rows before it."""
+    if not compared(schema, text):
+        return measured
+    return measured.with_columns(
+        (~pl.col("_row_key").is_first_distinct()).alias("_dup_row"),
+        (~pl.col("_prompt_key").is_first_distinct()).alias("_dup_prompt"),
+    )
+
+
+def measuring(batches: Iterable[pa.RecordBatch], sink: list[pl.DataFrame]) -> Iterator[pa.RecordBatch]:
+    """Pass record batches through, adding the per-row measures of each to `sink` (see `write_measures`).
+
+    A batch's message lists are read as text for the roles that occur in it; `read_measures` gives the rows of
+    other batches the text of the roles they lack (empty), as reading the whole config would.
+    """
+    for batch in batches:
+        frame = pl.from_arrow(batch)
+        schema = frame.schema
+        roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
+        shaped, schema = as_text(frame.lazy(), schema, roles)
+        sink.append(shaped.select(row_measures(schema, text_fields(schema))).collect())
+        yield batch
+
+
+def write_measures(root: Path, config: str, split: str, files: list[str], frames: list[pl.DataFrame]) -> None:
+    """Write the per-row measures of a split beside its shards, under the digest of those shards.
+
+    `stats` then takes them instead of reading every text again, as long as the shards are the ones measured.
+
+    Args:
+        root: the build folder.
+        config: the config written.
+        split: the split written.
+        files: its shards, relative to `root`, as written.
+        frames: the measures of its batches, in order (`measuring`); none (an empty split) writes nothing, and
+            `stats` reads that split.
+    """
+    if not frames:
+        return
+    # A role that only some batches hold: the rows of the others have it empty, as in `chat_stats.as_text`.
+    fields = sorted({c.removeprefix("_len_") for frame in frames for c in frame.columns if c.startswith("_len_")})
+    frames = [_with_all_roles(frame, fields) for frame in frames]
+    table = pl.concat(frames, how="diagonal_relaxed").to_arrow()
+    metadata = {"version": __version__, "layout": STATS_LAYOUT, "shards": shard_digest(root, files)}
+    table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
+    with replacing_file(root / MEASURES_DIR / config / f"{split}.parquet", mode="wb") as file:
+        pq.write_table(table, file, compression="zstd")
+
+
+def forget_measures(root: Path, config: str) -> None:
+    """Remove the measures of a config about to be written again."""
+    shutil.rmtree(root / MEASURES_DIR / config, ignore_errors=True)
+
+
+def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str, pl.DataFrame] | None:
+    """The per-row measures the build wrote for every split of a config, or `None` when any is missing or was
+    taken from other shards (a config made by `merge`, a folder of an older version)."""
+    measured = {}
+    for split, digest in digests.items():
+        path = root / MEASURES_DIR / config / f"{split}.parquet"
+        try:
+            table = pq.read_table(path)
+            metadata = json.loads((table.schema.metadata or {}).get(MEASURES_KEY, b"{}"))
+        except (OSError, ValueError, pa.ArrowException):
+            return None
+        if metadata != {"version": __version__, "layout": STATS_LAYOUT, "shards": digest}:
+            return None
+        measured[split] = pl.from_arrow(table)
     return measured
+
+
+def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
+    """The schema `_frames` gives a config (message lists as text per role), from its parquet schema and the
+    roles its measures hold."""
+    columns = {name for frame in measured for name in frame.columns}
+    roles = {}
+    for name in message_columns(schema):
+        found = [c.removeprefix(f"_len_{name}[").removesuffix("]") for c in columns if c.startswith(f"_len_{name}[")]
+        roles[name] = sorted(found, key=lambda role: (ROLES.index(role) if role in ROLES else len(ROLES), role))
+    return as_text(pl.LazyFrame(schema=schema), schema, roles)[1]
+
+
+def _with_all_roles(frame: pl.DataFrame, text: list[str]) -> pl.DataFrame:
+    """Measures with every text field of `text`: a role that none of their rows has is empty in each row."""
+    missing = [field for field in text if f"_len_{field}" not in frame.columns]
+    return frame.with_columns(
+        *(pl.lit(0, pl.UInt32).alias(f"_len_{field}") for field in missing),
+        *(pl.lit(True).alias(f"_empty_{field}") for field in missing),
+    )
 
 
 def length_exprs(field: str) -> list[pl.Expr]:

@@ -1,6 +1,7 @@
 """`apt-hub stats`: numbers checked against the rows themselves, the schema-driven measures, the evaluate module."""
 
 import json
+import shutil
 import statistics
 from pathlib import Path
 
@@ -12,7 +13,18 @@ from publish_fixtures import write_upstream
 from apt_hub.build import build
 from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
-from apt_hub.stats import STATS_FILE, compute_stats, histogram_edges, length_bin, normalised, write_stats
+from apt_hub.merge import merge
+from apt_hub.stats import (
+    MEASURES_DIR,
+    STATS_FILE,
+    compute_stats,
+    histogram_edges,
+    length_bin,
+    normalised,
+    read_measures,
+    shard_digest,
+    write_stats,
+)
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +231,38 @@ def test_unchanged_configs_keep_their_stats_and_a_rebuilt_one_is_measured_again(
     assert again["configs"]["storm"]["splits"]["train"]["rows"] == -1
     assert again["configs"]["sft"]["splits"]["train"]["rows"] == 5
     assert again["configs"]["sft"]["fingerprint"] != first["configs"]["sft"]["fingerprint"]
+
+
+def slow_stats(root: Path) -> bytes:
+    """stats.json measured from the texts themselves: the build's per-row measures set aside."""
+    shutil.rmtree(root / MEASURES_DIR)
+    (root / STATS_FILE).unlink(missing_ok=True)
+    write_stats(root)
+    return (root / STATS_FILE).read_bytes()
+
+
+def test_the_measures_written_by_the_build_give_the_stats_of_the_texts(samples_build, tmp_path):
+    root = shutil.copytree(samples_build, tmp_path / "apt")
+    on_disk = splits_on_disk(root)
+    for config, splits in on_disk.items():
+        digests = {split: shard_digest(root, paths) for split, paths in splits.items()}
+        assert read_measures(root, config, digests) is not None, config  # stats takes them, not the texts
+    (root / STATS_FILE).unlink()
+    write_stats(root)
+    assert (root / STATS_FILE).read_bytes() == slow_stats(root)
+
+
+def test_a_merged_config_and_replaced_shards_are_measured_from_their_texts(samples_build, tmp_path):
+    root = shutil.copytree(samples_build, tmp_path / "apt")
+    merge(["sft", "ruozhiba"], output="sft_all", build_dir=root)
+    # Shards that are not the ones the build measured: their measures are stale and left aside.
+    shard = root / splits_on_disk(root)["dpo"]["train"][0]
+    table = pq.read_table(shard)
+    shard.unlink()  # a hard link shared with the session's build
+    pq.write_table(table.slice(0, table.num_rows // 2), shard)
+    assert read_measures(root, "dpo", {"train": shard_digest(root, [shard.relative_to(root).as_posix()])}) is None
+    (root / STATS_FILE).unlink()
+    fast = write_stats(root)
+    assert fast["configs"]["dpo"]["splits"]["train"]["rows"] == table.num_rows // 2
+    assert "sft_all" in fast["configs"]
+    assert (root / STATS_FILE).read_bytes() == slow_stats(root)
