@@ -11,6 +11,7 @@ import json
 import math
 import shutil
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,14 @@ _SEP = "\x1f"
 # The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
 MEASURES_DIR = ".measures"
 MEASURES_KEY = b"apt_hub.measures"
+
+
+@dataclass(frozen=True)
+class SplitMeasures:
+    """What the build wrote for `stats` of one split: the per-row measures and the Arrow bytes of its shards."""
+
+    rows: pl.DataFrame
+    num_bytes: int
 
 
 def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
@@ -133,7 +142,7 @@ def config_stats(
     splits: dict[str, list[str]],
     record: dict[str, Any],
     *,
-    measured: dict[str, pl.DataFrame] | None = None,
+    measured: dict[str, SplitMeasures] | None = None,
 ) -> dict[str, Any]:
     """The stats of one config: its text fields, schema, length histograms and per-split measures.
 
@@ -145,16 +154,8 @@ def config_stats(
             texts are read and measured here, which gives the same numbers.
     """
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
-    if measured is None:
-        frames, schema = _frames(files)
-        text = text_fields(schema)
-        # The text is read once per split; every measure is then taken from these small per-row numbers.
-        measured = {split: measure_rows(frame, schema, text) for split, frame in frames.items()}
-    else:
-        schema = measured_schema(pl.read_parquet_schema(files[next(iter(files))][0]), measured.values())
-        text = text_fields(schema)
-        measured = {split: _with_all_roles(frame, text) for split, frame in measured.items()}
-        measured = {split: first_occurrences(frame, schema, text) for split, frame in measured.items()}
+    measured, schema, num_bytes = _per_row(files, measured)
+    text = text_fields(schema)
     counts = record.get("counts", {})
     train = measured["train"].lazy() if "train" in measured and compared(schema, text) else None
     result = {}
@@ -162,7 +163,7 @@ def config_stats(
     for split in sorted(files, key=lambda s: (s != "train", s)):
         leak = train if split != "train" else None
         result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
-        result[split] |= file_sizes(root, splits[split])
+        result[split] |= file_sizes(root, splits[split], num_bytes=num_bytes.get(split))
         result[split]["histograms"] = histograms(measured[split].lazy(), text)
     return {
         "text_fields": text,
@@ -171,6 +172,22 @@ def config_stats(
         "histograms": histograms(pl.concat([m.lazy() for m in measured.values()]), text),
         "splits": result,
     }
+
+
+def _per_row(
+    files: dict[str, list[str]], measured: dict[str, SplitMeasures] | None
+) -> tuple[dict[str, pl.DataFrame], pl.Schema, dict[str, int]]:
+    """The per-row numbers of each split, the config's schema (message lists as text per role) and the Arrow bytes
+    of each split known without reading it: from the build's measures, else from the texts."""
+    if measured is None:
+        frames, schema = _frames(files)
+        text = text_fields(schema)
+        # The text is read once per split; every measure is then taken from these small per-row numbers.
+        return {split: measure_rows(frame, schema, text) for split, frame in frames.items()}, schema, {}
+    schema = measured_schema(pl.read_parquet_schema(files[next(iter(files))][0]), [m.rows for m in measured.values()])
+    text = text_fields(schema)
+    rows = {split: first_occurrences(_with_all_roles(m.rows, text), schema, text) for split, m in measured.items()}
+    return rows, schema, {split: m.num_bytes for split, m in measured.items()}
 
 
 def measure_files(paths: list[str]) -> dict[str, Any]:
@@ -347,7 +364,8 @@ def write_measures(root: Path, config: str, split: str, files: list[str], frames
     fields = sorted({c.removeprefix("_len_") for frame in frames for c in frame.columns if c.startswith("_len_")})
     frames = [_with_all_roles(frame, fields) for frame in frames]
     table = pl.concat(frames, how="diagonal_relaxed").to_arrow()
-    metadata = {"version": __version__, "layout": STATS_LAYOUT, "shards": shard_digest(root, files)}
+    # The Arrow bytes are read back now, while the shards are fresh in memory, so that `stats` need not decode them.
+    metadata = _measures_metadata(shard_digest(root, files)) | {"num_bytes": arrow_bytes(root, files)}
     table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
     with replacing_file(root / MEASURES_DIR / config / f"{split}.parquet", mode="wb") as file:
         pq.write_table(table, file, compression="zstd")
@@ -358,21 +376,32 @@ def forget_measures(root: Path, config: str) -> None:
     shutil.rmtree(root / MEASURES_DIR / config, ignore_errors=True)
 
 
-def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str, pl.DataFrame] | None:
-    """The per-row measures the build wrote for every split of a config, or `None` when any is missing or was
-    taken from other shards (a config made by `merge`, a folder of an older version)."""
+def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str, SplitMeasures] | None:
+    """The measures the build wrote for every split of a config, or `None` when any is missing or was taken from
+    other shards (a config made by `merge`, replaced shards, a folder of an older version).
+
+    Args:
+        root: the build folder.
+        config: the config.
+        digests: the `shard_digest` of each of its splits, as the shards are now.
+    """
     measured = {}
     for split, digest in digests.items():
-        path = root / MEASURES_DIR / config / f"{split}.parquet"
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(root / MEASURES_DIR / config / f"{split}.parquet")
             metadata = json.loads((table.schema.metadata or {}).get(MEASURES_KEY, b"{}"))
         except (OSError, ValueError, pa.ArrowException):
             return None
-        if metadata != {"version": __version__, "layout": STATS_LAYOUT, "shards": digest}:
+        num_bytes = metadata.pop("num_bytes", None)
+        if metadata != _measures_metadata(digest) or not isinstance(num_bytes, int):
             return None
-        measured[split] = pl.from_arrow(table)
+        measured[split] = SplitMeasures(pl.from_arrow(table), num_bytes)
     return measured
+
+
+def _measures_metadata(digest: str) -> dict[str, Any]:
+    """What ties measures to the shards they were taken from and to the code that reads them."""
+    return {"version": __version__, "layout": STATS_LAYOUT, "shards": digest}
 
 
 def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
@@ -483,18 +512,26 @@ def histogram_edges() -> list[int]:
     return [math.ceil(10 ** (i / BINS_PER_DECADE) - 1e-9) for i in range(NUM_BINS + 1)]
 
 
-def file_sizes(root: Path, paths: list[str]) -> dict[str, Any]:
-    """The shards of a split, their bytes on disk (`download_size`) and in Arrow (`num_bytes`, as `datasets`)."""
-    num_bytes = 0
-    for path in paths:
-        parquet = pq.ParquetFile(root / path)
-        # One row group at a time: the Arrow size without holding a whole shard.
-        num_bytes += sum(parquet.read_row_group(i).nbytes for i in range(parquet.num_row_groups))
+def file_sizes(root: Path, paths: list[str], *, num_bytes: int | None = None) -> dict[str, Any]:
+    """The shards of a split, their bytes on disk (`download_size`) and in Arrow (`num_bytes`, as `datasets`;
+    read from the shards unless given)."""
+    if num_bytes is None:
+        num_bytes = arrow_bytes(root, paths)
     return {
         "files": list(paths),
         "num_bytes": num_bytes,
         "download_size": sum((root / path).stat().st_size for path in paths),
     }
+
+
+def arrow_bytes(root: Path, paths: list[str]) -> int:
+    """The bytes of the shards' rows in Arrow, as `datasets` counts them."""
+    num_bytes = 0
+    for path in paths:
+        parquet = pq.ParquetFile(root / path)
+        # One row group at a time: the Arrow size without holding a whole shard.
+        num_bytes += sum(parquet.read_row_group(i).nbytes for i in range(parquet.num_row_groups))
+    return num_bytes
 
 
 def total_counts(counts: dict[str, dict[str, int]]) -> dict[str, int]:
