@@ -17,18 +17,18 @@ from builders.apt import Apt, AptConfig, code_fingerprint
 from . import __version__
 from .card import write_card
 from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
+from .clean.decontamination import resolve_benchmark
 from .convert import finish_counts, input_notes
-from .custom_sources import use_sources_file
-from .decontamination import resolve_benchmark
 from .errors import AptHubError, ConfigError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .options import BuildOptions, names
 from .progress import bar, library_bars
+from .read.upstream import SAMPLES, open_upstream
 from .schemas import ALL_CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Source, sources_for
+from .sources.custom import use_sources_file
 from .stats import drops, total_counts
-from .upstream import SAMPLES, open_upstream
 
 # Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
 PARALLEL_BYTES = 32 << 20

@@ -16,11 +16,11 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from . import __version__
-from .chat_stats import TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
+from .chat.stats import TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
+from .clean.text import normalized
 from .errors import AptHubError
 from .folder import repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
-from .text import normalized
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
@@ -144,7 +144,7 @@ def measure_files(paths: list[str]) -> dict[str, Any]:
 
 
 def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Schema]:
-    """A lazy frame per split and their schema, message lists read as text per role (`chat_stats.as_text`)."""
+    """A lazy frame per split and their schema, message lists read as text per role (`apt_hub.chat.stats.as_text`)."""
     schema = pl.read_parquet_schema(next(iter(files.values()))[0])
     frames = {split: pl.scan_parquet(paths) for split, paths in files.items()}
     everything = pl.concat(list(frames.values()))
@@ -383,7 +383,7 @@ def drops(counts: dict[str, int]) -> dict[str, int]:
 
 
 def normalised(field: str) -> pl.Expr:
-    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.text.normalized`)."""
+    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.clean.text.normalized`)."""
     return normalized(pl.col(field))
 
 

@@ -20,24 +20,24 @@ import pyarrow as pa
 from datasets.naming import filenames_for_dataset_split
 
 import apt_hub
-from apt_hub import dedup
 from apt_hub.chat import TWINS, flat_of, to_chat, with_recorded, without_recorded
-from apt_hub.checks import screen
+from apt_hub.clean import dedup
+from apt_hub.clean.checks import screen
+from apt_hub.clean.decontamination import Benchmark, gram_set, read_texts, resolve_benchmark
 from apt_hub.convert import Counts, convert_file, count_kept, sample_rows
-from apt_hub.decontamination import Benchmark, gram_set, read_texts, resolve_benchmark
 from apt_hub.errors import ConfigError
 from apt_hub.options import BuildOptions, option_docs
 from apt_hub.progress import bar
+from apt_hub.read.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES, STAGES
 from apt_hub.sources import SOURCES, Context, Source, sources_for
-from apt_hub.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
 
 COUNTS_PREFIX = "apt_counts-"
 FLAT_BYTES_PREFIX = "apt_flat_bytes-"
 # The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
 # import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
 # publishing are left out, so editing them keeps the datasets cache.
-CONVERSION_ROOTS = (Path(__file__), Path(apt_hub.__file__).parent / "custom_sources.py")
+CONVERSION_ROOTS = (Path(__file__), Path(apt_hub.__file__).parent / "sources" / "custom.py")
 
 
 @dataclass
@@ -250,7 +250,7 @@ class Apt(datasets.ArrowBasedBuilder):
             self._screen_split(split, test_prompts, grams)
 
     def _screen_split(self, split: str, test_prompts: pl.Series | None, grams: dict[str, pl.Series]) -> pl.Series:
-        """Run the split checks (`apt_hub.dedup`) over a prepared split, rewrite its files and count; returns the
+        """Run the split checks (`apt_hub.clean.dedup`) over a prepared split, rewrite its files and count; returns the
         prompt keys of the rows kept."""
         info = self.info.splits[split]
         paths = [
