@@ -10,25 +10,24 @@ from typing import Any
 
 import pyarrow as pa
 from datasets.exceptions import DatasetGenerationError
-from datasets.naming import filenames_for_dataset_split
 
 from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
 from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
+from .clean.decontamination import resolve_benchmark
 from .convert import finish_counts, input_notes
-from .custom_sources import use_sources_file
-from .decontamination import resolve_benchmark
 from .errors import AptHubError, ConfigError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .options import BuildOptions, names
 from .progress import bar, library_bars
+from .read.upstream import SAMPLES, open_upstream
 from .schemas import ALL_CONFIG_NAMES, FEATURES
 from .sources import SOURCES, Source, sources_for
+from .sources.custom import use_sources_file
 from .stats import drops, forget_measures, measuring, total_counts, write_measures
-from .upstream import SAMPLES, open_upstream
 
 # Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
 PARALLEL_BYTES = 32 << 20
@@ -147,11 +146,7 @@ def _conversions(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
 def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
     """The record batches of a prepared split, read from the builder's Arrow files a batch at a time (no memory
     map, whose pages would all count as resident)."""
-    info = builder.info.splits[split]
-    paths = filenames_for_dataset_split(
-        builder.cache_dir, builder.dataset_name, split, filetype_suffix="arrow", shard_lengths=info.shard_lengths
-    )
-    for path in paths:
+    for path in builder.arrow_files(split):
         with pa.OSFile(path) as file:
             yield from pa.ipc.open_stream(file)
 

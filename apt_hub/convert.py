@@ -9,9 +9,9 @@ import pyarrow as pa
 from datasets import Features
 
 from .errors import BadRowError, ConfigError, Problem, RowProblem
-from .readers import read_rows
+from .read.readers import read_rows
+from .read.upstream import InputFile
 from .sources import Context, Drop, Row, Source, check_columns
-from .upstream import InputFile
 
 # A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
 # long reasoning traces do not pile up in memory.
@@ -38,7 +38,7 @@ def convert_file(
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
     characters. A source with its own `read` (a file checked whole, such as a loyalty file) is read with it.
 
-    `screen` (the quality checks, `apt_hub.checks.screen`) may change a unified row in place and counts it
+    `screen` (the quality checks, `apt_hub.clean.checks.screen`) may change a unified row in place and counts it
     when it returns false, which drops the row.
 
     Raises:

@@ -39,8 +39,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .chat import is_message_list, message_text
+from .clean.dedup import DUPLICATE_FIELDS as DEDUP_FIELDS
+from .clean.text import text_key
 from .commandline import UsageError
-from .dedup import DUPLICATE_FIELDS as DEDUP_FIELDS
 from .errors import ConfigError
 from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
@@ -48,7 +49,6 @@ from .options import names as parse_names
 from .options import whole_number
 from .schemas import ALL_CONFIG_NAMES, CONFIG_NAMES, stage_of
 from .sources import SOURCES
-from .text import text_key
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

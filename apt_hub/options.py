@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-from .checks import dropped_checks
+from .clean.checks import dropped_checks
 from .errors import ConfigError
 from .sources import Source, declared_options, get_source
 
@@ -70,7 +70,7 @@ class BuildOptions:
 
     @property
     def dropping(self) -> frozenset[str]:
-        """The quality checks that drop the rows they catch, after `drop` and `keep` (`apt_hub.checks`)."""
+        """The quality checks that drop the rows they catch, after `drop` and `keep` (`apt_hub.clean.checks`)."""
         return dropped_checks(self.drop or (), self.keep or ())
 
     @classmethod

@@ -15,7 +15,7 @@ ConfigName = Literal["sft", "ruozhiba", "dpo", "storm", "loyalty"]
 CONFIG_NAMES: tuple[str, ...] = get_args(ConfigName)
 
 _string = Value("string")
-# The names of the quality checks that caught a kept row (apt_hub.checks), empty when the row is clean.
+# The names of the quality checks that caught a kept row (apt_hub.clean.checks), empty when the row is clean.
 _flags = Sequence(_string)
 
 SFT = Features(

@@ -20,11 +20,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
-from .chat_stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
+from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
+from .clean.text import normalized
 from .errors import AptHubError
 from .folder import repair, replacing_file, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
-from .text import normalized
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
@@ -198,7 +198,7 @@ def measure_files(paths: list[str]) -> dict[str, Any]:
 
 
 def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Schema]:
-    """A lazy frame per split and their schema, message lists read as text per role (`chat_stats.as_text`)."""
+    """A lazy frame per split and their schema, message lists read as text per role (`apt_hub.chat.stats.as_text`)."""
     schema = pl.read_parquet_schema(next(iter(files.values()))[0])
     frames = {split: pl.scan_parquet(paths) for split, paths in files.items()}
     everything = pl.concat(list(frames.values()))
@@ -360,7 +360,7 @@ def write_measures(root: Path, config: str, split: str, files: list[str], frames
     """
     if not frames:
         return
-    # A role that only some batches hold: the rows of the others have it empty, as in `chat_stats.as_text`.
+    # A role that only some batches hold: the rows of the others have it empty, as in `chat.stats.as_text`.
     fields = sorted({c.removeprefix("_len_") for frame in frames for c in frame.columns if c.startswith("_len_")})
     frames = [_with_all_roles(frame, fields) for frame in frames]
     table = pl.concat(frames, how="diagonal_relaxed").to_arrow()
@@ -549,7 +549,7 @@ def drops(counts: dict[str, int]) -> dict[str, int]:
 
 
 def normalised(field: str) -> pl.Expr:
-    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.text.normalized`)."""
+    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.clean.text.normalized`)."""
     return normalized(pl.col(field))
 
 

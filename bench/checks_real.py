@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from apt_hub.build import build
-from apt_hub.checks import CHECKS
-from apt_hub.upstream import SAMPLES
+from apt_hub.clean.checks import CHECKS
+from apt_hub.read.upstream import SAMPLES
 
 
 def real_mirror(shared: Path, root: Path) -> Path:

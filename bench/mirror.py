@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from apt_hub.upstream import SAMPLES
+from apt_hub.read.upstream import SAMPLES
 
 MANIFEST = "bench_manifest.json"
 HH_ROWS = {

@@ -1,5 +1,5 @@
 """A Hugging Face Hub-compatible HTTP server for tests, built on the standard library (and, to check a card's
-YAML header as the Hub does, PyYAML and `apt_hub.card_rules`).
+YAML header as the Hub does, PyYAML and `apt_hub.card.rules`).
 
 It answers the routes that the real ``huggingface_hub`` and ``datasets`` clients call to create a repo, upload
 files (inline "regular" blobs only, no LFS or Xet), list trees and download files, so that tests can run those
@@ -194,12 +194,12 @@ def _json_response(payload: Any, status: int = 200, headers: dict[str, str] | No
 def yaml_header_errors(readme: str) -> list[str]:
     """The problems the Hub finds in a README's YAML header: malformed YAML, or values it does not accept.
 
-    The values are checked with `apt_hub.card_rules`, the offline copy of the Hub's rules (known licences,
+    The values are checked with `apt_hub.card.rules`, the offline copy of the Hub's rules (known licences,
     `license_link` with `other`, task and size categories, `configs:` entries); a README without a header passes.
     """
     import yaml
 
-    from apt_hub.card_rules import metadata_errors
+    from apt_hub.card.rules import metadata_errors
 
     match = re.match(r"---\r?\n(.*?)\r?\n---\r?\n", readme, re.S)
     if not match:

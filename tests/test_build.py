@@ -12,13 +12,13 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
-from apt_hub.checks import trim
+from apt_hub.clean.checks import trim
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
+from apt_hub.read.upstream import SAMPLES
 from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES
 from apt_hub.sources import SOURCES
-from apt_hub.upstream import SAMPLES
 
 UNIFIED_FIELDS = {
     "sft": ["prompt", "response", "source", "task_type"],

@@ -9,7 +9,7 @@ import yaml
 from huggingface_hub import DatasetCard, HfApi
 
 from apt_hub.card import CARD_FILE, card_data, write_card
-from apt_hub.card_rules import LICENSES, TASK_CATEGORIES, metadata_errors, size_categories
+from apt_hub.card.rules import LICENSES, TASK_CATEGORIES, metadata_errors, size_categories
 from apt_hub.errors import AptHubError
 from apt_hub.stats import compute_stats
 

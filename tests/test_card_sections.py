@@ -12,8 +12,8 @@ from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
 from apt_hub.card import CARD_FILE, write_card
-from apt_hub.card_fields import EXAMPLE_CHARS, cut, field_docs, schema_of
-from apt_hub.card_sections import UPSTREAM_PERSONAL, sections_context
+from apt_hub.card.fields import EXAMPLE_CHARS, cut, field_docs, schema_of
+from apt_hub.card.sections import UPSTREAM_PERSONAL, sections_context
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
 

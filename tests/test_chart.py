@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from apt_hub.chart import INPUT_KEY, chart_digest, histogram_png, png_text, write_histogram
+from apt_hub.card.chart import INPUT_KEY, chart_digest, histogram_png, png_text, write_histogram
 from apt_hub.layout import splits_on_disk
 from apt_hub.stats import compute_stats, histogram_edges
 
@@ -22,7 +22,7 @@ EDGES = [1, 2, 4, 8, 16, 32]
 # matplotlib 3.11 (pinned to that minor version in pyproject.toml) with its bundled DejaVu Sans.
 PINNED_SHA256 = "2caa6fabdc0bb15156f963eb7aa717cdb6298f4f6594cdfc6ed54656f8ef00c2"
 SCRIPT = (
-    "import hashlib, sys; from apt_hub.chart import histogram_png; from tests.test_chart import COUNTS, EDGES; "
+    "import hashlib, sys; from apt_hub.card.chart import histogram_png; from tests.test_chart import COUNTS, EDGES; "
     "sys.stdout.write(hashlib.sha256(histogram_png(COUNTS, EDGES, title='pinned')).hexdigest())"
 )
 

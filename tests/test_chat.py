@@ -14,8 +14,8 @@ from trl.data_utils import is_conversational, maybe_apply_chat_template
 from apt_hub.build import build
 from apt_hub.chat import THINK_CLOSE, THINK_OPEN, TURNED, TWINS, join_transcript, transcript_messages
 from apt_hub.layout import read_record, splits_on_disk
+from apt_hub.read.upstream import SAMPLES
 from apt_hub.schemas import FEATURES
-from apt_hub.upstream import SAMPLES
 from builders import Apt
 
 CHATML = (

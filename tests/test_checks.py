@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from apt_hub.build import build
-from apt_hub.checks import CHECKS, trim
+from apt_hub.clean.checks import CHECKS, trim
+from apt_hub.clean.text import normalize_text, normalize_texts
 from apt_hub.errors import AptHubError
 from apt_hub.layout import read_record, splits_on_disk
 from apt_hub.stats import compute_stats
-from apt_hub.text import normalize_text, normalize_texts
 from builders import Apt
 
 # (config, split, source tag, check, count key): the planted row of each check in tools/make_samples.py.

@@ -168,7 +168,7 @@ def test_a_read_only_build_folder_is_one_line(samples_build, tmp_path, capsys):
     ],
 )
 def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, capsys, only, hint):
-    from apt_hub.upstream import SAMPLES
+    from apt_hub.read.upstream import SAMPLES
 
     mirror = tmp_path / "mirror"
     (mirror / "Anthropic" / "hh-rlhf").mkdir(parents=True)

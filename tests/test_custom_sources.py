@@ -10,11 +10,11 @@ import pytest
 
 from apt_hub.build import build
 from apt_hub.cli import main
-from apt_hub.custom_sources import forget_custom_sources, load_sources_file, use_sources_file
 from apt_hub.errors import BadRowError, ConfigError
 from apt_hub.export import export
 from apt_hub.layout import read_record
 from apt_hub.sources import SOURCES
+from apt_hub.sources.custom import forget_custom_sources, load_sources_file, use_sources_file
 
 SHA = "c0ffee" + "0" * 34
 INSTRUCTIONS = {

@@ -26,8 +26,8 @@ def test_the_readme_set_up_commands_exist():
 
 
 def test_the_readme_conversion_rules_are_the_sources_rules():
-    from apt_hub.custom_sources import BUILT_IN
     from apt_hub.sources import SOURCES
+    from apt_hub.sources.custom import BUILT_IN
 
     section = README[README.index("### Conversion rules") : README.index("## Building from the real Hub")]
     listed = " ".join(section.split())

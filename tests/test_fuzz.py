@@ -18,13 +18,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub.convert import convert_file
-from apt_hub.custom_sources import load_sources_file
 from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
 from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file, validate_command
-from apt_hub.readers import LFS_POINTER, read_rows
+from apt_hub.read.readers import LFS_POINTER, read_rows
+from apt_hub.read.upstream import SAMPLES, InputFile
 from apt_hub.schemas import FEATURES
 from apt_hub.sources import SOURCES, Context
-from apt_hub.upstream import SAMPLES, InputFile
+from apt_hub.sources.custom import load_sources_file
 
 # Text as files get it wrong: lone surrogates, line separators inside strings, the placeholders.
 TRICKY = ["\ud800", "a\udfffb", "\u2028", "x\u2029y", "\u0085", "\ufeff", "[待填写]", PLACEHOLDER, "", " \n "]

@@ -9,7 +9,7 @@ from apt_hub.build import build
 from apt_hub.cli import main
 from apt_hub.layout import read_record
 from apt_hub.loyalty import FIELDS, LoyaltyFileError, read_loyalty_file, summarize
-from apt_hub.template import OWNER_PLACEHOLDER
+from apt_hub.loyalty.template import OWNER_PLACEHOLDER
 
 
 def row(prompt: str = "Any plans for the weekend?", **changes) -> dict:

@@ -4,9 +4,9 @@ import io
 import json
 
 from apt_hub.cli import main
+from apt_hub.cli.menu import Menu
 from apt_hub.layout import read_record
-from apt_hub.menu import Menu
-from apt_hub.upstream import SAMPLES
+from apt_hub.read.upstream import SAMPLES
 
 
 def run(answers: list[str], stdin: io.TextIOBase | None = None) -> tuple[int, str]:

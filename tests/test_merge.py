@@ -9,13 +9,13 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
+from apt_hub.clean.text import normalize_text
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError, ConfigError
 from apt_hub.export import export
 from apt_hub.layout import RECORD, read_record, write_json, write_split
 from apt_hub.merge import merge
 from apt_hub.schemas import DPO, SFT
-from apt_hub.text import normalize_text
 
 
 def sft_row(source: str, n: int, prompt: str | None = None, response: str | None = None) -> dict:

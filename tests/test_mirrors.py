@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from hub_server import client_env
 
+from apt_hub.read.upstream import SAMPLES
 from apt_hub.sources import SOURCES
-from apt_hub.upstream import SAMPLES
 
 CLEARED = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN", "HF_ENDPOINT")
 

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from apt_hub.errors import UpstreamError
-from apt_hub.readers import Problem, read_rows
+from apt_hub.read.readers import Problem, read_rows
 
 ROWS = [{"a": "一", "n": 1}, {"a": "two", "n": 2}]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from apt_hub.recipes import LLAMA_FACTORY_COLUMNS, REWARDS, TRL, llama_factory_entry, trl_snippet
+from apt_hub.chat.recipes import LLAMA_FACTORY_COLUMNS, REWARDS, TRL, llama_factory_entry, trl_snippet
 from apt_hub.schemas import FEATURES
 
 README = Path(__file__).resolve().parent.parent / "README.md"

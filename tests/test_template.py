@@ -11,7 +11,7 @@ from apt_hub.cli import main
 from apt_hub.errors import AptHubError
 from apt_hub.layout import read_record
 from apt_hub.loyalty import FIELDS, LoyaltyFileError, read_loyalty_file
-from apt_hub.template import OWNER_PLACEHOLDER, make_template
+from apt_hub.loyalty.template import OWNER_PLACEHOLDER, make_template
 
 
 def single(prompt: str, chosen: str = "Here is a careful answer.") -> dict:

@@ -1828,7 +1828,7 @@ LOYALTY = [
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Rows planted for the quality checks (apt_hub.checks): each named check catches one of them. Appended after the
+# Rows planted for the quality checks (apt_hub.clean.checks): each named check catches one of them. Appended after the
 # rows above so that their line numbers, and the ids built from them, stay.
 # ---------------------------------------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
-from .errors import AptHubError, Problem, ProblemsError, short
-from .jsontext import JsonValue, Text, decode_utf8, parse_json_array, parse_json_lines
-from .text import normalize_text
+from ..clean.text import normalize_text
+from ..errors import AptHubError, Problem, ProblemsError, short
+from ..read.jsontext import JsonValue, Text, decode_utf8, parse_json_array, parse_json_lines
 
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
 TEXT_FIELDS = ("prompt", "owner_response", "public_response")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import AptHubError
-from .layout import DEFAULT_OUTPUT_DIR
-from .schemas import ALL_CONFIG_NAMES
+from ..errors import AptHubError
+from ..layout import DEFAULT_OUTPUT_DIR
+from ..schemas import ALL_CONFIG_NAMES
 
 
 class _Leave(Exception):
@@ -88,7 +88,7 @@ class Menu:
         return 0
 
     def _perform(self, action: Callable[[], str | None]) -> None:
-        from .commandline import os_error_message
+        from ..commandline import os_error_message
 
         try:
             result = action()
@@ -117,8 +117,8 @@ class Menu:
         }
 
     def build(self) -> str:
-        from .build import build, format_report
-        from .options import BuildOptions
+        from ..build import build, format_report
+        from ..options import BuildOptions
 
         settings, configs = self.settings, self.settings.configs
         for config in configs or ALL_CONFIG_NAMES:
@@ -134,7 +134,7 @@ class Menu:
     def _ask_files(self, config: str) -> bool:
         """Ask for the local file of each source of `config` that reads one and has none yet (the bundled samples
         have one); whether the config has its files."""
-        from .sources import sources_for
+        from ..sources import sources_for
 
         for source in sources_for(config):
             if source.file_option and self.settings.files.get(source.file_option) is None:
@@ -150,8 +150,8 @@ class Menu:
         self.settings.configs = self._choose("configs", list(ALL_CONFIG_NAMES))
 
     def choose_sources(self) -> None:
-        from .custom_sources import use_sources_file
-        from .sources import SOURCES
+        from ..sources import SOURCES
+        from ..sources.custom import use_sources_file
 
         use_sources_file()
         self.settings.sources = self._choose("sources", list(SOURCES))
@@ -172,12 +172,12 @@ class Menu:
         self.settings.output_dir = self.ask("Build folder", self.settings.output_dir)
 
     def stats(self) -> str:
-        from .stats import stats_command
+        from ..stats import stats_command
 
         return stats_command(self.settings.output_dir)
 
     def loyalty_template(self) -> str | None:
-        from .template import DEFAULT_TEMPLATE, template_command
+        from ..loyalty.template import DEFAULT_TEMPLATE, template_command
 
         output = self.ask("Write the template to", DEFAULT_TEMPLATE)
         n = self.ask_until("How many prompts", _positive, "100")
@@ -193,7 +193,7 @@ class Menu:
         return f"{written}\nThe menu builds with it once it validates (9. Validate a loyalty file)."
 
     def validate(self) -> str:
-        from .loyalty import validate_command
+        from ..loyalty import validate_command
 
         default = self.settings.files["loyalty_file"] or "loyalty_template.json"
         file = self.ask_until("Loyalty file", _existing_file, default)
@@ -202,7 +202,7 @@ class Menu:
         return summary
 
     def export(self) -> str:
-        from .export import export_command
+        from ..export import export_command
 
         self.settings.export_dir = self.ask("Export into", self.settings.export_dir)
         return export_command(self.settings.output_dir, output_dir=self.settings.export_dir)

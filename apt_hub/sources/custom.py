@@ -39,11 +39,11 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
-from .jsontext import decode_utf8
-from .schemas import CONFIG_NAMES, FEATURES
-from .sources import SOURCES, Context, Drop, Row, Source, register
-from .sources.base import ListOf, check_columns
+from ..errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
+from ..read.jsontext import decode_utf8
+from ..schemas import CONFIG_NAMES, FEATURES
+from . import SOURCES, Context, Drop, Row, Source, register
+from .base import ListOf, check_columns
 
 DEFAULT_FILES = ("apt-sources.yaml", "apt-sources.yml", "apt-sources.toml")
 TARGET_CONFIGS = tuple(name for name in CONFIG_NAMES if name != "loyalty")

@@ -23,16 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import AptHubError
-from .folder import atomic_write
-from .loyalty import DEFAULT_REWARD_BONUS, PLACEHOLDER
-from .options import whole_number
-from .progress import bar
-from .readers import Problem, read_rows
-from .sources import Drop, get_source
-from .sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
-from .text import normalize_text
-from .upstream import open_upstream
+from ..clean.text import normalize_text
+from ..errors import AptHubError
+from ..folder import atomic_write
+from ..options import whole_number
+from ..progress import bar
+from ..read.readers import Problem, read_rows
+from ..read.upstream import open_upstream
+from ..sources import Drop, get_source
+from ..sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
+from . import DEFAULT_REWARD_BONUS, PLACEHOLDER
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
 OWNER_PLACEHOLDER = (

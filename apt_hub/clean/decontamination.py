@@ -1,6 +1,6 @@
 """Decontamination: drop the rows whose prompt shares an n-gram with a benchmark the user names.
 
-Texts are compared in their normal form (`apt_hub.text.normalized`). A text mostly of Chinese characters is cut
+Texts are compared in their normal form (`apt_hub.clean.text.normalized`). A text mostly of Chinese characters is cut
 into character 13-grams (Chinese has no spaces between words; 13 characters is about the span of 8 English
 words, 1.5 to 2 characters a word); any other text into word 8-grams, the length open-r1's `decontaminate.py`
 uses: long enough that common phrases ("what is the value of the") do not match, short enough that a benchmark
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from .errors import ConfigError, UpstreamError
-from .readers import Problem, read_rows
-from .sources.base import Source
+from ..errors import ConfigError, UpstreamError
+from ..read.readers import Problem, read_rows
+from ..sources.base import Source
 from .text import normalized
 
 WORD_N = 8
@@ -75,7 +75,7 @@ def _hub_benchmark(spec: str, upstream) -> Benchmark:
             "PATH.parquet:column."
         )
     config, split, column = [*rest, "", "", ""][:3]
-    from .upstream import HubUpstream
+    from ..read.upstream import HubUpstream
 
     upstream = upstream or HubUpstream()
     source = Source(name=f"benchmark {spec}", repo_id=repo_id, revision="main", feeds={}, columns={}, convert=None)

@@ -5,7 +5,7 @@ A check either drops a row (counted as `dropped_<check>`) or keeps it with the c
 side to the other. Row checks are pure functions of one unified row and run where rows are converted (in the
 worker processes, where polars must not run: it deadlocks in a forked process); column checks (`duplicate`,
 `duplicate_prompt`, `test_overlap`, `contaminated`, `prefix_pair`) need a whole split or the duplicate rule and
-run once the split is converted (`apt_hub.dedup`).
+run once the split is converted (`apt_hub.clean.dedup`).
 """
 
 import re
@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import ConfigError
-from .sources.base import Row
+from ..errors import ConfigError
+from ..sources.base import Row
 
 ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
 ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")

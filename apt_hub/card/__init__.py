@@ -17,20 +17,21 @@ from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from . import __version__, checks
-from .card_fields import CONFIG_FIELD_DOCS, EXAMPLE_CHARS, example_json, example_row, field_docs
-from .card_rules import LICENSES, metadata_errors
-from .card_sections import sections_context
+from .. import __version__
+from ..chat import TWINS
+from ..chat.recipes import training
+from ..clean import checks
+from ..errors import AptHubError
+from ..folder import atomic_write, repair, transaction
+from ..layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from ..options import option_defaults
+from ..schemas import STAGES, UNIFIED_FIELDS
+from ..sources import SOURCES
+from ..stats import check_lines, compute_stats, drops, write_stats
 from .chart import write_histogram
-from .chat import TWINS
-from .errors import AptHubError
-from .folder import atomic_write, repair, transaction
-from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
-from .options import option_defaults
-from .recipes import training
-from .schemas import STAGES, UNIFIED_FIELDS
-from .sources import SOURCES
-from .stats import check_lines, compute_stats, drops, write_stats
+from .fields import CONFIG_FIELD_DOCS, EXAMPLE_CHARS, example_json, example_row, field_docs
+from .rules import LICENSES, metadata_errors
+from .sections import sections_context
 
 CARD_FILE = "README.md"
 IMAGES_DIR = "images"
@@ -95,7 +96,7 @@ _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:
 def templates_dir() -> Path:
     """The folder of the card templates: `cards/` beside the package (a checkout or an editable install), else
     the copy installed as package data."""
-    beside = Path(__file__).resolve().parent.parent / "cards"
+    beside = Path(__file__).resolve().parents[2] / "cards"
     if (beside / "dataset_card.md.j2").is_file():
         return beside
     return Path(str(resources.files("apt_hub") / "cards"))

@@ -10,7 +10,7 @@ twins: its `sharegpt` format wants the prompt and the response in one message li
 import json
 from typing import Any
 
-from .chat import TWINS
+from . import TWINS
 
 MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 

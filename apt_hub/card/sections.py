@@ -8,7 +8,7 @@ and a build without loyalty rows says nothing of what a loyalty file must not ho
 
 from typing import Any
 
-from .sources import SOURCES
+from ..sources import SOURCES
 
 UPSTREAM_PERSONAL = (
     "The upstream rows are public conversations, questions and answers; they were not screened for personal "

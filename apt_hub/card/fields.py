@@ -10,8 +10,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .schemas import FEATURES
-from .sources import SOURCES
+from ..schemas import FEATURES
+from ..sources import SOURCES
 
 EXAMPLE_CHARS = 300
 # What each field holds, for any config; `CONFIG_FIELD_DOCS` says it better where a schema gives it a meaning of

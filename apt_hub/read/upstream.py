@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import UpstreamError
-from .sources import Source, matches
+from ..errors import UpstreamError
+from ..sources import Source, matches
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
 
@@ -60,7 +60,7 @@ class HubUpstream(Upstream):
     def __init__(self, token: str | None = None):
         from huggingface_hub import constants
 
-        from .network import use_timeouts
+        from ..network import use_timeouts
 
         use_timeouts()  # a stalled mirror must end in an error, not a wait
         self.token = token

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .errors import Problem, UpstreamError, one_line
+from ..errors import Problem, UpstreamError, one_line
 from .jsontext import Text, decode_utf8, loads, parse_json_array
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows"]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Problem
+from ..errors import Problem
 
 # A JSON escape that may decode to half of a surrogate pair; only text holding one needs the full check.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -13,7 +13,7 @@ import json
 import struct
 from pathlib import Path
 
-from .folder import atomic_write
+from ..folder import atomic_write
 
 # Bump when the drawing code changes, so that charts drawn by the old code are drawn again.
 CHART_LAYOUT = 1

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 import fire
 
-from . import __version__
-from .commandline import Spec, UsageError, os_error_message, parse_docstring
-from .errors import AptHubError
-from .layout import DEFAULT_OUTPUT_DIR
+from .. import __version__
+from ..commandline import Spec, UsageError, os_error_message, parse_docstring
+from ..errors import AptHubError
+from ..layout import DEFAULT_OUTPUT_DIR
 
 
 def build_command(
@@ -36,8 +36,8 @@ def build_command(
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
     check_build_options(configs, options)
-    from .build import build, format_report  # here, not at the top: `datasets` takes a second to import
-    from .options import whole_number
+    from ..build import build, format_report  # here, not at the top: `datasets` takes a second to import
+    from ..options import whole_number
 
     report = build(
         configs,
@@ -52,7 +52,7 @@ def build_command(
 def _declare_options(command: Callable) -> None:
     """Give a command taking `**options` the build options as its flags, with their types, defaults and help, from
     where they are declared (`apt_hub.options`): the command line is checked against them before the command runs."""
-    from .options import option_defaults, option_docs
+    from ..options import option_defaults, option_docs
 
     signature = inspect.signature(command)
     kept = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
@@ -69,8 +69,8 @@ def _option_type(name: str) -> Any:
     """The type of a build option: its field's in `BuildOptions`, or the choices of a source's option."""
     from typing import get_type_hints
 
-    from .options import BuildOptions
-    from .sources import declared_options
+    from ..options import BuildOptions
+    from ..sources import declared_options
 
     declared = declared_options()
     if name in declared:
@@ -88,7 +88,7 @@ def check_build_options(configs: tuple[str, ...], given: dict[str, Any]) -> None
         UsageError: `--max-samples` below 1, `--seed` without `--max-samples`, or an option of a source
             (`--storm-trace`, `--loyalty-file`) when no config it feeds is among those named.
     """
-    from .sources import SOURCES
+    from ..sources import SOURCES
 
     if given.get("max_samples") is not None and given["max_samples"] < 1:  # here too, to name the flag, not the field
         raise UsageError(f"--max-samples must be a positive whole number, got {given['max_samples']}")
@@ -108,8 +108,8 @@ def sources_command(sources_file: str | None = None) -> str:
     Args:
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
     """
-    from .custom_sources import describe_custom, use_sources_file
-    from .sources import SOURCES
+    from ..sources import SOURCES
+    from ..sources.custom import describe_custom, use_sources_file
 
     use_sources_file(sources_file)
     lines = []
@@ -130,11 +130,11 @@ COMMANDS = {
     "stats": "apt_hub.stats:stats_command",
     "card": "apt_hub.card:card_command",
     "publish": "apt_hub.publish:publish_command",
-    "loyalty-template": "apt_hub.template:template_command",
+    "loyalty-template": "apt_hub.loyalty.template:template_command",
     "validate": "apt_hub.loyalty:validate_command",
     "export": "apt_hub.export:export_command",
     "merge": "apt_hub.merge:merge_command",
-    "menu": "apt_hub.menu:menu_command",
+    "menu": "apt_hub.cli.menu:menu_command",
 }
 
 # The build folder is --build-dir in every command; the commands that called it --output-dir still accept that.
@@ -219,7 +219,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {os_error_message(error)}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
