@@ -367,8 +367,11 @@ def write_measures(root: Path, config: str, split: str, files: list[str], frames
     # The Arrow bytes are read back now, while the shards are fresh in memory, so that `stats` need not decode them.
     metadata = _measures_metadata(shard_digest(root, files)) | {"num_bytes": arrow_bytes(root, files)}
     table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
-    with replacing_file(root / MEASURES_DIR / config / f"{split}.parquet", mode="wb") as file:
-        pq.write_table(table, file, compression="zstd")
+    # Arrow, not parquet: the staging copy of a build folder shares every parquet file and copies the rest.
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with replacing_file(root / MEASURES_DIR / config / f"{split}.arrow", mode="wb") as file:
+        with pa.ipc.new_file(file, table.schema, options=options) as writer:
+            writer.write_table(table)
 
 
 def forget_measures(root: Path, config: str) -> None:
@@ -388,7 +391,8 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     measured = {}
     for split, digest in digests.items():
         try:
-            table = pq.read_table(root / MEASURES_DIR / config / f"{split}.parquet")
+            with pa.OSFile(str(root / MEASURES_DIR / config / f"{split}.arrow")) as source:
+                table = pa.ipc.open_file(source).read_all()
             metadata = json.loads((table.schema.metadata or {}).get(MEASURES_KEY, b"{}"))
         except (OSError, ValueError, pa.ArrowException):
             return None

@@ -33,7 +33,13 @@ def token(monkeypatch) -> str:
 
 
 def local_tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The files of a build folder that publish sends: every one but the hidden ones (the build's `.measures/`)."""
+    files = [p for p in sorted(root.rglob("*")) if p.is_file()]
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in files
+        if not p.relative_to(root).as_posix().startswith(".")
+    }
 
 
 def sent(hub, since: int = 0) -> list[dict]:
