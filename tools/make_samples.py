@@ -353,6 +353,7 @@ def write_mirror(out: Path) -> dict[str, bytes]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Write the mirror into `--out` (default: `apt_hub/samples`) and print what was written."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: apt_hub/samples)")
     args = parser.parse_args(argv)
