@@ -10,7 +10,6 @@ from typing import Any
 
 import pyarrow as pa
 from datasets.exceptions import DatasetGenerationError
-from datasets.naming import filenames_for_dataset_split
 
 from builders.apt import Apt, AptConfig, code_fingerprint
 
@@ -147,11 +146,7 @@ def _conversions(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
 def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
     """The record batches of a prepared split, read from the builder's Arrow files a batch at a time (no memory
     map, whose pages would all count as resident)."""
-    info = builder.info.splits[split]
-    paths = filenames_for_dataset_split(
-        builder.cache_dir, builder.dataset_name, split, filetype_suffix="arrow", shard_lengths=info.shard_lengths
-    )
-    for path in paths:
+    for path in builder.arrow_files(split):
         with pa.OSFile(path) as file:
             yield from pa.ipc.open_stream(file)
 

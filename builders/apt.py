@@ -23,7 +23,7 @@ import apt_hub
 from apt_hub import dedup
 from apt_hub.chat import TWINS, flat_of, to_chat, with_recorded, without_recorded
 from apt_hub.checks import screen
-from apt_hub.convert import Counts, convert_file, count_kept, sample_rows
+from apt_hub.convert import Counts, convert_file, sample_rows
 from apt_hub.decontamination import Benchmark, gram_set, read_texts, resolve_benchmark
 from apt_hub.errors import ConfigError
 from apt_hub.options import BuildOptions, option_docs
@@ -170,6 +170,8 @@ class Apt(datasets.ArrowBasedBuilder):
         )
 
     def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
+        if self.config.name in TWINS:
+            return self._twin_split_generators()
         inputs = self.config.inputs or self.config.resolve()[1]
         splits = dict.fromkeys(item.split for item in inputs)
         return [
@@ -179,12 +181,46 @@ class Apt(datasets.ArrowBasedBuilder):
             for split in splits
         ]
 
-    def _generate_tables(self, split: str, inputs: list[InputFile]) -> Iterator[tuple[str, pa.Table]]:
-        """The unified tables of some input files of a split (all of them, or one job's share with `num_proc`).
+    def _twin_split_generators(self) -> list[datasets.SplitGenerator]:
+        """A twin is made from its flat config's checked rows, as `apt-hub build` makes it: the flat builder (with
+        the columns the twin needs) is prepared first, in the same cache, and each split reads its Arrow files."""
+        flat = Apt(
+            config_name=flat_of(self.config.name),
+            cache_dir=self._cache_dir_root,
+            hash=self.hash,
+            options=self.config.options,
+            inputs=self.config.inputs,
+            benchmarks=self.config.benchmarks,
+            with_twin=True,
+        )
+        flat.download_and_prepare()
+        self._flat_counts = flat.read_counts()
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"split": split, "flat_files": flat.arrow_files(split)})
+            for split in flat.info.splits
+        ]
+
+    def _generate_twin_tables(self, split: str, flat_files: tuple[str, ...]) -> Iterator[tuple[str, pa.Table]]:
+        """The twin of the checked flat rows of a split; the counts are the flat config's, since the rows are."""
+        flat = flat_of(self.config.name)
+        for index, path in enumerate(flat_files):
+            with pa.OSFile(path) as file:
+                for number, batch in enumerate(pa.ipc.open_stream(file)):
+                    yield f"{index}:{number}", to_chat(flat, pa.table(batch), FEATURES[self.config.name])
+        self._write_counts(f"{split}-flat", {key: c for key, c in self._flat_counts.items() if key[0] == split})
+
+    def _generate_tables(
+        self, split: str, inputs: list[InputFile] = (), flat_files: tuple[str, ...] = ()
+    ) -> Iterator[tuple[str, pa.Table]]:
+        """The unified tables of some input files of a split (all of them, or one job's share with `num_proc`), or
+        for a twin the twin of its flat config's checked rows (`flat_files`).
 
         The counts of these files are left beside the Arrow files, so that they survive worker processes and
         are found again when the dataset comes from the cache (`read_counts`).
         """
+        if self.config.name in TWINS:
+            yield from self._generate_twin_tables(split, flat_files)
+            return
         features, counts, flat_bytes = self._converted(), {}, 0
         for name in dict.fromkeys(item.source for item in inputs):
             tables = self._source_tables(name, [item for item in inputs if item.source == name], features, counts)
@@ -192,8 +228,6 @@ class Apt(datasets.ArrowBasedBuilder):
                 seed = f"{self.config.options.seed}:{name}:{split}"
                 tables = [sample_rows(tables, features, self.config.options.max_samples, seed)]
             for index, table in enumerate(tables):
-                if self.config.name in TWINS:  # no split pass over a twin: its rows are counted here
-                    count_kept(table, split, counts)
                 table, flat_bytes = self._shape(table), flat_bytes + self._flat_bytes(table)
                 yield f"{name}:{index}", table
         digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:16]
@@ -238,8 +272,7 @@ class Apt(datasets.ArrowBasedBuilder):
 
     def _download_and_prepare(self, dl_manager, verification_mode, **prepare_split_kwargs):
         super()._download_and_prepare(dl_manager, verification_mode, **prepare_split_kwargs)
-        if self.config.name in TWINS:
-            # A twin built alone gets the row checks only; `apt-hub build` derives twins from the checked flat rows.
+        if self.config.name in TWINS:  # made from the checked flat rows (`_twin_split_generators`)
             return
         specs = self.config.options.decontaminate or ()
         benchmarks = self.config.benchmarks or tuple(resolve_benchmark(spec) for spec in specs)
@@ -253,12 +286,7 @@ class Apt(datasets.ArrowBasedBuilder):
         """Run the split checks (`apt_hub.dedup`) over a prepared split, rewrite its files and count; returns the
         prompt keys of the rows kept."""
         info = self.info.splits[split]
-        paths = [
-            Path(p)
-            for p in filenames_for_dataset_split(
-                self._output_dir, self.dataset_name, split, filetype_suffix="arrow", shard_lengths=info.shard_lengths
-            )
-        ]
+        paths = [Path(p) for p in self.arrow_files(split, self._output_dir)]
         tables = dedup.read_tables(paths)
         marks = dedup.split_marks(tables, self.config.name, test_prompts, grams)
         if marks.is_empty():
@@ -285,6 +313,19 @@ class Apt(datasets.ArrowBasedBuilder):
         for path in sorted(Path(self.cache_dir).glob("apt_benchmarks-*.json")):
             found[path.stem.removeprefix("apt_benchmarks-")] = json.loads(path.read_text(encoding="utf-8"))
         return found
+
+    def arrow_files(self, split: str, folder: str | None = None) -> tuple[str, ...]:
+        """The Arrow files of a split, in order: in the cache once prepared, or in `folder` while preparing."""
+        info = self.info.splits[split]
+        return tuple(
+            filenames_for_dataset_split(
+                folder or self.cache_dir,
+                self.dataset_name,
+                split,
+                filetype_suffix="arrow",
+                shard_lengths=info.shard_lengths,
+            )
+        )
 
     def read_counts(self) -> Counts:
         """The rows read, kept and dropped by reason of the prepared dataset, per split and source tag."""
