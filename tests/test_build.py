@@ -239,7 +239,7 @@ def test_cli_build_prints_rows_drops_and_the_load_line(capsys, tmp_path):
 
 
 def test_sample_drop_counts_per_subset_and_reason(samples_build):
-    """Each quirk row of the bundled hh-rlhf and UltraFeedback files lands in its reason (tools/make_samples.py)."""
+    """Each quirk row of the bundled hh-rlhf and UltraFeedback files lands in its reason (tools/samples/)."""
     counts = read_record(samples_build)["configs"]["dpo"]["counts"]
     dropped = {
         (split, tag, key.removeprefix("dropped_")): n

@@ -18,7 +18,7 @@ from apt_hub.layout import read_record, splits_on_disk
 from apt_hub.stats import compute_stats
 from builders import Apt
 
-# (config, split, source tag, check, count key): the planted row of each check in tools/make_samples.py.
+# (config, split, source tag, check, count key): the planted row of each check in tools/samples/*.yaml.
 PLANTED = [
     ("dpo", "train", "hh-rlhf/helpful-base", "response_role_prefix", "dropped"),
     ("dpo", "train", "hh-rlhf/helpful-online", "response_extra_turn", "dropped"),
