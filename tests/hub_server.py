@@ -3,7 +3,7 @@ YAML header as the Hub does, PyYAML and `apt_hub.card.rules`).
 
 It answers the routes that the real ``huggingface_hub`` and ``datasets`` clients call to create a repo, upload
 files (inline "regular" blobs only, no LFS or Xet), list trees and download files, so that tests can run those
-clients over HTTP against ``127.0.0.1``. See ``/work/shared/HUB_TESTING.md`` for the protocol notes.
+clients over HTTP against ``127.0.0.1``. See ``../shared/HUB_TESTING.md`` (beside the checkout) for the protocol notes.
 
 Typical use in a test::
 
