@@ -1,6 +1,6 @@
 """Write a full-scale upstream mirror in the Hub layout that `apt-hub build --upstream DIR` reads.
 
-Every source, subset and split gets its real row count (`../shared/UPSTREAM.md` beside the checkout) times `--scale`, with
+Every source, subset and split gets its real row count (`../shared/UPSTREAM.md`) times `--scale`, with
 realistic lengths: multi-turn hh-rlhf transcripts with the measured quirks, Chinese COIG-CQIA rows, UltraFeedback
 pairs with long completions, and s1K-1.1 traces of tens of thousands of characters. Rows are made from the bundled
 sample rows (`apt_hub/samples`), recombined and stretched; the same seed writes the same bytes.

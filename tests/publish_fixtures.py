@@ -1,6 +1,6 @@
 """A tiny upstream laid out like the Hub (`DIR/<org>/<name>/...`) for the stats, card and publish tests.
 
-Written from the upstream schemas (see ../shared/UPSTREAM.md beside the checkout), with the cases the stats must see: a duplicate
+Written from the upstream schemas (see ../shared/UPSTREAM.md), with the cases the stats must see: a duplicate
 row, a test row that repeats a train row, a row the build drops, an identical and a prefix-related pair after
 normalisation, storm rows with and without a boxed answer, and owner and public loyalty rows.
 """
