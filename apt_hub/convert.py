@@ -129,12 +129,6 @@ def sample_rows(tables: Iterable[pa.Table], features: Features, max_samples: int
     return table.take(chosen)
 
 
-def count_kept(table: pa.Table, split: str, counts: Counts) -> None:
-    """Add the rows of an output table to the `kept` counts of their source tags."""
-    for tag, kept in Counter(table.column("source").to_pylist()).items():
-        counts.setdefault((split, tag), Counter())["kept"] += kept
-
-
 def finish_counts(counts: Counts) -> dict[str, dict[str, dict[str, int]]]:
     """Counts as `{split: {tag: {rows, kept, dropped_<reason>..., sampled_out, trimmed, flagged_<check>...}}}`,
     sorted for stable output; `trimmed` and `flagged_<check>` count kept rows and only when not zero."""
