@@ -34,6 +34,7 @@ from apt_hub.sources import SOURCES, Context, Source, sources_for
 
 COUNTS_PREFIX = "apt_counts-"
 FLAT_BYTES_PREFIX = "apt_flat_bytes-"
+KEYS_PREFIX = "apt_keys-"
 # The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
 # import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
 # publishing are left out, so editing them keeps the datasets cache.
@@ -301,11 +302,24 @@ class Apt(datasets.ArrowBasedBuilder):
         self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
         removed = dedup.benchmark_counts(marks.filter(pl.Series([reason == "contaminated" for reason in reasons])))
         (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
+        keys = dedup.row_keys(marks.filter(pl.Series(keep))).to_arrow()
+        with pa.OSFile(str(Path(self._output_dir) / f"{KEYS_PREFIX}{split}.arrow"), "wb") as file:
+            with pa.ipc.new_file(file, keys.schema) as writer:
+                writer.write_table(keys)
         info.num_examples = sum(t.num_rows for t in kept)
         info.num_bytes = sum(t.nbytes for t in kept)
         if info.shard_lengths:
             info.shard_lengths = [t.num_rows for t in kept]
         return marks.filter(pl.Series(keep))["prompt_key"]
+
+    def read_keys(self, split: str) -> pl.DataFrame | None:
+        """The text keys of the kept rows of a split, in order, as the split checks took them
+        (`apt_hub.clean.dedup.row_keys`); `None` when the checks did not run over it (an empty split, a twin)."""
+        path = Path(self.cache_dir) / f"{KEYS_PREFIX}{split}.arrow"
+        if not path.exists():
+            return None
+        with pa.OSFile(str(path)) as source:
+            return pl.from_arrow(pa.ipc.open_file(source).read_all())
 
     def read_benchmark_counts(self) -> dict[str, dict[str, int]]:
         """The rows each `--decontaminate` benchmark removed, by split."""

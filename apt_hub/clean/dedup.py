@@ -13,8 +13,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ..schemas import FEATURES
 from .decontamination import contaminated
-from .text import normalized, text_key
+from .text import combined_key, normal_column, text_fields, with_keys
 
 # The texts two rows are compared on (`duplicate`) and the prompt of each config (`duplicate_prompt`).
 DUPLICATE_FIELDS = {
@@ -36,24 +37,42 @@ def read_tables(paths: list[Path]) -> list[pa.Table]:
     return tables
 
 
+def key_fields(config: str) -> list[str]:
+    """The fields whose keys the split checks take: those compared for duplicates, the prompt, and every text
+    field of the config, whose keys `stats` reuses (`apt_hub.stats.write_measures`)."""
+    schema = pl.from_arrow(FEATURES[config].arrow_schema.empty_table()).schema
+    return list(dict.fromkeys([*DUPLICATE_FIELDS[config], PROMPT_FIELD.get(config, "prompt"), *text_fields(schema)]))
+
+
+def pair_of(config: str) -> tuple[str, str] | None:
+    """The preference pair of a config, compared as `prefix_pair`."""
+    return ("chosen", "rejected") if config == "dpo" else None
+
+
 def split_marks(
     tables: list[pa.Table], config: str, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
 ) -> pl.DataFrame:
-    """One row per row of the split: `source`, `prompt_key`, and one boolean column per split check that caught it
-    (`contaminated:<spec>` for each benchmark)."""
-    fields, prompt = list(DUPLICATE_FIELDS[config]), PROMPT_FIELD.get(config, "prompt")
-    parts = []
-    for table in tables:
-        frame = pl.from_arrow(table.select([*dict.fromkeys([*fields, prompt, "source"])]))
-        part = frame.select("source", text_key(fields).alias("row_key"), text_key([prompt]).alias("prompt_key"))
-        if config == "dpo":
-            part = part.with_columns(prefix_pair(frame))
-        for spec, grams in benchmarks.items():
-            part = part.with_columns(pl.Series(f"contaminated:{spec}", contaminated(frame[prompt], grams)))
-        parts.append(part)
-    marks = pl.concat(parts) if parts else pl.DataFrame()
-    if marks.is_empty():
-        return marks
+    """One row per row of the split: `source`, `prompt_key`, the keys of `key_fields` and the pair columns of
+    `apt_hub.clean.text.with_keys`, and one boolean column per split check that caught the row
+    (`contaminated:<spec>` for each benchmark). Each text is normalised once."""
+    fields, prompt, pair = key_fields(config), PROMPT_FIELD.get(config, "prompt"), pair_of(config)
+    columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
+    frame = pl.concat([pl.from_arrow(table.select(columns)) for table in tables]) if tables else pl.DataFrame()
+    if frame.is_empty():
+        return pl.DataFrame()
+    keyed = with_keys(frame.lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
+    marks = keyed.select(
+        "source",
+        combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
+        combined_key([prompt]).alias("prompt_key"),
+        pl.col(r"^_key:.*$"),
+        pl.col(r"^_pair_.*$"),
+    )
+    if pair:
+        marks = marks.with_columns(pl.col("_pair_starts").alias("prefix_pair"))
+    if benchmarks:
+        hits = contaminated(keyed[normal_column(prompt)], benchmarks, normalised=True)
+        marks = marks.with_columns(pl.Series(f"contaminated:{spec}", hit) for spec, hit in hits.items())
     overlap = pl.col("prompt_key").is_in(test_prompts.implode()) if test_prompts is not None else pl.lit(False)
     duplicate = ~pl.col("row_key").is_first_distinct()
     return marks.with_columns(
@@ -63,12 +82,9 @@ def split_marks(
     )
 
 
-def prefix_pair(frame: pl.DataFrame) -> pl.Series:
-    """Whether one response of each preference pair, normalised, begins with the whole other one."""
-    chosen, rejected = normalized(pl.col("chosen")), normalized(pl.col("rejected"))
-    return frame.select((chosen.str.starts_with(rejected) | rejected.str.starts_with(chosen)).alias("prefix_pair"))[
-        "prefix_pair"
-    ]
+def row_keys(marks: pl.DataFrame) -> pl.DataFrame:
+    """The per-field keys and pair columns of some rows' marks, which `stats` measures reuse."""
+    return marks.select(pl.col(r"^_key:.*$"), pl.col(r"^_pair_.*$"))
 
 
 def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> tuple[np.ndarray, list[list[str]], list[str | None]]:
