@@ -292,17 +292,17 @@ class Apt(datasets.ArrowBasedBuilder):
         marks = dedup.split_marks(tables, self.config.name, test_prompts, grams)
         if marks.is_empty():
             return pl.Series("prompt_key", [], dtype=pl.Struct({"a": pl.UInt64, "b": pl.UInt64}))
-        keep, flags, reasons = dedup.decide(marks, self.config.options.dropping)
+        decided = dedup.decide(marks, self.config.options.dropping)
         start, kept = 0, []
         for path, table in zip(paths, tables, strict=True):
-            end = start + table.num_rows
-            kept.append(dedup.rewrite(path, table, keep[start:end], flags[start:end]))
-            start = end
-        counts = dedup.count(marks["source"].to_list(), keep, reasons, kept)
+            kept.append(dedup.rewrite(path, table, decided.slice(start, table.num_rows)))
+            start += table.num_rows
+        counts = dedup.count(marks, decided, kept)
         self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
-        removed = dedup.benchmark_counts(marks.filter(pl.Series([reason == "contaminated" for reason in reasons])))
+        removed = dedup.benchmark_counts(marks.filter(decided["reason"] == "contaminated"))
         (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
-        keys = dedup.row_keys(marks.filter(pl.Series(keep))).to_arrow()
+        keep = decided["reason"].is_null()
+        keys = dedup.row_keys(marks.filter(keep)).to_arrow()
         with pa.OSFile(str(Path(self._output_dir) / f"{KEYS_PREFIX}{split}.arrow"), "wb") as file:
             with pa.ipc.new_file(file, keys.schema) as writer:
                 writer.write_table(keys)
@@ -310,7 +310,7 @@ class Apt(datasets.ArrowBasedBuilder):
         info.num_bytes = sum(t.nbytes for t in kept)
         if info.shard_lengths:
             info.shard_lengths = [t.num_rows for t in kept]
-        return marks.filter(pl.Series(keep))["prompt_key"]
+        return marks.filter(keep)["prompt_key"]
 
     def read_keys(self, split: str) -> pl.DataFrame | None:
         """The text keys of the kept rows of a split, in order, as the split checks took them
