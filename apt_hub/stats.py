@@ -346,8 +346,18 @@ def measuring(
         shaped, schema = as_text(frame.lazy(), schema, roles)
         text = text_fields(schema)
         keys = shaped if keyed else with_text_keys(shaped, schema, text)
-        sink.append(keys.select(row_measures(schema, text, keyed=not keyed)).collect())
+        sink.append(_owned(keys.select(row_measures(schema, text, keyed=not keyed)).collect()))
         yield batch
+
+
+def _owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its own copy of each string column: polars shares Arrow's string buffers, and those of a
+    batch read from a file are slices of the whole batch, which a measure of every batch would keep alive."""
+    return frame.with_columns(
+        pl.Series(name, frame[name].to_list(), dtype=pl.String)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
 
 
 def write_measures(
