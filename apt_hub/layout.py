@@ -5,6 +5,7 @@ DIR/build.json                                  what was built: sources, commits
 DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet
 """
 
+import functools
 import json
 import math
 import re
@@ -14,7 +15,6 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import config as datasets_config
 
 from .errors import AptHubError
 from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
@@ -25,10 +25,7 @@ MAX_SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 32 << 20
 # Content-defined chunking (pyarrow 21 and later) cuts pages where the content says, not every N bytes, so a
 # file that changed in a few rows shares most of its pages with the old one and the Hub's storage keeps them once.
-# The same options as `datasets`' own parquet writer.
-CDC_OPTIONS: dict[str, int] | None = (
-    datasets_config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
-)
+# The same options as `datasets`' own parquet writer (`cdc_options`).
 SHARD = re.compile(r"(?P<split>[\w-]+?)-(?P<index>\d{5})-of-(?P<total>\d{5})\.parquet")
 
 
@@ -83,14 +80,24 @@ def write_batches(
     return written
 
 
+@functools.cache
+def cdc_options() -> dict[str, int] | None:
+    """The content-defined chunking options of `datasets`' parquet writer, where pyarrow has the feature (21 and
+    later). `datasets` is imported here, not with this module: `apt-hub stats` does without it."""
+    from datasets import config
+
+    return config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
+
+
 def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
     """A parquet writer with the options `datasets` writes with: zstd pages, the page index (offset and column
     indexes, which let a reader fetch only the pages of the rows it wants) and content-defined chunking where the
     installed pyarrow has it, recorded in the file's metadata as `datasets` records it."""
-    cdc = {"use_content_defined_chunking": CDC_OPTIONS} if CDC_OPTIONS else {}
+    options = cdc_options()
+    cdc = {"use_content_defined_chunking": options} if options else {}
     writer = pq.ParquetWriter(path, schema, compression="zstd", write_page_index=True, **cdc)
-    if CDC_OPTIONS:
-        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(CDC_OPTIONS)})
+    if options:
+        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(options)})
     return writer
 
 

@@ -51,7 +51,7 @@ class AptConfig(datasets.BuilderConfig):
             keyword arguments.
         inputs: the resolved upstream files; resolved from `options.upstream` when empty.
         benchmarks: the resolved `options.decontaminate` benchmarks; resolved when empty.
-        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED`), so
+        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED_COLUMNS`), so
             that `apt-hub build` writes both from one conversion.
     """
 
