@@ -77,6 +77,7 @@ def write_batches(
                 writer.write_table(group, row_group_size=group.num_rows)
                 left -= group.num_rows
         written.append(path.relative_to(root).as_posix())
+    stream.finish()
     return written
 
 
@@ -130,6 +131,13 @@ class _RowStream:
         rest = table.slice(n)
         self.buffered, self.held = rest.to_batches(), rest.num_rows
         return table.slice(0, n).combine_chunks()
+
+    def finish(self) -> None:
+        """Read the batches to their end, so that a generator feeding them runs its last lines; none may hold a row
+        more than was taken."""
+        extra = self.held + sum(batch.num_rows for batch in self.batches)
+        if extra:
+            raise ValueError(f"{extra} rows beyond the rows announced")
 
 
 def splits_on_disk(root: str | Path) -> dict[str, dict[str, list[str]]]:

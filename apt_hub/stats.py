@@ -41,6 +41,8 @@ _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
 MEASURES_DIR = ".measures"
 MEASURES_KEY = b"apt_hub.measures"
+# Rows measured at once while a build writes its shards (`measuring`).
+MEASURED_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -237,11 +239,7 @@ def split_stats(
     exprs = aggregations(schema, text, in_train=train is not None)
     # The per-row numbers are in memory: the default engine, whose start costs less than the streaming one's.
     everything = _one_row(frame.select(exprs).collect())
-    by_source = (
-        frame.group_by("source").agg(exprs).sort("source").collect()
-        if "source" in schema
-        else pl.DataFrame()
-    )
+    by_source = frame.group_by("source").agg(exprs).sort("source").collect() if "source" in schema else pl.DataFrame()
     sources = {row.pop("source"): _nest(row) for row in by_source.to_dicts()}
     grades = grade_stats(frame, schema)
     for tag, entry in sources.items():
@@ -345,20 +343,32 @@ def measuring(
 ) -> Iterator[pa.RecordBatch]:
     """Pass record batches through, adding the per-row measures of each to `sink` (see `write_measures`).
 
-    With `keyed`, the measures taken from the text keys are left out: `write_measures` takes them from the keys
-    the build's split checks computed. A batch's message lists are read as text for the roles that occur in it;
-    `read_measures` gives the rows of other batches the text of the roles they lack (empty), as reading the
-    whole config would.
+    Batches are measured together, `MEASURED_ROWS` rows or more at a time, which costs far less than one at a
+    time. With `keyed`, the measures taken from the text keys are left out: `write_measures` takes them from the keys
+    the build's split checks computed. The message lists of a group of batches are read as text for the roles
+    that occur in it; `read_measures` gives the rows of other groups the text of the roles they lack (empty), as
+    reading the whole config would.
     """
+    held: list[pa.RecordBatch] = []
     for batch in batches:
-        frame = pl.from_arrow(batch)
-        schema = frame.schema
-        roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
-        shaped, schema = as_text(frame.lazy(), schema, roles)
-        text = text_fields(schema)
-        keys = shaped if keyed else with_text_keys(shaped, schema, text)
-        sink.append(_owned(keys.select(row_measures(schema, text, keyed=not keyed)).collect()))
+        held.append(batch)
+        if sum(b.num_rows for b in held) >= MEASURED_ROWS:
+            sink.append(_measured(held, keyed=keyed))
+            held = []
         yield batch
+    if held:
+        sink.append(_measured(held, keyed=keyed))
+
+
+def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:
+    """The per-row measures of some record batches taken together (see `measuring`)."""
+    frame = pl.from_arrow(pa.Table.from_batches(batches))
+    schema = frame.schema
+    roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
+    shaped, schema = as_text(frame.lazy(), schema, roles)
+    text = text_fields(schema)
+    keys = shaped if keyed else with_text_keys(shaped, schema, text)
+    return _owned(keys.select(row_measures(schema, text, keyed=not keyed)).collect())
 
 
 def _owned(frame: pl.DataFrame) -> pl.DataFrame:
