@@ -68,6 +68,12 @@ def loads(text: str, line: int = 1) -> Any:
     return surrogate_problem(value, line) if _SURROGATE_ESCAPE.search(text) else value
 
 
+def may_hold_surrogate(text: str) -> bool:
+    """Whether `text` has an escape that may decode to half of a surrogate pair: only then does `loads` look for
+    a lone one, so a reader can search many lines at once and skip that step for each of them."""
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
 def _value_problem(line: int, error: Exception) -> Problem:
     if isinstance(error, RecursionError):
         return Problem(line, None, "invalid JSON: nested too deeply (arrays or objects inside one another)")
