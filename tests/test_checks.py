@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub.build import build
-from apt_hub.clean.checks import CHECKS, TRIMMED, RowScreen, trim
+from apt_hub.clean.checks import CHECKS, EXTRA_TURN, TRIMMED, RowScreen, response_extra_turn, trim
 from apt_hub.clean.text import normalize_text, normalize_texts
 from apt_hub.errors import AptHubError
 from apt_hub.layout import read_record, splits_on_disk
@@ -260,3 +260,9 @@ def test_the_row_screen_gives_what_every_check_and_trim_give(data, config):
 @given(text=TEXTS | st.text(max_size=8))
 def test_trim_gives_what_its_rule_gives(text):
     assert trim(text) == trim_by_rule(text)
+
+
+@given(chosen=TEXTS, rejected=TEXTS)
+def test_the_extra_turn_check_finds_what_its_pattern_finds(chosen, rejected):
+    row = {"chosen": chosen, "rejected": rejected}
+    assert response_extra_turn(row) == any(EXTRA_TURN.search(text) for text in (chosen, rejected))

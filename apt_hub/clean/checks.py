@@ -20,7 +20,7 @@ ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
 ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")
 # A blank line before a role marker: the upstream transcript format of a further dialogue turn.
 EXTRA_TURN = re.compile(r"\n\n(Human|Assistant):")
-_EXTRA_TURN_MARKERS = ("\n\nHuman:", "\n\nAssistant:")
+HUMAN_TURN, ASSISTANT_TURN = "\n\nHuman:", "\n\nAssistant:"
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def response_role_prefix(row: Row) -> bool:
     >>> response_role_prefix({"chosen": "Human: and you?", "rejected": "Sure."})
     True
     """
-    return any(ROLE_PREFIX.match(row[side]) for side in ("chosen", "rejected"))
+    return bool(ROLE_PREFIX.match(row["chosen"]) or ROLE_PREFIX.match(row["rejected"]))
 
 
 def response_extra_turn(row: Row) -> bool:
@@ -57,8 +57,9 @@ def response_extra_turn(row: Row) -> bool:
     >>> response_extra_turn({"chosen": "Sure.\\n\\nHuman: thanks", "rejected": "No."})
     True
     """
-    # Two substring searches: the same answer as `EXTRA_TURN`, without a regex pass over each long response.
-    return any(marker in row[side] for side in ("chosen", "rejected") for marker in _EXTRA_TURN_MARKERS)
+    # Substring searches: the same answer as `EXTRA_TURN`, without a regex pass over each long response.
+    chosen, rejected = row["chosen"], row["rejected"]
+    return HUMAN_TURN in chosen or ASSISTANT_TURN in chosen or HUMAN_TURN in rejected or ASSISTANT_TURN in rejected
 
 
 def prompt_role_artefact(row: Row) -> bool:
