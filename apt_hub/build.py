@@ -230,8 +230,10 @@ def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
             batches = (b for batch in batches for b in without_recorded(flat, pa.table(batch)).to_batches())
             nbytes = flat_bytes[split]
         measures: list = []  # what `stats` needs of each row, taken as the rows pass (see `stats.measuring`)
+        # The flat rows' text keys, which the split checks computed: each text is normalised once per build.
+        keys = builder.read_keys(split) if name not in TWINS else None
         files = write_batches(
-            measuring(batches, measures),
+            measuring(batches, measures, keyed=keys is not None),
             FEATURES[name].arrow_schema,
             rows=info.num_examples,
             nbytes=nbytes,
@@ -239,7 +241,7 @@ def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
             config=name,
             split=split,
         )
-        write_measures(staging, name, split, files, measures)
+        write_measures(staging, name, split, files, measures, keys)
         splits[split] = {"rows": info.num_examples, "files": files}
     checkpoint(f"written:{name}")
     return splits

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
-from .clean.text import normalized
+from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
 from .folder import repair, replacing_file, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
@@ -29,16 +29,13 @@ from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
 STATS_LAYOUT = 2  # 2: length histograms per split
-# String columns that hold labels or identifiers rather than text a model reads.
-LABEL_FIELDS = frozenset(
-    {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
-)
 PROMPT_FIELDS = ("prompt", "problem")
 # Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
 BINS_PER_DECADE = 4
 DECADES = 6
 NUM_BINS = BINS_PER_DECADE * DECADES
-_SEP = "\x1f"
+# The measures taken from the text keys (`key_measures`).
+_KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
 MEASURES_DIR = ".measures"
 MEASURES_KEY = b"apt_hub.measures"
@@ -207,15 +204,6 @@ def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Sc
     return {split: frame for split, (frame, _) in shaped.items()}, as_text(everything, schema, roles)[1]
 
 
-def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
-    """The string columns that hold text, in schema order: every string column but the labels and ids.
-
-    >>> text_fields({"prompt": pl.String, "response": pl.String, "source": pl.String, "n": pl.Int64})
-    ['prompt', 'response']
-    """
-    return [name for name, dtype in schema.items() if dtype == pl.String and name not in LABEL_FIELDS]
-
-
 def split_stats(
     frame: pl.LazyFrame,
     schema: pl.Schema,
@@ -291,32 +279,43 @@ def compared(schema: pl.Schema, text: list[str]) -> bool:
 def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.DataFrame:
     """One pass over a split's text: the small per-row numbers that every measure is computed from.
 
-    Lengths and emptiness of each text field; hashes of the normalised row and prompt with first-occurrence
+    Lengths and emptiness of each text field; keys of the normalised row and prompt with first-occurrence
     flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
     """
     # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
-    measured = frame.select(row_measures(schema, text)).collect(engine="streaming")
-    return first_occurrences(measured, schema, text)
+    measured = with_text_keys(frame, schema, text).select(row_measures(schema, text, keyed=True))
+    return first_occurrences(measured.collect(engine="streaming"), schema, text)
 
 
-def row_measures(schema: pl.Schema, text: list[str]) -> list[pl.Expr]:
-    """The per-row numbers of `measure_rows`, each taken from its own row only."""
+def with_text_keys(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.LazyFrame:
+    """The frame with the text keys the measures compare (`apt_hub.clean.text.with_keys`), when it compares rows."""
+    if not compared(schema, text):
+        return frame
+    return with_keys(frame, text, ("chosen", "rejected") if {"chosen", "rejected"} <= set(schema) else None)
+
+
+def row_measures(schema: pl.Schema, text: list[str], *, keyed: bool) -> list[pl.Expr]:
+    """The per-row numbers of `measure_rows`, each taken from its own row only; with `keyed`, those taken from the
+    text keys (`with_text_keys`) too."""
     columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
     columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
-    if compared(schema, text):
-        prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
-        # 64-bit hashes of the normalised texts stand for the texts: a collision among a few million rows is
-        # about as likely as one in 10^7.
-        columns += [
-            pl.concat_str([normalised(f) for f in text], separator=_SEP).hash().alias("_row_key"),
-            normalised(prompt).hash().alias("_prompt_key"),
-        ]
-    if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
-        columns += pair_flags("chosen", "rejected")
     if {"answer", "grade"} <= set(schema):
         columns.append((~is_empty("answer")).alias("_has_answer"))
+    return columns + (key_measures(schema, text) if keyed else [])
+
+
+def key_measures(schema: Collection[str], text: list[str]) -> list[pl.Expr]:
+    """The measures taken from the text keys: the row and prompt keys and, for a preference pair, whether its
+    sides are identical or one begins with the other (an empty side is counted among the empty fields)."""
+    if not compared(schema, text):
+        return []
+    prompt = next((f for f in PROMPT_FIELDS if f in text), text[0])
+    columns = [combined_key(text).alias("_row_key"), combined_key([prompt]).alias("_prompt_key")]
+    if {"chosen", "rejected"} <= set(schema):
+        identical = pl.col("_pair_identical")
+        columns += [identical, (~identical & ~pl.col("_pair_empty") & pl.col("_pair_starts")).alias("_pair_prefix")]
     return columns
 
 
@@ -330,22 +329,35 @@ def first_occurrences(measured: pl.DataFrame, schema: Collection[str], text: lis
     )
 
 
-def measuring(batches: Iterable[pa.RecordBatch], sink: list[pl.DataFrame]) -> Iterator[pa.RecordBatch]:
+def measuring(
+    batches: Iterable[pa.RecordBatch], sink: list[pl.DataFrame], *, keyed: bool = False
+) -> Iterator[pa.RecordBatch]:
     """Pass record batches through, adding the per-row measures of each to `sink` (see `write_measures`).
 
-    A batch's message lists are read as text for the roles that occur in it; `read_measures` gives the rows of
-    other batches the text of the roles they lack (empty), as reading the whole config would.
+    With `keyed`, the measures taken from the text keys are left out: `write_measures` takes them from the keys
+    the build's split checks computed. A batch's message lists are read as text for the roles that occur in it;
+    `read_measures` gives the rows of other batches the text of the roles they lack (empty), as reading the
+    whole config would.
     """
     for batch in batches:
         frame = pl.from_arrow(batch)
         schema = frame.schema
         roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
         shaped, schema = as_text(frame.lazy(), schema, roles)
-        sink.append(shaped.select(row_measures(schema, text_fields(schema))).collect())
+        text = text_fields(schema)
+        keys = shaped if keyed else with_text_keys(shaped, schema, text)
+        sink.append(keys.select(row_measures(schema, text, keyed=not keyed)).collect())
         yield batch
 
 
-def write_measures(root: Path, config: str, split: str, files: list[str], frames: list[pl.DataFrame]) -> None:
+def write_measures(
+    root: Path,
+    config: str,
+    split: str,
+    files: list[str],
+    frames: list[pl.DataFrame],
+    keys: pl.DataFrame | None = None,
+) -> None:
     """Write the per-row measures of a split beside its shards, under the digest of those shards.
 
     `stats` then takes them instead of reading every text again, as long as the shards are the ones measured.
@@ -357,13 +369,21 @@ def write_measures(root: Path, config: str, split: str, files: list[str], frames
         files: its shards, relative to `root`, as written.
         frames: the measures of its batches, in order (`measuring`); none (an empty split) writes nothing, and
             `stats` reads that split.
+        keys: the text keys of its rows, in order (`apt_hub.clean.dedup.row_keys`), when `measuring` left out
+            the measures taken from them.
     """
     if not frames:
         return
     # A role that only some batches hold: the rows of the others have it empty, as in `chat.stats.as_text`.
     fields = sorted({c.removeprefix("_len_") for frame in frames for c in frame.columns if c.startswith("_len_")})
     frames = [_with_all_roles(frame, fields) for frame in frames]
-    table = pl.concat(frames, how="diagonal_relaxed").to_arrow()
+    measured = pl.concat(frames, how="diagonal_relaxed")
+    if keys is not None:
+        if keys.height != measured.height:
+            raise ValueError(f"{config}/{split}: {keys.height} text keys for {measured.height} rows")
+        taken = measured.hstack(keys).with_columns(key_measures(fields, fields))
+        measured = taken.drop([c for c in keys.columns if c not in measured.columns and c not in _KEY_MEASURES])
+    table = measured.to_arrow()
     # The Arrow bytes are read back now, while the shards are fresh in memory, so that `stats` need not decode them.
     metadata = _measures_metadata(shard_digest(root, files)) | {"num_bytes": arrow_bytes(root, files)}
     table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
@@ -438,17 +458,6 @@ def length_exprs(field: str) -> list[pl.Expr]:
         chars.max().alias(f"fields.{field}.max"),
         pl.col(f"_empty_{field}").sum().alias(f"fields.{field}.empty"),
     ]
-
-
-def pair_flags(first: str, second: str) -> list[pl.Expr]:
-    """Whether a preference pair's sides are identical, or one side starts with the other, once normalised.
-
-    An empty side is counted among the empty fields, not as a prefix of the other side.
-    """
-    a, b = normalised(first), normalised(second)
-    identical = a == b
-    prefix = (a != "") & (b != "") & (a.str.starts_with(b) | b.str.starts_with(a))
-    return [identical.alias("_pair_identical"), (~identical & prefix).alias("_pair_prefix")]
 
 
 def loyalty_exprs() -> list[pl.Expr]:
@@ -550,11 +559,6 @@ def total_counts(counts: dict[str, dict[str, int]]) -> dict[str, int]:
 def drops(counts: dict[str, int]) -> dict[str, int]:
     """The `dropped_<reason>` counts as `{reason: n}`, without the zeros."""
     return {key.removeprefix("dropped_"): n for key, n in counts.items() if key.startswith("dropped_") and n}
-
-
-def normalised(field: str) -> pl.Expr:
-    """A text field compared for duplicates: the one duplicate rule of apt-hub (`apt_hub.clean.text.normalized`)."""
-    return normalized(pl.col(field))
 
 
 def is_empty(field: str) -> pl.Expr:

@@ -1,16 +1,20 @@
 """What the quality checks cost at full scale: a build without them, with them, and with decontamination.
 
-    python -m bench.quality [--upstream bench/data/scale-1] [--benchmark-rows 10000]
+    python -m bench.quality [--upstream bench/data/scale-1] [--benchmark-rows 10000] [--repeats 3]
 
-Each build starts from an empty `datasets` cache. The build "without checks" turns the row checks into a no-op
-and skips the pass over whole splits (duplicates, test overlap, prefix pairs), in this process only; the
-decontamination build adds `--decontaminate` with a generated benchmark of `--benchmark-rows` questions (English
-and Chinese, about 40 words or 60 characters each) written to a local JSON Lines file.
+The three builds run in turn, `--repeats` rounds, and each figure is the median of its rounds (all runs are
+printed: the machines are noisy). Each build starts from an empty `datasets` cache. The build "without checks"
+turns the row checks into a no-op and skips the pass over whole splits (duplicates, test overlap, prefix pairs),
+in this process only; the decontamination build adds `--decontaminate` with a generated benchmark of
+`--benchmark-rows` questions (English and Chinese, about 40 words or 60 characters each) written to a local JSON
+Lines file.
 """
 
 import argparse
+import contextlib
 import json
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -41,32 +45,47 @@ def timed_build(upstream: str, work: Path, name: str, **flags) -> tuple[float, d
     return time.perf_counter() - start, report.configs
 
 
-def without_checks() -> None:
+@contextlib.contextmanager
+def without_checks():
     """The row checks and the split pass as no-ops, for the baseline."""
 
     def keep_row(self, row, counter) -> bool:
         row["quality_flags"] = []
         return True
 
-    builders.apt.Apt._screen_row = keep_row
-    builders.apt.Apt._screen_split = lambda self, split, test_prompts, grams: pl.Series([])
+    apt = builders.apt.Apt
+    saved = apt._screen_row, apt._screen_split
+    apt._screen_row = keep_row
+    apt._screen_split = lambda self, split, test_prompts, grams: pl.Series([])
+    try:
+        yield
+    finally:
+        apt._screen_row, apt._screen_split = saved
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", default="bench/data/scale-1")
     parser.add_argument("--benchmark-rows", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    runs: dict[str, list[float]] = {"checks": [], "decontaminated": [], "plain": []}
     with tempfile.TemporaryDirectory(dir=Path(args.upstream).parent) as tmp:
         work = Path(tmp)
         bench = benchmark_file(work / "bench.jsonl", args.benchmark_rows)
         for path in Path(args.upstream).rglob("*"):  # every build then reads the upstream from the page cache
             if path.is_file():
                 path.read_bytes()
-        checked, configs = timed_build(args.upstream, work, "checks")
-        decontaminated, _ = timed_build(args.upstream, work, "decontaminated", decontaminate=f"{bench}:question")
-        without_checks()
-        plain, _ = timed_build(args.upstream, work, "plain")
+        for round_ in range(args.repeats):
+            seconds, configs = timed_build(args.upstream, work, f"checks-{round_}")
+            runs["checks"].append(seconds)
+            flag = {"decontaminate": f"{bench}:question"}
+            runs["decontaminated"].append(timed_build(args.upstream, work, f"decontaminated-{round_}", **flag)[0])
+            with without_checks():
+                runs["plain"].append(timed_build(args.upstream, work, f"plain-{round_}")[0])
+    checked, decontaminated, plain = (statistics.median(runs[name]) for name in runs)
+    for name, seconds in runs.items():
+        print(f"{name} runs: " + ", ".join(f"{s:.1f}" for s in seconds))
     rows = sum(split["rows"] for entry in configs.values() for split in entry["splits"].values())
     print(f"build without checks: {plain:.1f} s")
     print(

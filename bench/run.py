@@ -99,6 +99,10 @@ def reference_steps(upstream: Path, scale: float) -> dict[str, callable]:
             [str(BIN / "apt-hub"), "build", *FLAT, f"--upstream={upstream}", f"--output-dir={fresh('flat')}"],
             cold_env(),
         ),
+        # The same build with the quality checks turned off: what the checks add.
+        "build_no_checks": lambda: measure(
+            [python, "-m", "bench.no_checks", str(upstream), fresh("no-checks")], cold_env()
+        ),
         "build_no_card": lambda: measure(
             [python, "-m", "bench.convert_only", str(upstream), fresh("convert")], cold_env()
         ),

@@ -7,6 +7,7 @@
 """
 
 import ast
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -35,6 +36,7 @@ from apt_hub.sources import SOURCES, Context, Source, sources_for
 
 COUNTS_PREFIX = "apt_counts-"
 FLAT_BYTES_PREFIX = "apt_flat_bytes-"
+KEYS_PREFIX = "apt_keys-"
 # The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
 # import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
 # publishing are left out, so editing them keeps the datasets cache.
@@ -118,6 +120,13 @@ def fingerprinted_files() -> list[Path]:
 
 def _imported_files(path: Path, package: Path) -> list[Path]:
     """The files of the apt_hub modules (and packages' `__init__.py`) that a file imports."""
+    stat = path.stat()
+    return list(_imports_of(path, package, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.cache
+def _imports_of(path: Path, package: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:
+    """`_imported_files` of one version of a file (parsing every conversion module takes a quarter second)."""
     here = path.parent.relative_to(package.parent).parts if package.parent in path.parents else ()
     files = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -134,7 +143,7 @@ def _imported_files(path: Path, package: Path) -> list[Path]:
                 for parent in range(2, len(parts) + 1):  # a package's __init__ runs on import
                     files.append(package.parent.joinpath(*parts[:parent], "__init__.py"))
                 files.append(package.parent.joinpath(*parts).with_suffix(".py"))
-    return [file for file in files if file.is_file()]
+    return tuple(file for file in files if file.is_file())
 
 
 def code_fingerprint() -> str:
@@ -159,7 +168,8 @@ class Apt(datasets.ArrowBasedBuilder):
             kwargs["options"] = BuildOptions.from_flags(**flags)
         kwargs.setdefault("dataset_name", "apt")
         # The config id covers the options and the resolved `inputs`; the hash covers the code.
-        kwargs.setdefault("hash", code_fingerprint())
+        if "hash" not in kwargs:
+            kwargs["hash"] = code_fingerprint()
         super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
@@ -292,21 +302,34 @@ class Apt(datasets.ArrowBasedBuilder):
         marks = dedup.split_marks(tables, self.config.name, test_prompts, grams)
         if marks.is_empty():
             return pl.Series("prompt_key", [], dtype=pl.Struct({"a": pl.UInt64, "b": pl.UInt64}))
-        keep, flags, reasons = dedup.decide(marks, self.config.options.dropping)
+        decided = dedup.decide(marks, self.config.options.dropping)
         start, kept = 0, []
         for path, table in zip(paths, tables, strict=True):
-            end = start + table.num_rows
-            kept.append(dedup.rewrite(path, table, keep[start:end], flags[start:end]))
-            start = end
-        counts = dedup.count(marks["source"].to_list(), keep, reasons, kept)
+            kept.append(dedup.rewrite(path, table, decided.slice(start, table.num_rows)))
+            start += table.num_rows
+        counts = dedup.count(marks, decided, kept)
         self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
-        removed = dedup.benchmark_counts(marks.filter(pl.Series([reason == "contaminated" for reason in reasons])))
+        removed = dedup.benchmark_counts(marks.filter(decided["reason"] == "contaminated"))
         (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
+        keep = decided["reason"].is_null()
+        keys = dedup.row_keys(marks.filter(keep)).to_arrow()
+        with pa.OSFile(str(Path(self._output_dir) / f"{KEYS_PREFIX}{split}.arrow"), "wb") as file:
+            with pa.ipc.new_file(file, keys.schema) as writer:
+                writer.write_table(keys)
         info.num_examples = sum(t.num_rows for t in kept)
         info.num_bytes = sum(t.nbytes for t in kept)
         if info.shard_lengths:
             info.shard_lengths = [t.num_rows for t in kept]
-        return marks.filter(pl.Series(keep))["prompt_key"]
+        return marks.filter(keep)["prompt_key"]
+
+    def read_keys(self, split: str) -> pl.DataFrame | None:
+        """The text keys of the kept rows of a split, in order, as the split checks took them
+        (`apt_hub.clean.dedup.row_keys`); `None` when the checks did not run over it (an empty split, a twin)."""
+        path = Path(self.cache_dir) / f"{KEYS_PREFIX}{split}.arrow"
+        if not path.exists():
+            return None
+        with pa.OSFile(str(path)) as source:
+            return pl.from_arrow(pa.ipc.open_file(source).read_all())
 
     def read_benchmark_counts(self) -> dict[str, dict[str, int]]:
         """The rows each `--decontaminate` benchmark removed, by split."""

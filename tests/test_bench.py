@@ -101,6 +101,7 @@ def test_report_analysis_is_computed_from_the_figures(tmp_path, build_seconds):
             "floor": _step(1.0),
             "build": _step(build_seconds),
             "build_no_card": _step(build_seconds - 0.1),
+            "build_no_checks": _step(build_seconds / 1.5),
             "old_way": _step(20.0),
             "scan": _step(0.5),
             "stats": _step(0.8),
@@ -112,3 +113,4 @@ def test_report_analysis_is_computed_from_the_figures(tmp_path, build_seconds):
     met = sum(row[2] for row in rows)
     assert f"{met} of {len(rows)} targets met." in text
     assert ("Not met: build within 1.5x of the floor" in text) == (build_seconds > 1.5)
+    assert "the quality checks add at most 20% to the build (+50%)" in text

@@ -125,9 +125,32 @@ def python_rule(text: str) -> str:
 
 def test_the_vectorised_rule_is_the_python_rule():
     assert normalize_texts(TRICKY) == [python_rule(t) for t in TRICKY]
-    # Characters Python's Unicode database does not know yet (polars' is newer) are left out.
-    every = [f"x{chr(c)}Y {chr(c)}" for c in range(0x3000) if unicodedata.category(chr(c)) != "Cn"]
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     assert normalize_texts(every) == [python_rule(t) for t in every]
+
+
+def _awkward() -> list[str]:
+    """Characters whose fold depends on their neighbours or changes them: decompositions, combining marks, Hangul
+    jamo and syllables, case folding beyond lower case; with plain letters, CJK and white space around them."""
+    chars = [chr(c) for c in range(0x80, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    odd = [c for c in chars if unicodedata.decomposition(c) or unicodedata.combining(c) or c.casefold() != c.lower()]
+    hangul = [chr(c) for c in [*range(0x1100, 0x1200), 0xAC00, 0xAC01, 0xD7A3]]
+    return odd + hangul + list("AaZz Jj\tİσςΣ中文，") + ["\u3000", "\u00a0", "\n"]
+
+
+AWKWARD = _awkward()
+
+
+def test_the_vectorised_rule_is_the_python_rule_beside_any_awkward_character():
+    # Every awkward character after and before a few that combine with what precedes or follows them.
+    neighbours = ["\u0301", "\u0323", "\u1161", "\u11a8", "\u3099", "A", "j", "\u1100", "\uac00", "ﬁ", "ǰ"]
+    texts = [t for c in AWKWARD for n in neighbours for t in (c + n, n + c)]
+    assert normalize_texts(texts) == [python_rule(t) for t in texts]
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(AWKWARD), max_size=8), min_size=1, max_size=50))
+def test_the_vectorised_rule_is_the_python_rule_on_awkward_texts(texts):
+    assert normalize_texts(texts) == [python_rule(t) for t in texts]
 
 
 @pytest.mark.parametrize(

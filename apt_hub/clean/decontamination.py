@@ -125,15 +125,18 @@ def _first_column(local: str, name: str) -> str:
     raise ConfigError(f"{name}: none of the columns {list(TEXT_COLUMNS)}; name one: org/name:config:split:column.")
 
 
-def gram_hashes(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+def gram_hashes(texts: pl.Series, *, normalised: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The 64-bit hashes of the n-grams of each text, with the index of the text each comes from.
+
+    Args:
+        texts: the texts.
+        normalised: they are normal forms already (`apt_hub.clean.text.with_keys`).
 
     Returns:
         `(rows, hashes)`, two arrays of equal length.
     """
-    frame = pl.DataFrame({"text": texts}).select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), normalized(pl.col("text")).alias("text")
-    )
+    text = pl.col("text") if normalised else normalized(pl.col("text"))
+    frame = pl.DataFrame({"text": texts}).select(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"), text)
     chinese = pl.col("text").str.count_matches(r"\p{Han}") * 2 > pl.col("text").str.len_chars()
     words = pl.col("text").str.split(" ")
     characters = pl.col("text").str.replace_all(" ", "").str.split("")
@@ -165,10 +168,16 @@ def gram_set(texts: list[str]) -> pl.Series:
     return pl.Series("gram", gram_hashes(pl.Series(texts, dtype=pl.String))[1]).unique()
 
 
-def contaminated(texts: pl.Series, grams: pl.Series) -> np.ndarray:
-    """Whether each text shares an n-gram with the benchmark's `grams`."""
-    rows, hashes = gram_hashes(texts)
-    hit = pl.Series(hashes).is_in(grams.implode()).to_numpy()
-    mask = np.zeros(len(texts), dtype=bool)
-    mask[rows[hit]] = True
-    return mask
+def contaminated(
+    texts: pl.Series, benchmarks: dict[str, pl.Series], *, normalised: bool = False
+) -> dict[str, np.ndarray]:
+    """Whether each text shares an n-gram with each benchmark's grams (`gram_set`), by benchmark; the texts' grams
+    are computed once for all of them."""
+    rows, hashes = gram_hashes(texts, normalised=normalised)
+    found = pl.Series(hashes)
+    masks = {}
+    for spec, grams in benchmarks.items():
+        mask = np.zeros(len(texts), dtype=bool)
+        mask[rows[found.is_in(grams.implode()).to_numpy()]] = True
+        masks[spec] = mask
+    return masks

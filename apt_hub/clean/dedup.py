@@ -9,12 +9,12 @@ the test prompts.
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ..schemas import FEATURES
 from .decontamination import contaminated
-from .text import normalized, text_key
+from .text import combined_key, normal_column, text_fields, with_keys
 
 # The texts two rows are compared on (`duplicate`) and the prompt of each config (`duplicate_prompt`).
 DUPLICATE_FIELDS = {
@@ -36,24 +36,42 @@ def read_tables(paths: list[Path]) -> list[pa.Table]:
     return tables
 
 
+def key_fields(config: str) -> list[str]:
+    """The fields whose keys the split checks take: those compared for duplicates, the prompt, and every text
+    field of the config, whose keys `stats` reuses (`apt_hub.stats.write_measures`)."""
+    schema = pl.from_arrow(FEATURES[config].arrow_schema.empty_table()).schema
+    return list(dict.fromkeys([*DUPLICATE_FIELDS[config], PROMPT_FIELD.get(config, "prompt"), *text_fields(schema)]))
+
+
+def pair_of(config: str) -> tuple[str, str] | None:
+    """The preference pair of a config, compared as `prefix_pair`."""
+    return ("chosen", "rejected") if config == "dpo" else None
+
+
 def split_marks(
     tables: list[pa.Table], config: str, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
 ) -> pl.DataFrame:
-    """One row per row of the split: `source`, `prompt_key`, and one boolean column per split check that caught it
-    (`contaminated:<spec>` for each benchmark)."""
-    fields, prompt = list(DUPLICATE_FIELDS[config]), PROMPT_FIELD.get(config, "prompt")
-    parts = []
-    for table in tables:
-        frame = pl.from_arrow(table.select([*dict.fromkeys([*fields, prompt, "source"])]))
-        part = frame.select("source", text_key(fields).alias("row_key"), text_key([prompt]).alias("prompt_key"))
-        if config == "dpo":
-            part = part.with_columns(prefix_pair(frame))
-        for spec, grams in benchmarks.items():
-            part = part.with_columns(pl.Series(f"contaminated:{spec}", contaminated(frame[prompt], grams)))
-        parts.append(part)
-    marks = pl.concat(parts) if parts else pl.DataFrame()
-    if marks.is_empty():
-        return marks
+    """One row per row of the split: `source`, `prompt_key`, the keys of `key_fields` and the pair columns of
+    `apt_hub.clean.text.with_keys`, and one boolean column per split check that caught the row
+    (`contaminated:<spec>` for each benchmark). Each text is normalised once."""
+    fields, prompt, pair = key_fields(config), PROMPT_FIELD.get(config, "prompt"), pair_of(config)
+    columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
+    frame = pl.concat([pl.from_arrow(table.select(columns)) for table in tables]) if tables else pl.DataFrame()
+    if frame.is_empty():
+        return pl.DataFrame()
+    keyed = with_keys(frame.lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
+    marks = keyed.select(
+        "source",
+        combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
+        combined_key([prompt]).alias("prompt_key"),
+        pl.col(r"^_key:.*$"),
+        pl.col(r"^_pair_.*$"),
+    )
+    if pair:
+        marks = marks.with_columns(pl.col("_pair_starts").alias("prefix_pair"))
+    if benchmarks:
+        hits = contaminated(keyed[normal_column(prompt)], benchmarks, normalised=True)
+        marks = marks.with_columns(pl.Series(f"contaminated:{spec}", hit) for spec, hit in hits.items())
     overlap = pl.col("prompt_key").is_in(test_prompts.implode()) if test_prompts is not None else pl.lit(False)
     duplicate = ~pl.col("row_key").is_first_distinct()
     return marks.with_columns(
@@ -63,60 +81,55 @@ def split_marks(
     )
 
 
-def prefix_pair(frame: pl.DataFrame) -> pl.Series:
-    """Whether one response of each preference pair, normalised, begins with the whole other one."""
-    chosen, rejected = normalized(pl.col("chosen")), normalized(pl.col("rejected"))
-    return frame.select((chosen.str.starts_with(rejected) | rejected.str.starts_with(chosen)).alias("prefix_pair"))[
-        "prefix_pair"
-    ]
+def row_keys(marks: pl.DataFrame) -> pl.DataFrame:
+    """The per-field keys and pair columns of some rows' marks, which `stats` measures reuse."""
+    return marks.select(pl.col(r"^_key:.*$"), pl.col(r"^_pair_.*$"))
 
 
-def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> tuple[np.ndarray, list[list[str]], list[str | None]]:
-    """Which rows stay, the flags each gains, and the check that drops each dropped row."""
+def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> pl.DataFrame:
+    """Per row: `reason`, the first check that drops it (null when it stays), and `flags`, the checks that caught
+    it without dropping it, in check order."""
     checks = [c for c in ("prefix_pair", "duplicate", "duplicate_prompt", "test_overlap") if c in marks.columns]
     contamination = [c for c in marks.columns if c.startswith("contaminated:")]
-    caught = {name: marks[name].to_numpy() for name in checks}
-    caught["contaminated"] = np.any([marks[c].to_numpy() for c in contamination], axis=0) if contamination else None
-    flags: list[list[str]] = [[] for _ in range(marks.height)]
-    reasons: list[str | None] = [None] * marks.height
-    for name, hit in caught.items():
-        for i in np.flatnonzero(hit) if hit is not None else ():
-            if name in dropping:
-                reasons[i] = reasons[i] or name
-            else:
-                flags[i].append(name)
-    keep = np.array([reason is None for reason in reasons], dtype=bool)
-    return keep, flags, reasons
-
-
-def rewrite(path: Path, table: pa.Table, keep: np.ndarray, flags: list[list[str]]) -> pa.Table:
-    """The table without its dropped rows and with the new flags, written over `path` when it changed."""
-    if keep.all() and not any(flags):
-        return table
-    old = table.column("quality_flags").to_pylist()
-    merged = pa.array(
-        [a + [f for f in b if f not in a] for a, b in zip(old, flags, strict=True)], pa.list_(pa.string())
+    caught = {name: pl.col(name) for name in checks}
+    if contamination:
+        caught["contaminated"] = pl.any_horizontal(contamination)
+    named = {name: pl.when(hit).then(pl.lit(name)) for name, hit in caught.items()}
+    drops = [named[name] for name in caught if name in dropping]
+    flags = [named[name] for name in caught if name not in dropping]
+    return marks.select(
+        (pl.coalesce(drops) if drops else pl.lit(None, pl.String)).alias("reason"),
+        (pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], pl.List(pl.String))).alias("flags"),
     )
-    table = table.set_column(table.schema.get_field_index("quality_flags"), "quality_flags", merged)
-    table = table.filter(pa.array(keep)).cast(table.schema)
+
+
+def rewrite(path: Path, table: pa.Table, decided: pl.DataFrame) -> pa.Table:
+    """The table without its dropped rows and with the new flags (`decide`), written over `path` when it
+    changed."""
+    if decided["reason"].is_null().all() and decided["flags"].list.len().sum() == 0:
+        return table
+    both = pl.from_arrow(table.select(["quality_flags"])).with_columns(decided["flags"])
+    merged = both.select(pl.concat_list("quality_flags", "flags").list.unique(maintain_order=True)).to_series()
+    index = table.schema.get_field_index("quality_flags")
+    table = table.set_column(index, "quality_flags", merged.to_arrow().cast(pa.list_(pa.string())))
+    table = table.filter(decided["reason"].is_null().to_arrow()).cast(table.schema)
     with pa.OSFile(str(path), "wb") as file, pa.ipc.new_stream(file, table.schema) as writer:
         writer.write_table(table)
     return table
 
 
-def count(tags: list[str], keep: np.ndarray, reasons: list, tables: list[pa.Table]) -> dict[str, Counter]:
+def count(marks: pl.DataFrame, decided: pl.DataFrame, tables: list[pa.Table]) -> dict[str, Counter]:
     """`dropped_<check>` of the dropped rows, `kept` and `flagged_<check>` of the final rows, by source tag."""
     counts: dict[str, Counter] = {}
-    for tag, reason in zip(tags, reasons, strict=True):
-        if reason:
-            counts.setdefault(tag, Counter())[f"dropped_{reason}"] += 1
-    for table in tables:
-        for tag, flags in zip(
-            table.column("source").to_pylist(), table.column("quality_flags").to_pylist(), strict=True
-        ):
-            counter = counts.setdefault(tag, Counter())
-            counter["kept"] += 1
-            counter.update(f"flagged_{flag}" for flag in flags)
+    dropped = pl.DataFrame({"source": marks["source"], "reason": decided["reason"]}).drop_nulls("reason")
+    for tag, reason, n in dropped.group_by("source", "reason").len().iter_rows():
+        counts.setdefault(tag, Counter())[f"dropped_{reason}"] += n
+    final = pl.concat([pl.from_arrow(t.select(["source", "quality_flags"])) for t in tables])
+    for tag, n in final.group_by("source").len().iter_rows():
+        counts.setdefault(tag, Counter())["kept"] += n
+    flagged = final.explode("quality_flags").drop_nulls("quality_flags")
+    for tag, flag, n in flagged.group_by("source", "quality_flags").len().iter_rows():
+        counts[tag][f"flagged_{flag}"] += n
     return counts
 
 
