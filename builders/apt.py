@@ -13,7 +13,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import datasets
@@ -373,7 +372,7 @@ class Apt(datasets.ArrowBasedBuilder):
     def _screen_row(self, row: dict, counter: Counter) -> bool:
         return self._row_screen(row, counter)
 
-    @cached_property
+    @functools.cached_property
     def _row_screen(self) -> RowScreen:
         """The row checks of this config, worked out once per builder rather than once per row."""
         return RowScreen(flat_of(self.config.name), self.config.options.dropping)
