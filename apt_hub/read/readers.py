@@ -110,16 +110,18 @@ def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] 
         yield from _json_lines_one_by_one(block, first)
         return
     lines = text.split("\n")
-    last, checked = len(lines) - 1, may_hold_surrogate(text)
+    last, escapes = len(lines) - 1, may_hold_surrogate(text)
     for offset, line in enumerate(lines):
         if line.strip(_ASCII_SPACE):
             line = line.removeprefix("\ufeff")  # as decoding each line with utf-8-sig does
-            if not checked:
+            if not escapes:
                 try:
-                    yield first + offset, json.loads(line)
-                    continue
+                    value = json.loads(line)
                 except (ValueError, RecursionError):
                     pass
+                else:
+                    yield first + offset, value
+                    continue
             # The line as the file holds it, newline included: the column of an error counts it.
             yield first + offset, loads(line + "\n" if offset < last else line, first + offset)
 
