@@ -200,5 +200,6 @@ def test_json_lines_read_in_blocks_are_the_rows_each_line_gives_alone(data, bloc
     with tempfile.TemporaryDirectory() as folder, patch.object(readers, "_BLOCK_BYTES", block):
         path = Path(folder) / ("rows.jsonl.gz" if gz else "rows.jsonl")
         path.write_bytes(gzip.compress(data) if gz else data)
-        # repr: a NaN row equals itself only as text
-        assert repr(list(read_rows(path))) == repr(line_by_line(path))
+        # The reader alone (`read_rows` refuses a file that opens like a Git LFS pointer); repr: NaN equals itself
+        # only as text.
+        assert repr(list(readers._read_json_lines(path, path.name))) == repr(line_by_line(path))
