@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UpstreamError, one_line
-from .jsontext import Text, decode_utf8, loads, may_hold_surrogate, parse_json_array
+from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows"]
 
@@ -100,9 +100,9 @@ def _read_json_lines(path: Path, name: str, columns=None) -> Iterator[tuple[int,
 def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     """The rows of whole lines of a JSON Lines file, the first being line `first`.
 
-    A block that is valid UTF-8 is decoded at once and searched once for escapes of surrogates; its lines then
-    need only `json.loads`. A line it rejects, and every line of a block that is not UTF-8 or holds such an
-    escape, goes through `decode_utf8` and `loads`, which say what is wrong.
+    A block that is valid UTF-8 is decoded at once and searched once for escapes of surrogates; its other lines
+    then need only `json.loads`. A line with such an escape or that `json.loads` rejects goes through `loads`,
+    and every line of a block that is not UTF-8 through `decode_utf8` too, which say what is wrong.
     """
     try:
         text = block.decode("utf-8")
@@ -110,11 +110,11 @@ def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] 
         yield from _json_lines_one_by_one(block, first)
         return
     lines = text.split("\n")
-    last, escapes = len(lines) - 1, may_hold_surrogate(text)
+    last, escapes = len(lines) - 1, surrogate_lines(text)
     for offset, line in enumerate(lines):
         if line.strip(_ASCII_SPACE):
             line = line.removeprefix("\ufeff")  # as decoding each line with utf-8-sig does
-            if not escapes:
+            if offset not in escapes:
                 try:
                     value = json.loads(line)
                 except (ValueError, RecursionError):
