@@ -5,6 +5,7 @@ DIR/build.json                                  what was built: sources, commits
 DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet
 """
 
+import functools
 import json
 import math
 import re
@@ -14,7 +15,6 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import config as datasets_config
 
 from .errors import AptHubError
 from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
@@ -25,10 +25,7 @@ MAX_SHARD_BYTES = 500 << 20
 ROW_GROUP_BYTES = 32 << 20
 # Content-defined chunking (pyarrow 21 and later) cuts pages where the content says, not every N bytes, so a
 # file that changed in a few rows shares most of its pages with the old one and the Hub's storage keeps them once.
-# The same options as `datasets`' own parquet writer.
-CDC_OPTIONS: dict[str, int] | None = (
-    datasets_config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
-)
+# The same options as `datasets`' own parquet writer (`cdc_options`).
 SHARD = re.compile(r"(?P<split>[\w-]+?)-(?P<index>\d{5})-of-(?P<total>\d{5})\.parquet")
 
 
@@ -80,17 +77,28 @@ def write_batches(
                 writer.write_table(group, row_group_size=group.num_rows)
                 left -= group.num_rows
         written.append(path.relative_to(root).as_posix())
+    stream.finish()
     return written
+
+
+@functools.cache
+def cdc_options() -> dict[str, int] | None:
+    """The content-defined chunking options of `datasets`' parquet writer, where pyarrow has the feature (21 and
+    later). `datasets` is imported here, not with this module: `apt-hub stats` does without it."""
+    from datasets import config
+
+    return config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
 
 
 def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:
     """A parquet writer with the options `datasets` writes with: zstd pages, the page index (offset and column
     indexes, which let a reader fetch only the pages of the rows it wants) and content-defined chunking where the
     installed pyarrow has it, recorded in the file's metadata as `datasets` records it."""
-    cdc = {"use_content_defined_chunking": CDC_OPTIONS} if CDC_OPTIONS else {}
+    options = cdc_options()
+    cdc = {"use_content_defined_chunking": options} if options else {}
     writer = pq.ParquetWriter(path, schema, compression="zstd", write_page_index=True, **cdc)
-    if CDC_OPTIONS:
-        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(CDC_OPTIONS)})
+    if options:
+        writer.add_key_value_metadata({"content_defined_chunking": json.dumps(options)})
     return writer
 
 
@@ -123,6 +131,13 @@ class _RowStream:
         rest = table.slice(n)
         self.buffered, self.held = rest.to_batches(), rest.num_rows
         return table.slice(0, n).combine_chunks()
+
+    def finish(self) -> None:
+        """Read the batches to their end, so that a generator feeding them runs its last lines; none may hold a row
+        more than was taken."""
+        extra = self.held + sum(batch.num_rows for batch in self.batches)
+        if extra:
+            raise ValueError(f"{extra} rows beyond the rows announced")
 
 
 def splits_on_disk(root: str | Path) -> dict[str, dict[str, list[str]]]:

@@ -9,8 +9,10 @@ configs made by `merge` are measured like the built ones.
 import hashlib
 import json
 import math
+import os
 import shutil
 from collections.abc import Collection, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
 MEASURES_DIR = ".measures"
 MEASURES_KEY = b"apt_hub.measures"
+# Rows measured at once while a build writes its shards (`measuring`).
+MEASURED_ROWS = 16_384
 
 
 @dataclass(frozen=True)
@@ -82,16 +86,24 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     on_disk = shards_of(root)
     record = read_record(root).get("configs", {})
     previous = _previous_configs(root)
-    configs = {}
+    configs, todo = {}, {}
     for name, splits in sorted(on_disk.items()):
         digests = {split: shard_digest(root, paths) for split, paths in splits.items()}
         fingerprint = config_fingerprint(digests, record.get(name, {}))
         if previous.get(name, {}).get("fingerprint") == fingerprint:
             configs[name] = previous[name]  # same files and build record: the same numbers
         else:
-            measured = read_measures(root, name, digests)
-            stats = config_stats(root, splits, record.get(name, {}), measured=measured)
-            configs[name] = stats | {"fingerprint": fingerprint}
+            todo[name] = (splits, digests, fingerprint)
+
+    def measure(name: str) -> dict[str, Any]:
+        splits, digests, fingerprint = todo[name]
+        measured = read_measures(root, name, digests)
+        return config_stats(root, splits, record.get(name, {}), measured=measured) | {"fingerprint": fingerprint}
+
+    # polars leaves the interpreter lock while it computes: configs are measured side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        configs |= dict(zip(todo, pool.map(measure, todo), strict=True))
+    configs = dict(sorted(configs.items()))
     return {
         "apt_hub_version": __version__,
         "histogram_bins": histogram_edges(),
@@ -225,12 +237,9 @@ def split_stats(
     if train is not None:
         frame = _mark_in_train(frame, train)
     exprs = aggregations(schema, text, in_train=train is not None)
-    everything = _one_row(frame.select(exprs).collect(engine="streaming"))
-    by_source = (
-        frame.group_by("source").agg(exprs).sort("source").collect(engine="streaming")
-        if "source" in schema
-        else pl.DataFrame()
-    )
+    # The per-row numbers are in memory: the default engine, whose start costs less than the streaming one's.
+    everything = _one_row(frame.select(exprs).collect())
+    by_source = frame.group_by("source").agg(exprs).sort("source").collect() if "source" in schema else pl.DataFrame()
     sources = {row.pop("source"): _nest(row) for row in by_source.to_dicts()}
     grades = grade_stats(frame, schema)
     for tag, entry in sources.items():
@@ -334,20 +343,42 @@ def measuring(
 ) -> Iterator[pa.RecordBatch]:
     """Pass record batches through, adding the per-row measures of each to `sink` (see `write_measures`).
 
-    With `keyed`, the measures taken from the text keys are left out: `write_measures` takes them from the keys
-    the build's split checks computed. A batch's message lists are read as text for the roles that occur in it;
-    `read_measures` gives the rows of other batches the text of the roles they lack (empty), as reading the
-    whole config would.
+    Batches are measured together, `MEASURED_ROWS` rows or more at a time, which costs far less than one at a
+    time. With `keyed`, the measures taken from the text keys are left out: `write_measures` takes them from the keys
+    the build's split checks computed. The message lists of a group of batches are read as text for the roles
+    that occur in it; `read_measures` gives the rows of other groups the text of the roles they lack (empty), as
+    reading the whole config would.
     """
+    held: list[pa.RecordBatch] = []
     for batch in batches:
-        frame = pl.from_arrow(batch)
-        schema = frame.schema
-        roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
-        shaped, schema = as_text(frame.lazy(), schema, roles)
-        text = text_fields(schema)
-        keys = shaped if keyed else with_text_keys(shaped, schema, text)
-        sink.append(keys.select(row_measures(schema, text, keyed=not keyed)).collect())
+        held.append(batch)
+        if sum(b.num_rows for b in held) >= MEASURED_ROWS:
+            sink.append(_measured(held, keyed=keyed))
+            held = []
         yield batch
+    if held:
+        sink.append(_measured(held, keyed=keyed))
+
+
+def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:
+    """The per-row measures of some record batches taken together (see `measuring`)."""
+    frame = pl.from_arrow(pa.Table.from_batches(batches))
+    schema = frame.schema
+    roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
+    shaped, schema = as_text(frame.lazy(), schema, roles)
+    text = text_fields(schema)
+    keys = shaped if keyed else with_text_keys(shaped, schema, text)
+    return _owned(keys.select(row_measures(schema, text, keyed=not keyed)).collect())
+
+
+def _owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with its own copy of each string column: polars shares Arrow's string buffers, and those of a
+    batch read from a file are slices of the whole batch, which a measure of every batch would keep alive."""
+    return frame.with_columns(
+        pl.Series(name, frame[name].to_list(), dtype=pl.String)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
 
 
 def write_measures(
@@ -487,27 +518,25 @@ def grade_stats(frame: pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | None:
             pl.col("_has_answer").sum().alias("with_answer"),
         )
         .sort("source", "grade")
-        .collect(engine="streaming")
+        .collect()
     )
 
 
 def histograms(frame: pl.LazyFrame, text: list[str]) -> dict[str, list[int]]:
     """Per text field, rows per log-spaced length bin (see `histogram_edges`); empty values are not counted."""
-    result = {}
-    for field in text:
-        chars = pl.col(f"_len_{field}")
-        counts = (
-            frame.select(chars.alias("chars"))
-            .filter(pl.col("chars") > 0)
-            .select(length_bin(pl.col("chars")).alias("bin"))
-            .group_by("bin")
-            .agg(pl.len().alias("rows"))
-            .collect(engine="streaming")
-        )
-        bins = [0] * NUM_BINS
-        for row in counts.iter_rows():
-            bins[row[0]] = row[1]
-        result[field] = bins
+    result = {field: [0] * NUM_BINS for field in text}
+    if not text:
+        return result
+    lengths = frame.select(pl.col(f"_len_{field}").alias(field) for field in text)
+    counts = (
+        lengths.unpivot(variable_name="field", value_name="chars")
+        .filter(pl.col("chars") > 0)
+        .group_by("field", length_bin(pl.col("chars")).alias("bin"))
+        .len()
+        .collect()
+    )
+    for field, bin_, rows in counts.iter_rows():
+        result[field][bin_] = rows
     return result
 
 

@@ -17,7 +17,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from apt_hub.layout import CDC_OPTIONS, parquet_writer, rows_per_group
+from apt_hub.layout import cdc_options, parquet_writer, rows_per_group
 
 
 def synthetic(rows: int, seed: int = 0) -> list[str]:
@@ -58,7 +58,7 @@ def main() -> None:
     middle = rows // 2
     inserted = [*texts[:middle], "an inserted row " * 30, *texts[middle:]]
     after = pa.table({"prompt": inserted, "n": list(range(rows + 1))})
-    for name, plain in (("plain", True), (f"page index, chunking {CDC_OPTIONS}", False)):
+    for name, plain in (("plain", True), (f"page index, chunking {cdc_options()}", False)):
         old, seconds = parquet_bytes(before, plain=plain)
         new, _ = parquet_bytes(after, plain=plain)
         stored, sent = blocks(old), blocks(new)

@@ -51,7 +51,7 @@ class AptConfig(datasets.BuilderConfig):
             keyword arguments.
         inputs: the resolved upstream files; resolved from `options.upstream` when empty.
         benchmarks: the resolved `options.decontaminate` benchmarks; resolved when empty.
-        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED`), so
+        with_twin: a flat config keeps the columns its conversational twin needs (`apt_hub.chat.RECORDED_COLUMNS`), so
             that `apt-hub build` writes both from one conversion.
     """
 
@@ -297,16 +297,16 @@ class Apt(datasets.ArrowBasedBuilder):
         prompt keys of the rows kept."""
         info = self.info.splits[split]
         paths = [Path(p) for p in self.arrow_files(split, self._output_dir)]
-        tables = dedup.read_tables(paths)
-        marks = dedup.split_marks(tables, self.config.name, test_prompts, grams)
+        marks = dedup.split_marks(paths, self.config.name, test_prompts, grams)
         if marks.is_empty():
             return pl.Series("prompt_key", [], dtype=pl.Struct({"a": pl.UInt64, "b": pl.UInt64}))
         decided = dedup.decide(marks, self.config.options.dropping)
-        start, kept = 0, []
-        for path, table in zip(paths, tables, strict=True):
-            kept.append(dedup.rewrite(path, table, decided.slice(start, table.num_rows)))
-            start += table.num_rows
-        counts = dedup.count(marks, decided, kept)
+        start, files = 0, []
+        for index, path in enumerate(paths):
+            rows = marks["file"].eq(index).sum()
+            files.append(dedup.rewrite(path, decided.slice(start, rows)))
+            start += rows
+        counts = dedup.count(marks, decided, files)
         self._write_counts(f"{split}-checks", {(split, tag): counter for tag, counter in counts.items()})
         removed = dedup.benchmark_counts(marks.filter(decided["reason"] == "contaminated"))
         (Path(self._output_dir) / f"apt_benchmarks-{split}.json").write_text(json.dumps(removed), encoding="utf-8")
@@ -315,10 +315,10 @@ class Apt(datasets.ArrowBasedBuilder):
         with pa.OSFile(str(Path(self._output_dir) / f"{KEYS_PREFIX}{split}.arrow"), "wb") as file:
             with pa.ipc.new_file(file, keys.schema) as writer:
                 writer.write_table(keys)
-        info.num_examples = sum(t.num_rows for t in kept)
-        info.num_bytes = sum(t.nbytes for t in kept)
+        info.num_examples = sum(file.rows for file in files)
+        info.num_bytes = sum(file.nbytes for file in files)
         if info.shard_lengths:
-            info.shard_lengths = [t.num_rows for t in kept]
+            info.shard_lengths = [file.rows for file in files]
         return marks.filter(keep)["prompt_key"]
 
     def read_keys(self, split: str) -> pl.DataFrame | None:

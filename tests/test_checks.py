@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub.build import build
+from apt_hub.clean import dedup
 from apt_hub.clean.checks import CHECKS, EXTRA_TURN, TRIMMED, RowScreen, response_extra_turn, trim
 from apt_hub.clean.text import normalize_text, normalize_texts
 from apt_hub.errors import AptHubError
@@ -92,6 +93,25 @@ def test_keep_and_drop_move_checks(tmp_path):
     assert counts["dropped_graded_wrong"] == 1 and counts["kept"] == len(storm)
     options = read_record(tmp_path)["configs"]["dpo"]["options"]
     assert options["keep"] == ["test_overlap"] and options["drop"] == ["graded_wrong", "prefix_pair"]
+
+
+def test_the_split_checks_give_the_same_build_a_row_at_a_time(tmp_path, monkeypatch):
+    """The split checks stream the files in chunks: chunks of one batch each (and a duplicate, a test overlap and
+    a benchmark row each in a chunk of its own) give the same files, counts and stats as whole splits do."""
+    path = tmp_path / "bench.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in BENCHMARK), encoding="utf-8")
+    options = {"upstream": "samples", "keep": "duplicate", "decontaminate": f"{path}:problem"}
+    build(["dpo", "storm"], output_dir=tmp_path / "whole", cache_dir=str(tmp_path / "c1"), **options)
+    monkeypatch.setattr(dedup, "CHUNK_BYTES", 1)
+    build(["dpo", "storm"], output_dir=tmp_path / "chunked", cache_dir=str(tmp_path / "c2"), **options)
+    whole = sorted(p.relative_to(tmp_path / "whole") for p in (tmp_path / "whole").rglob("*") if p.is_file())
+    chunked = sorted(p.relative_to(tmp_path / "chunked") for p in (tmp_path / "chunked").rglob("*") if p.is_file())
+    assert whole == chunked
+    for name in whole:
+        if name.name != "build.json":  # it names the build folder
+            assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunked" / name).read_bytes(), name
+    counts = [read_record(tmp_path / name)["configs"]["dpo"]["counts"] for name in ("whole", "chunked")]
+    assert counts[0] == counts[1] and "flagged_duplicate" in str(counts[0])
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import config as datasets_config
 
-from apt_hub.layout import CDC_OPTIONS, rows_per_group, splits_on_disk, write_batches, write_split
+from apt_hub.layout import cdc_options, rows_per_group, splits_on_disk, write_batches, write_split
 
 
 def shards(root):
@@ -29,7 +29,7 @@ def test_every_sample_shard_has_the_page_index(samples_build):
 def test_content_defined_chunking_is_on_and_recorded_as_datasets_records_it(samples_build):
     if int(pa.__version__.split(".")[0]) < 21:
         pytest.skip("content-defined chunking needs pyarrow 21")
-    assert CDC_OPTIONS == datasets_config.DEFAULT_CDC_OPTIONS
+    assert cdc_options() == datasets_config.DEFAULT_CDC_OPTIONS
     for path in shards(samples_build):
         recorded = pq.ParquetFile(path).metadata.metadata[b"content_defined_chunking"]
         assert json.loads(recorded) == datasets_config.DEFAULT_CDC_OPTIONS

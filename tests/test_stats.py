@@ -3,6 +3,8 @@
 import json
 import shutil
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -267,3 +269,12 @@ def test_a_merged_config_and_replaced_shards_are_measured_from_their_texts(sampl
     assert fast["configs"]["dpo"]["splits"]["train"]["rows"] == table.num_rows // 2
     assert "sft_all" in fast["configs"]
     assert (root / STATS_FILE).read_bytes() == slow_stats(root)
+
+
+def test_stats_runs_without_importing_datasets(fixture_build):
+    # `datasets` takes about a second to import; `apt-hub stats` reads parquet and the build's measures without it.
+    code = "import sys; from apt_hub.cli import main; main(['stats', sys.argv[1]]); print('datasets' in sys.modules)"
+    (fixture_build / STATS_FILE).unlink()
+    done = subprocess.run([sys.executable, "-c", code, str(fixture_build)], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"
+    assert (fixture_build / STATS_FILE).is_file()

@@ -1,17 +1,23 @@
 """Conversational twins of the flat configs, in the message-list forms of TRL and LLaMA-Factory.
 
 A twin row is a pure function of its flat row and of what the source mapper recorded at conversion time
-(`RECORDED`: the prompt turns of `dpo`, split from the hh-rlhf transcript or taken from UltraFeedback's message
+(`RECORDED_COLUMNS`: the prompt turns of `dpo`, split from the hh-rlhf transcript or taken from UltraFeedback's message
 lists). `to_chat` turns a whole Arrow table at once, so the builder of a twin and `apt-hub build` writing a flat
 config and its twin from the same conversion give the same rows: same ids, order, drops and `--max-samples`
 draw. Every flat column that is not turned into messages is carried over unchanged, whatever it is.
 """
 
+from __future__ import annotations
+
 import re
+from functools import cache
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Features, List, Value
+
+if TYPE_CHECKING:
+    from datasets import Features
 
 # twin config -> the flat config it is made from
 TWINS: dict[str, str] = {
@@ -21,10 +27,10 @@ TWINS: dict[str, str] = {
     "storm_chat": "storm",
 }
 FLAT_TO_TWIN = {flat: twin for twin, flat in TWINS.items()}
-MESSAGES = List({"role": Value("string"), "content": Value("string")})
-_MESSAGES_TYPE = Features({"m": MESSAGES}).arrow_schema.field("m").type
+# The Arrow type of a message list (`messages_feature`), known without importing `datasets`.
+_MESSAGES_TYPE = pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))
 # Columns a source mapper fills at conversion time for the twin only; the flat config never shows them.
-RECORDED: dict[str, Features] = {"dpo": Features({"prompt_messages": MESSAGES})}
+RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {"dpo": ("prompt_messages",)}
 # The flat texts each twin turns into messages; every other flat column is carried over.
 TURNED: dict[str, tuple[str, ...]] = {
     "sft": ("prompt", "response"),
@@ -54,20 +60,33 @@ def flat_of(config: str) -> str:
     return TWINS.get(config, config)
 
 
+@cache
+def messages_feature():
+    """The feature of a message list: `[{role, content}]`. (`datasets` is imported here, not with this package:
+    `apt-hub stats` does without it.)"""
+    from datasets import List, Value
+
+    return List({"role": Value("string"), "content": Value("string")})
+
+
 def twin_features(flat: str, features: Features) -> Features:
     """The features of the twin of `flat`: its message columns, then every flat column it does not turn."""
+    from datasets import Features
+
     carried = {name: feature for name, feature in features.items() if name not in TURNED[flat]}
-    return Features({name: MESSAGES for name in MESSAGE_COLUMNS[flat]} | carried)
+    return Features({name: messages_feature() for name in MESSAGE_COLUMNS[flat]} | carried)
 
 
 def with_recorded(flat: str, features: Features) -> Features:
     """The features a conversion fills when the twin is wanted: the flat ones, then the recorded columns."""
-    return Features({**features, **RECORDED.get(flat, {})})
+    from datasets import Features
+
+    return Features({**features, **{name: messages_feature() for name in RECORDED_COLUMNS.get(flat, ())}})
 
 
 def without_recorded(flat: str, table: pa.Table) -> pa.Table:
     """The flat table: a converted table without the columns recorded for the twin."""
-    return table.drop_columns([name for name in RECORDED.get(flat, {}) if name in table.column_names])
+    return table.drop_columns([name for name in RECORDED_COLUMNS.get(flat, ()) if name in table.column_names])
 
 
 def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
@@ -83,6 +102,7 @@ def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
 
     Example:
         >>> t = pa.table({"prompt": ["Hi"], "response": ["Hello"], "source": ["s"], "task_type": [""], "id": ["s:1"]})
+        >>> from datasets import Features, Value
         >>> f = twin_features("sft", Features({n: Value("string") for n in t.column_names}))
         >>> to_chat("sft", t, f).to_pylist()[0]["completion"]
         [{'role': 'assistant', 'content': 'Hello'}]

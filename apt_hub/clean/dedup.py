@@ -3,10 +3,15 @@
 They run once a split is converted, in the process that called `download_and_prepare`, over the split's Arrow
 files in order (the files of several worker processes included): a first pass computes the keys of every row,
 a second rewrites only the files that lose rows or gain flags. The test split runs first, so that train knows
-the test prompts.
+the test prompts. Both passes stream the files about `CHUNK_BYTES` of rows at a time: what stays in memory is
+a few numbers per row, whatever the size of the split.
 """
 
+import contextlib
+import os
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -25,15 +30,30 @@ DUPLICATE_FIELDS = {
     "loyalty": ("prompt", "owner_response", "public_response"),
 }
 PROMPT_FIELD = {"storm": "problem"}
+# The Arrow bytes of rows keyed at once: enough that polars' per-call costs vanish, little beside a large split.
+CHUNK_BYTES = 16 << 20
 
 
-def read_tables(paths: list[Path]) -> list[pa.Table]:
-    """The Arrow stream files of a split, each as a table."""
-    tables = []
-    for path in paths:
-        with pa.OSFile(str(path)) as file:
-            tables.append(pa.ipc.open_stream(file).read_all())
-    return tables
+def stream(path: Path) -> Iterator[pa.RecordBatch]:
+    """The record batches of an Arrow stream file, read one at a time."""
+    with pa.OSFile(str(path)) as file:
+        yield from pa.ipc.open_stream(file)
+
+
+def chunks(paths: list[Path], columns: list[str]) -> Iterator[tuple[pa.Table, list[int]]]:
+    """The rows of the files in order, `columns` only, about `CHUNK_BYTES` at a time, each with the index of the
+    file of each of its rows."""
+    held: list[pa.RecordBatch] = []
+    files: list[int] = []
+    for index, path in enumerate(paths):
+        for batch in stream(path):
+            held.append(batch.select(columns))
+            files += [index] * batch.num_rows
+            if sum(b.nbytes for b in held) >= CHUNK_BYTES:
+                yield pa.Table.from_batches(held), files
+                held, files = [], []
+    if held:
+        yield pa.Table.from_batches(held), files
 
 
 def key_fields(config: str) -> list[str]:
@@ -49,29 +69,35 @@ def pair_of(config: str) -> tuple[str, str] | None:
 
 
 def split_marks(
-    tables: list[pa.Table], config: str, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
+    paths: list[Path], config: str, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
 ) -> pl.DataFrame:
-    """One row per row of the split: `source`, `prompt_key`, the keys of `key_fields` and the pair columns of
-    `apt_hub.clean.text.with_keys`, and one boolean column per split check that caught the row
-    (`contaminated:<spec>` for each benchmark). Each text is normalised once."""
+    """One row per row of the split's files: `source`, `prompt_key`, the keys of `key_fields` and the pair
+    columns of `apt_hub.clean.text.with_keys`, and one boolean column per split check that caught the row
+    (`contaminated:<spec>` for each benchmark), with `file`, the index in `paths` of the row's file. Each text is
+    normalised once."""
     fields, prompt, pair = key_fields(config), PROMPT_FIELD.get(config, "prompt"), pair_of(config)
     columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
-    frame = pl.concat([pl.from_arrow(table.select(columns)) for table in tables]) if tables else pl.DataFrame()
-    if frame.is_empty():
+    parts = []
+    for table, files in chunks(paths, columns):
+        keyed = with_keys(pl.from_arrow(table).lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
+        part = keyed.select(
+            pl.Series("file", files, dtype=pl.UInt32),
+            # A copy: polars shares Arrow's string buffers, and this one is a slice of the whole batch read.
+            pl.Series("source", keyed["source"].to_list(), dtype=pl.String),
+            combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
+            combined_key([prompt]).alias("prompt_key"),
+            pl.col(r"^_key:.*$"),
+            pl.col(r"^_pair_.*$"),
+        )
+        if pair:
+            part = part.with_columns(pl.col("_pair_starts").alias("prefix_pair"))
+        if benchmarks:
+            hits = contaminated(keyed[normal_column(prompt)], benchmarks, normalised=True)
+            part = part.with_columns(pl.Series(f"contaminated:{spec}", hit) for spec, hit in hits.items())
+        parts.append(part)
+    if not parts or not sum(part.height for part in parts):
         return pl.DataFrame()
-    keyed = with_keys(frame.lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
-    marks = keyed.select(
-        "source",
-        combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
-        combined_key([prompt]).alias("prompt_key"),
-        pl.col(r"^_key:.*$"),
-        pl.col(r"^_pair_.*$"),
-    )
-    if pair:
-        marks = marks.with_columns(pl.col("_pair_starts").alias("prefix_pair"))
-    if benchmarks:
-        hits = contaminated(keyed[normal_column(prompt)], benchmarks, normalised=True)
-        marks = marks.with_columns(pl.Series(f"contaminated:{spec}", hit) for spec, hit in hits.items())
+    marks = pl.concat(parts)
     overlap = pl.col("prompt_key").is_in(test_prompts.implode()) if test_prompts is not None else pl.lit(False)
     duplicate = ~pl.col("row_key").is_first_distinct()
     return marks.with_columns(
@@ -103,33 +129,66 @@ def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> pl.DataFrame:
     )
 
 
-def rewrite(path: Path, table: pa.Table, decided: pl.DataFrame) -> pa.Table:
-    """The table without its dropped rows and with the new flags (`decide`), written over `path` when it
-    changed."""
-    if decided["reason"].is_null().all() and decided["flags"].list.len().sum() == 0:
-        return table
-    both = pl.from_arrow(table.select(["quality_flags"])).with_columns(decided["flags"])
+@dataclass
+class Rewritten:
+    """A split file once checked: its rows, their Arrow bytes, and the rows kept and flagged by each check, by
+    source tag."""
+
+    rows: int
+    nbytes: int
+    kept: Counter
+    flagged: Counter
+
+
+def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
+    """Drop the file's dropped rows and add the new flags (`decide`, one row per row of the file), batch by batch;
+    the file is replaced only when it changes."""
+    changes = not (decided["reason"].is_null().all() and decided["flags"].list.len().sum() == 0)
+    temporary = path.with_name(f"{path.name}.checked")
+    rows = nbytes = start = 0
+    kept, flagged, writer = Counter(), Counter(), None
+    with contextlib.ExitStack() as stack:
+        for batch in stream(path):
+            if changes:
+                read = batch.num_rows
+                batch = _checked(batch, decided.slice(start, read))
+                start += read
+                if writer is None:
+                    file = stack.enter_context(pa.OSFile(str(temporary), "wb"))
+                    writer = stack.enter_context(pa.ipc.new_stream(file, batch.schema))
+                writer.write_batch(batch)
+            rows, nbytes = rows + batch.num_rows, nbytes + batch.nbytes
+            labels = pl.from_arrow(pa.table(batch.select(["source", "quality_flags"])))
+            kept.update(dict(labels.group_by("source").len().iter_rows()))
+            flags = labels.explode("quality_flags").drop_nulls("quality_flags")
+            flagged.update(
+                {(tag, flag): n for tag, flag, n in flags.group_by("source", "quality_flags").len().iter_rows()}
+            )
+    if writer is not None:
+        os.replace(temporary, path)
+    return Rewritten(rows, nbytes, kept, flagged)
+
+
+def _checked(batch: pa.RecordBatch, decided: pl.DataFrame) -> pa.RecordBatch:
+    """A batch without its dropped rows and with the new flags after its own."""
+    both = pl.from_arrow(pa.table(batch.select(["quality_flags"]))).with_columns(decided["flags"])
     merged = both.select(pl.concat_list("quality_flags", "flags").list.unique(maintain_order=True)).to_series()
-    index = table.schema.get_field_index("quality_flags")
-    table = table.set_column(index, "quality_flags", merged.to_arrow().cast(pa.list_(pa.string())))
-    table = table.filter(decided["reason"].is_null().to_arrow()).cast(table.schema)
-    with pa.OSFile(str(path), "wb") as file, pa.ipc.new_stream(file, table.schema) as writer:
-        writer.write_table(table)
-    return table
+    index = batch.schema.get_field_index("quality_flags")
+    batch = batch.set_column(index, batch.schema.field(index), merged.to_arrow().cast(pa.list_(pa.string())))
+    return batch.filter(decided["reason"].is_null().to_arrow())
 
 
-def count(marks: pl.DataFrame, decided: pl.DataFrame, tables: list[pa.Table]) -> dict[str, Counter]:
+def count(marks: pl.DataFrame, decided: pl.DataFrame, files: list[Rewritten]) -> dict[str, Counter]:
     """`dropped_<check>` of the dropped rows, `kept` and `flagged_<check>` of the final rows, by source tag."""
     counts: dict[str, Counter] = {}
     dropped = pl.DataFrame({"source": marks["source"], "reason": decided["reason"]}).drop_nulls("reason")
     for tag, reason, n in dropped.group_by("source", "reason").len().iter_rows():
         counts.setdefault(tag, Counter())[f"dropped_{reason}"] += n
-    final = pl.concat([pl.from_arrow(t.select(["source", "quality_flags"])) for t in tables])
-    for tag, n in final.group_by("source").len().iter_rows():
-        counts.setdefault(tag, Counter())["kept"] += n
-    flagged = final.explode("quality_flags").drop_nulls("quality_flags")
-    for tag, flag, n in flagged.group_by("source", "quality_flags").len().iter_rows():
-        counts[tag][f"flagged_{flag}"] += n
+    for file in files:
+        for tag, n in file.kept.items():
+            counts.setdefault(tag, Counter())["kept"] += n
+        for (tag, flag), n in file.flagged.items():
+            counts[tag][f"flagged_{flag}"] += n
     return counts
 
 
