@@ -11,7 +11,7 @@ from datasets import Features
 from .errors import BadRowError, ConfigError, Problem, RowProblem
 from .read.readers import read_rows
 from .read.upstream import InputFile
-from .sources import Context, Drop, Row, Source, check_columns
+from .sources import ColumnCheck, Context, Drop, Row, Source
 
 # A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
 # long reasoning traces do not pile up in memory.
@@ -50,9 +50,10 @@ def convert_file(
     batch, chars = [], 0
     name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
     read = counter["rows"]
+    check, row_id = ColumnCheck(source.columns), _row_ids(source, item.path)
     for line, row in _rows(source, item, name):
         counter["rows"] += 1
-        unified = _convert(source, line, row, context, name)
+        unified = _convert(source, check, line, row, context, name)
         if isinstance(unified, Problem):
             if not skip_bad_rows:
                 raise BadRowError(
@@ -70,11 +71,12 @@ def convert_file(
             continue
         if screen is not None and not screen(unified, counter):
             continue
-        unified["id"] = source.row_id.format(source=source.name, path=item.path, line=line)
-        for note in unified.pop(NOTES, ()):
-            counter[f"noted_{note}"] += 1
+        unified["id"] = row_id(line)
+        if NOTES in unified:
+            for note in unified.pop(NOTES):
+                counter[f"noted_{note}"] += 1
         batch.append(unified)
-        chars += sum(len(value) for value in unified.values() if isinstance(value, str))
+        chars += sum([len(value) for value in unified.values() if isinstance(value, str)])
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
             yield _table(batch, features)
             batch, chars = [], 0
@@ -84,15 +86,18 @@ def convert_file(
         counter[EMPTY_FILE + name] = 1
 
 
-def _convert(source: Source, line: int, row: Row | Problem, context: Context, name: str) -> Row | Drop | Problem:
-    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped.
+def _convert(
+    source: Source, check: ColumnCheck, line: int, row: Row | Problem, context: Context, name: str
+) -> Row | Drop | Problem:
+    """The unified row, a `Drop`, or the `Problem` of a row that cannot be read, typed or mapped (`check` is the
+    source's `ColumnCheck`).
 
     Raises:
         ConfigError: the mapper's code is at fault whatever the row (see `RowProblem.skippable`).
     """
     if isinstance(row, Problem):
         return row
-    if (found := check_columns(row, source.columns)) is not None:
+    if (found := check(row)) is not None:
         return Problem(line, *found)
     try:
         return source.convert(row, context)
@@ -151,6 +156,20 @@ def _rows(source: Source, item: InputFile, name: str) -> Iterable[tuple[int, Any
         return source.read(item.local)
     # Only the declared columns: the mapper reads no other (UltraFeedback's `messages` repeats `chosen`).
     return read_rows(item.local, name=name, columns=list(source.columns) or None)
+
+
+def _row_ids(source: Source, path: str) -> Callable[[int], str]:
+    """The `id` of each line of a file: `source.row_id` formatted once up to a final `{line}`, which is the common
+    case, so that a row costs a concatenation instead of parsing the template again."""
+    template = source.row_id
+    if template.endswith("{line}"):
+        try:  # a head that refers to `line` too, or ends in a lone brace, is left to `format`
+            head = template.removesuffix("{line}").format(source=source.name, path=path)
+        except (KeyError, IndexError, ValueError):
+            pass
+        else:
+            return lambda line: f"{head}{line}"
+    return lambda line: template.format(source=source.name, path=path, line=line)
 
 
 def _is_note(key: str) -> bool:

@@ -23,7 +23,7 @@ from datasets.naming import filenames_for_dataset_split
 import apt_hub
 from apt_hub.chat import TWINS, flat_of, to_chat, with_recorded, without_recorded
 from apt_hub.clean import dedup
-from apt_hub.clean.checks import screen
+from apt_hub.clean.checks import RowScreen
 from apt_hub.clean.decontamination import Benchmark, gram_set, read_texts, resolve_benchmark
 from apt_hub.convert import Counts, convert_file, sample_rows
 from apt_hub.errors import ConfigError
@@ -370,4 +370,9 @@ class Apt(datasets.ArrowBasedBuilder):
             )
 
     def _screen_row(self, row: dict, counter: Counter) -> bool:
-        return screen(row, flat_of(self.config.name), self.config.options.dropping, counter)
+        return self._row_screen(row, counter)
+
+    @functools.cached_property
+    def _row_screen(self) -> RowScreen:
+        """The row checks of this config, worked out once per builder rather than once per row."""
+        return RowScreen(flat_of(self.config.name), self.config.options.dropping)

@@ -2,7 +2,9 @@
 
 import io
 import json
+import re
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from apt_hub.build import build
 from apt_hub.clean import dedup
-from apt_hub.clean.checks import CHECKS, trim
+from apt_hub.clean.checks import CHECKS, EXTRA_TURN, TRIMMED, RowScreen, response_extra_turn, trim
 from apt_hub.clean.text import normalize_text, normalize_texts
 from apt_hub.errors import AptHubError
 from apt_hub.layout import read_record, splits_on_disk
@@ -250,3 +252,60 @@ def test_stats_count_duplicates_with_the_same_rule(tmp_path):
     frame.write_parquet(root / "train-00000-of-00001.parquet")
     stats = compute_stats(tmp_path)
     assert stats["configs"]["sft"]["splits"]["train"]["all"]["duplicates"] == {"rows": 1, "prompts": 1}
+
+
+def trim_by_rule(text: str) -> str:
+    """`trim` as its docstring states it, every step taken: what the shortcut for most texts must give."""
+    text = re.sub(r"\A[^\S\n]*\n(?:[^\S\n]*\n)*", "", text.rstrip())
+    return text if re.search(r"\n[ \t]", text) else text.lstrip()
+
+
+def screen_by_rule(row: dict, config: str, dropping: frozenset[str], counter: Counter) -> bool:
+    """`screen` as its docstring states it, every check run: what `RowScreen`, which stops early, must give."""
+    flags = list(row.get("quality_flags") or [])
+    flags += [c.name for c in CHECKS.values() if c.test and config in c.configs and c.test(row)]
+    dropped = next((name for name in flags if name in dropping), None)
+    if dropped:
+        counter[f"dropped_{dropped}"] += 1
+        return False
+    row["quality_flags"] = flags
+    changed = [trim_by_rule(row[field]) != row[field] for field in TRIMMED.get(config, ())]
+    row |= {field: trim_by_rule(row[field]) for field in TRIMMED.get(config, ())}
+    counter["trimmed"] += any(changed)
+    return True
+
+
+TEXTS = st.lists(
+    st.sampled_from(["Human:", "Assistant:", "\n\nHuman:", "\n\nAssistant:", "Assistant: Human:", "\n", " ", "\t"])
+    | st.sampled_from(["\u3000", "\x1c", "\r", "No", "是", "x = 1", "  y", "\n  z"]),
+    max_size=6,
+).map("".join)
+
+
+@st.composite
+def unified_rows(draw) -> dict:
+    fields = ("prompt", "response", "chosen", "rejected", "problem", "answer", "grade")
+    row = {field: draw(TEXTS) for field in fields}
+    flags = draw(st.none() | st.lists(st.sampled_from([*CHECKS, "other"]), max_size=3))
+    return row if flags is None else row | {"quality_flags": flags}
+
+
+@given(data=st.data(), config=st.sampled_from(["sft", "ruozhiba", "dpo", "storm", "loyalty"]))
+def test_the_row_screen_gives_what_every_check_and_trim_give(data, config):
+    row = data.draw(unified_rows())
+    dropping = frozenset(data.draw(st.sets(st.sampled_from(list(CHECKS)))))
+    counter, expected_counter, expected_row = Counter(), Counter(), dict(row)
+    expected = screen_by_rule(expected_row, config, dropping, expected_counter)
+    assert RowScreen(config, dropping)(row, counter) == expected
+    assert (row, counter) == (expected_row, expected_counter)
+
+
+@given(text=TEXTS | st.text(max_size=8))
+def test_trim_gives_what_its_rule_gives(text):
+    assert trim(text) == trim_by_rule(text)
+
+
+@given(chosen=TEXTS, rejected=TEXTS)
+def test_the_extra_turn_check_finds_what_its_pattern_finds(chosen, rejected):
+    row = {"chosen": chosen, "rejected": rejected}
+    assert response_extra_turn(row) == any(EXTRA_TURN.search(text) for text in (chosen, rejected))

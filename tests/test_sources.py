@@ -1,11 +1,14 @@
 """Each conversion rule of each source, on rows in the upstream formats."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apt_hub.errors import ConfigError
-from apt_hub.sources import SOURCES, Context, Drop, check_columns, get_source, matches
+from apt_hub.sources import SOURCES, ColumnCheck, Context, Drop, check_columns, get_source, matches
+from apt_hub.sources.base import ListOf, Shape
 from apt_hub.sources.coig_cqia import to_sft
-from apt_hub.sources.hh_rlhf import common_prefix_length
+from apt_hub.sources.hh_rlhf import ASSISTANT, common_prefix_length, last_shared_marker
 from apt_hub.sources.hh_rlhf import to_dpo as hh_to_dpo
 from apt_hub.sources.s1k import extract_answer, to_storm
 from apt_hub.sources.ultrafeedback import to_dpo as uf_to_dpo
@@ -283,3 +286,71 @@ def test_unknown_source_lists_the_available_ones():
 def test_common_prefix_length(a, b):
     expected = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     assert common_prefix_length(a, b) == common_prefix_length(b, a) == expected
+
+
+class Text(str):
+    """A string that is not exactly `str`, as a custom reader may give: only the detailed check accepts it."""
+
+
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3) | st.text(max_size=3).map(Text),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["major", "content", "x"]), inner),
+    max_leaves=5,
+)
+PLAIN = {str: st.text(max_size=3), int: st.integers(), float: st.floats(), bool: st.booleans(), type(None): st.none()}
+
+
+def values_of(types: tuple) -> st.SearchStrategy:
+    """Values that fit one of `types`, but one in ten anything at all, at every depth."""
+    fitting = []
+    for kind in types:
+        if isinstance(kind, ListOf):
+            fitting.append(st.lists(values_of(kind.items), max_size=3))
+        elif isinstance(kind, Shape):
+            fields = {key: values_of(types) for key, types in kind.fields.items()}
+            fitting.append(
+                st.fixed_dictionaries(
+                    {k: v for k, v in fields.items() if k not in kind.optional},
+                    optional={k: v for k, v in fields.items() if k in kind.optional},
+                )
+            )
+        else:
+            fitting.append(PLAIN.get(kind, JUNK))
+    return st.integers(0, 9).flatmap(lambda n: JUNK if n == 0 else st.one_of(fitting))
+
+
+def rows_of(columns) -> st.SearchStrategy:
+    """Rows of `columns` whose columns are each there four times in five, and now and then not a row."""
+    absent = object()
+    values = {
+        name: st.integers(0, 4).flatmap(lambda n, t=types: st.just(absent) if n == 0 else values_of(t))
+        for name, types in columns.items()
+    }
+    row = st.fixed_dictionaries(values).map(lambda row: {k: v for k, v in row.items() if v is not absent})
+    return st.integers(0, 9).flatmap(lambda n: JUNK if n == 0 else row)
+
+
+SCHEMAS = [source.columns for source in SOURCES.values()] + [
+    {"a": (object,), "b": (ListOf((object, int)),), "c": (Shape({"d": (float, ListOf((bool,)))}),)},
+    {"e": (ListOf((ListOf((str,)), Shape({"f": (str,)}))), type(None))},
+]
+
+
+@pytest.mark.parametrize("columns", SCHEMAS)
+@given(data=st.data())
+def test_the_compiled_column_check_agrees_with_the_detailed_one(data, columns):
+    row = data.draw(rows_of(columns))
+    assert ColumnCheck(columns)(row) == check_columns(row, columns)
+
+
+PIECES = ["\n\nHuman:", "\n\nAssistant:", "\n\nAssistant", " a", "b", "\n"]
+
+
+@given(
+    shared=st.lists(st.sampled_from(PIECES), max_size=6).map("".join),
+    ends=st.lists(st.lists(st.sampled_from(PIECES), max_size=4).map("".join), min_size=2, max_size=2),
+)
+def test_the_last_shared_marker_is_the_last_one_in_the_shared_prefix(shared, ends):
+    chosen, rejected = shared + ends[0], shared + ends[1]
+    expected = chosen.rfind(ASSISTANT, 0, common_prefix_length(chosen, rejected))
+    assert last_shared_marker(chosen, rejected) == expected

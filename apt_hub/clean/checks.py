@@ -20,6 +20,7 @@ ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
 ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")
 # A blank line before a role marker: the upstream transcript format of a further dialogue turn.
 EXTRA_TURN = re.compile(r"\n\n(Human|Assistant):")
+HUMAN_TURN, ASSISTANT_TURN = "\n\nHuman:", "\n\nAssistant:"
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def response_role_prefix(row: Row) -> bool:
     >>> response_role_prefix({"chosen": "Human: and you?", "rejected": "Sure."})
     True
     """
-    return any(ROLE_PREFIX.match(row[side]) for side in ("chosen", "rejected"))
+    return bool(ROLE_PREFIX.match(row["chosen"]) or ROLE_PREFIX.match(row["rejected"]))
 
 
 def response_extra_turn(row: Row) -> bool:
@@ -56,7 +57,9 @@ def response_extra_turn(row: Row) -> bool:
     >>> response_extra_turn({"chosen": "Sure.\\n\\nHuman: thanks", "rejected": "No."})
     True
     """
-    return any(EXTRA_TURN.search(row[side]) for side in ("chosen", "rejected"))
+    # Substring searches: the same answer as `EXTRA_TURN`, without a regex pass over each long response.
+    chosen, rejected = row["chosen"], row["rejected"]
+    return HUMAN_TURN in chosen or ASSISTANT_TURN in chosen or HUMAN_TURN in rejected or ASSISTANT_TURN in rejected
 
 
 def prompt_role_artefact(row: Row) -> bool:
@@ -161,7 +164,10 @@ def trim(text: str) -> str:
     >>> trim("  \\n\\n  x = 1\\n  y = 2\\n\\n"), trim("  是的 \\n")
     ('  x = 1\\n  y = 2', '是的')
     """
-    text = _LEADING_BLANK_LINES.sub("", text.rstrip())
+    text = text.rstrip()
+    if not text[:1].isspace():  # most texts: no blank line or indentation to weigh at the start
+        return text
+    text = _LEADING_BLANK_LINES.sub("", text)
     return text if _INDENTED_LINE.search(text) else text.lstrip()
 
 
@@ -170,22 +176,49 @@ def screen(row: Row, config: str, dropping: frozenset[str], counter: Counter) ->
 
     The row's `quality_flags` (some set by the source's mapper) gain the name of every row check that
     catches it. A row caught by a dropping check is counted as `dropped_<first such check>` and leaves; a kept
-    row that was trimmed is counted as `trimmed`.
+    row that was trimmed is counted as `trimmed`. A build screens every row of a config: it makes one
+    `RowScreen` and calls that instead.
     """
-    flags = list(row.get("quality_flags") or [])
-    flags += [c.name for c in _ROW_CHECKS.get(config, ()) if c.test(row)]
-    dropped = next((name for name in flags if name in dropping), None)
-    if dropped:
-        counter[f"dropped_{dropped}"] += 1
-        return False
-    row["quality_flags"] = flags
-    changed = False
-    for field in TRIMMED.get(config, ()):
-        trimmed = trim(row[field])
-        changed |= trimmed != row[field]
-        row[field] = trimmed
-    counter["trimmed"] += changed
-    return True
+    return RowScreen(config, dropping)(row, counter)
+
+
+class RowScreen:
+    """`screen` for one config, with what does not change from row to row worked out once: the config's row
+    checks, whether each drops, and the fields it trims.
+
+    Args:
+        config: the flat config whose rows are screened.
+        dropping: the checks that drop (`dropped_checks`, `BuildOptions.dropping`).
+    """
+
+    def __init__(self, config: str, dropping: frozenset[str]):
+        self.dropping = dropping
+        self.checks = tuple((c.name, c.test, c.name in dropping) for c in _ROW_CHECKS.get(config, ()))
+        self.trimmed = TRIMMED.get(config, ())
+
+    def __call__(self, row: Row, counter: Counter) -> bool:
+        flags = list(row.get("quality_flags") or ())
+        # The first dropping name in flag order decides; the checks after it cannot change that, so they are
+        # not run (they are pure).
+        dropped = next((name for name in flags if name in self.dropping), None)
+        if dropped is None:
+            for name, test, drops in self.checks:
+                if test(row):
+                    if drops:
+                        dropped = name
+                        break
+                    flags.append(name)
+        if dropped:
+            counter[f"dropped_{dropped}"] += 1
+            return False
+        row["quality_flags"] = flags
+        changed = False
+        for field in self.trimmed:
+            text = row[field]
+            row[field] = trimmed = trim(text)
+            changed |= len(trimmed) != len(text)  # `trim` only cuts, so the same length is the same text
+        counter["trimmed"] += changed
+        return True
 
 
 _ROW_CHECKS = {

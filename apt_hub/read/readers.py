@@ -6,6 +6,7 @@ counted as dropped. A file that is not data at all (a Git LFS pointer, an unknow
 """
 
 import gzip
+import json
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,13 +15,16 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UpstreamError, one_line
-from .jsontext import Text, decode_utf8, loads, parse_json_array
+from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows"]
 
 # What a clone made without Git LFS holds instead of each large file.
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
+# JSON Lines are read in blocks of whole lines of about this size; `bytes.strip` strips these.
+_BLOCK_BYTES = 4 << 20
+_ASCII_SPACE = " \t\n\r\x0b\x0c"
 
 
 def read_rows(
@@ -75,15 +79,73 @@ def _open(path: Path):
 
 
 def _read_json_lines(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """The rows of a JSON Lines file, read in blocks of whole lines (`_json_block`)."""
+    first, rest = 1, []  # the start of a line not yet ended, in pieces
+    try:
+        with _open(path) as file:
+            while data := file.read(_BLOCK_BYTES):
+                end = data.rfind(b"\n") + 1
+                if not end:  # a line longer than the block: read on
+                    rest.append(data)
+                    continue
+                block, rest = b"".join([*rest, data[:end]]), [data[end:]]
+                yield from _json_block(block, first)
+                first += block.count(b"\n")
+    except _GZIP_ERRORS as error:
+        raise UpstreamError(f"{name}:{_failing_line(path)}: cannot read the file: {one_line(error)}") from error
+    if last := b"".join(rest):
+        yield from _json_block(last, first)
+
+
+def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """The rows of whole lines of a JSON Lines file, the first being line `first`.
+
+    A block that is valid UTF-8 is decoded at once and searched once for escapes of surrogates; its other lines
+    then need only `json.loads`. A line with such an escape or that `json.loads` rejects goes through `loads`,
+    and every line of a block that is not UTF-8 through `decode_utf8` too, which say what is wrong.
+    """
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        yield from _json_lines_one_by_one(block, first)
+        return
+    lines = text.split("\n")
+    last, escapes = len(lines) - 1, surrogate_lines(text)
+    for offset, line in enumerate(lines):
+        if line.strip(_ASCII_SPACE):
+            line = line.removeprefix("\ufeff")  # as decoding each line with utf-8-sig does
+            if offset not in escapes:
+                try:
+                    value = json.loads(line)
+                except (ValueError, RecursionError):
+                    pass
+                else:
+                    yield first + offset, value
+                    continue
+            # The line as the file holds it, newline included: the column of an error counts it.
+            yield first + offset, loads(line + "\n" if offset < last else line, first + offset)
+
+
+def _json_lines_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """The rows of a block of whole lines decoded line by line, so that a line that is not UTF-8 is one `Problem`."""
+    lines = block.split(b"\n")
+    for offset, raw in enumerate(lines):
+        raw = raw + b"\n" if offset < len(lines) - 1 else raw
+        if raw.strip():
+            text = decode_utf8(raw, first + offset - 1)
+            yield first + offset, text if isinstance(text, Problem) else loads(text, first + offset)
+
+
+def _failing_line(path: Path) -> int:
+    """The line at which a compressed file stops being readable, counted by reading it again line by line."""
     number = 0
     try:
         with _open(path) as lines:
-            for number, raw in enumerate(lines, start=1):
-                if raw.strip():
-                    text = decode_utf8(raw, number - 1)
-                    yield number, text if isinstance(text, Problem) else loads(text, number)
-    except _GZIP_ERRORS as error:
-        raise UpstreamError(f"{name}:{number + 1}: cannot read the file: {one_line(error)}") from error
+            for _ in lines:
+                number += 1
+    except _GZIP_ERRORS:
+        pass
+    return number + 1
 
 
 def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:

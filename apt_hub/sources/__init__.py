@@ -5,7 +5,7 @@ Built-in sources live one module each in this package; `register` adds a user's 
 
 from ..errors import ConfigError
 from . import coig_cqia, hh_rlhf, loyalty, s1k, ultrafeedback
-from .base import Context, Drop, Option, Row, Source, check_columns, matches
+from .base import ColumnCheck, Context, Drop, Option, Row, Source, check_columns, matches
 
 SOURCES: dict[str, Source] = {}
 
@@ -49,6 +49,7 @@ for _module in (coig_cqia, hh_rlhf, ultrafeedback, s1k, loyalty):
 
 __all__ = [
     "SOURCES",
+    "ColumnCheck",
     "Context",
     "Drop",
     "Option",

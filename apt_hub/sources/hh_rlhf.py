@@ -38,7 +38,7 @@ def split_transcripts(chosen: str, rejected: str) -> tuple[str, str, str] | Drop
     """
     if chosen == rejected:
         return Drop("identical_responses")
-    cut = chosen.rfind(ASSISTANT, 0, common_prefix_length(chosen, rejected))
+    cut = last_shared_marker(chosen, rejected)
     if cut < 0:
         return Drop("no_assistant_boundary")
     end = cut + len(ASSISTANT)
@@ -48,6 +48,21 @@ def split_transcripts(chosen: str, rejected: str) -> tuple[str, str, str] | Drop
     if chosen_response.strip() == rejected_response.strip():
         return Drop("identical_responses")
     return chosen[:end], chosen_response, rejected_response
+
+
+def last_shared_marker(chosen: str, rejected: str) -> int:
+    """Where the last `"\\n\\nAssistant:"` inside the characters both transcripts share begins, or -1.
+
+    Most pairs differ only after the last marker of `chosen`: one comparison of the text up to it settles those,
+    and the others search the shared prefix for it.
+
+    >>> last_shared_marker("\\n\\nHuman: Hi\\n\\nAssistant: Hello!", "\\n\\nHuman: Hi\\n\\nAssistant: Hey.")
+    11
+    """
+    cut = chosen.rfind(ASSISTANT)
+    if cut >= 0 and rejected.startswith(chosen[: cut + len(ASSISTANT)]):
+        return cut  # no marker of `chosen` comes later, and this one is shared
+    return chosen.rfind(ASSISTANT, 0, common_prefix_length(chosen, rejected))
 
 
 def history_to_prompt(history: str) -> str:
