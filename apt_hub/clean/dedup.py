@@ -45,13 +45,15 @@ def chunks(paths: list[Path], columns: list[str]) -> Iterator[tuple[pa.Table, li
     file of each of its rows."""
     held: list[pa.RecordBatch] = []
     files: list[int] = []
+    size = 0
     for index, path in enumerate(paths):
         for batch in stream(path):
             held.append(batch.select(columns))
             files += [index] * batch.num_rows
-            if sum(b.nbytes for b in held) >= CHUNK_BYTES:
+            size += held[-1].nbytes
+            if size >= CHUNK_BYTES:
                 yield pa.Table.from_batches(held), files
-                held, files = [], []
+                held, files, size = [], [], 0
     if held:
         yield pa.Table.from_batches(held), files
 
