@@ -143,24 +143,27 @@ class Rewritten:
 
 
 def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
-    """Drop the file's dropped rows and add the new flags (`decide`, one row per row of the file), batch by batch;
-    the file is replaced only when it changes."""
+    """Drop the file's dropped rows and add the new flags (`decide`, one row per row of the file), about
+    `CHUNK_BYTES` of rows at a time, each batch written as the batch it was without its dropped rows; the file is
+    replaced only when it changes."""
     changes = not (decided["reason"].is_null().all() and decided["flags"].list.len().sum() == 0)
     temporary = path.with_name(f"{path.name}.checked")
     rows = nbytes = start = 0
     kept, flagged, writer = Counter(), Counter(), None
     with contextlib.ExitStack() as stack:
-        for batch in stream(path):
+        for group in _groups(stream(path)):
+            read = sum(batch.num_rows for batch in group)
             if changes:
-                read = batch.num_rows
-                batch = _checked(batch, decided.slice(start, read))
-                start += read
+                group = _checked(group, decided.slice(start, read))
                 if writer is None:
                     file = stack.enter_context(pa.OSFile(str(temporary), "wb"))
-                    writer = stack.enter_context(pa.ipc.new_stream(file, batch.schema))
-                writer.write_batch(batch)
-            rows, nbytes = rows + batch.num_rows, nbytes + batch.nbytes
-            labels = pl.from_arrow(pa.table(batch.select(["source", "quality_flags"])))
+                    writer = stack.enter_context(pa.ipc.new_stream(file, group[0].schema))
+                for batch in group:
+                    writer.write_batch(batch)
+            start += read
+            rows += sum(batch.num_rows for batch in group)
+            nbytes += sum(batch.nbytes for batch in group)
+            labels = pl.from_arrow(pa.Table.from_batches(group).select(["source", "quality_flags"]))
             kept.update(dict(labels.group_by("source").len().iter_rows()))
             flags = labels.explode("quality_flags").drop_nulls("quality_flags")
             flagged.update(
@@ -171,13 +174,33 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
     return Rewritten(rows, nbytes, kept, flagged)
 
 
-def _checked(batch: pa.RecordBatch, decided: pl.DataFrame) -> pa.RecordBatch:
-    """A batch without its dropped rows and with the new flags after its own."""
-    both = pl.from_arrow(pa.table(batch.select(["quality_flags"]))).with_columns(decided["flags"])
-    merged = both.select(pl.concat_list("quality_flags", "flags").list.unique(maintain_order=True)).to_series()
-    index = batch.schema.get_field_index("quality_flags")
-    batch = batch.set_column(index, batch.schema.field(index), merged.to_arrow().cast(pa.list_(pa.string())))
-    return batch.filter(decided["reason"].is_null().to_arrow())
+def _groups(batches: Iterator[pa.RecordBatch]) -> Iterator[list[pa.RecordBatch]]:
+    """Consecutive batches about `CHUNK_BYTES` together."""
+    held: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        held.append(batch)
+        size += batch.nbytes
+        if size >= CHUNK_BYTES:
+            yield held
+            held, size = [], 0
+    if held:
+        yield held
+
+
+def _checked(batches: list[pa.RecordBatch], decided: pl.DataFrame) -> list[pa.RecordBatch]:
+    """Batches without their dropped rows and with the new flags after their own, each batch on its own."""
+    own = pl.from_arrow(pa.Table.from_batches(batches).select(["quality_flags"])).with_columns(decided["flags"])
+    merged = own.select(pl.concat_list("quality_flags", "flags").list.unique(maintain_order=True)).to_series()
+    merged, keep = merged.to_arrow().cast(pa.list_(pa.string())), decided["reason"].is_null().to_arrow()
+    index = batches[0].schema.get_field_index("quality_flags")
+    checked, offset = [], 0
+    for batch in batches:
+        n = batch.num_rows
+        batch = batch.set_column(index, batch.schema.field(index), merged.slice(offset, n))
+        checked.append(batch.filter(keep.slice(offset, n)))
+        offset += n
+    return checked
 
 
 def count(marks: pl.DataFrame, decided: pl.DataFrame, files: list[Rewritten]) -> dict[str, Counter]:
