@@ -9,7 +9,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -88,6 +88,29 @@ def cdc_options() -> dict[str, int] | None:
     from datasets import config
 
     return config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
+
+
+def batch_groups(
+    batches: Iterable[pa.RecordBatch], limit: int, size: Callable[[pa.RecordBatch], int]
+) -> Iterator[list[pa.RecordBatch]]:
+    """Consecutive record batches taken together until their `size` (bytes, rows) reaches `limit`; the last group
+    may be smaller. Work done per group rather than per batch costs far less, and per group rather than per split
+    holds a bounded part of the split in memory.
+
+    >>> batch = pa.record_batch({"x": [1, 2, 3]})
+    >>> [sum(b.num_rows for b in group) for group in batch_groups([batch] * 5, 6, lambda b: b.num_rows)]
+    [6, 6, 3]
+    """
+    held: list[pa.RecordBatch] = []
+    total = 0
+    for batch in batches:
+        held.append(batch)
+        total += size(batch)
+        if total >= limit:
+            yield held
+            held, total = [], 0
+    if held:
+        yield held
 
 
 def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.ParquetWriter:

@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from .chat import is_message_list, message_text
 from .clean.dedup import DUPLICATE_FIELDS as DEDUP_FIELDS
-from .clean.text import text_key
+from .clean.text import combined_key, with_keys
 from .commandline import UsageError
 from .errors import ConfigError
 from .folder import checkpoint, locked, repair, transaction
@@ -304,7 +304,11 @@ def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[t
     ]
     texts = pl.DataFrame({f"t{i}": pl.Series(column, dtype=pl.String) for i, column in enumerate(columns)})
     fields = list(texts.columns)
-    keys = texts.select(text_key(fields).alias("key")).unnest("key").rows() if fields else [()] * table.num_rows
+    if fields:
+        keys = with_keys(texts.lazy(), fields).select(combined_key(fields).alias("key")).collect()
+        keys = keys.unnest("key").rows()
+    else:
+        keys = [()] * table.num_rows
     keep = []
     for key in keys:
         owner = seen.get(key)

@@ -26,7 +26,7 @@ from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in,
 from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
 from .folder import repair, replacing_file, transaction
-from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
+from .layout import DEFAULT_OUTPUT_DIR, batch_groups, read_record, splits_on_disk, write_json
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
@@ -349,15 +349,9 @@ def measuring(
     that occur in it; `read_measures` gives the rows of other groups the text of the roles they lack (empty), as
     reading the whole config would.
     """
-    held: list[pa.RecordBatch] = []
-    for batch in batches:
-        held.append(batch)
-        if sum(b.num_rows for b in held) >= MEASURED_ROWS:
-            sink.append(_measured(held, keyed=keyed))
-            held = []
-        yield batch
-    if held:
-        sink.append(_measured(held, keyed=keyed))
+    for group in batch_groups(batches, MEASURED_ROWS, lambda batch: batch.num_rows):
+        sink.append(_measured(group, keyed=keyed))
+        yield from group
 
 
 def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:

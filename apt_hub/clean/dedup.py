@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from ..layout import batch_groups
 from ..schemas import FEATURES
 from .decontamination import contaminated
 from .text import combined_key, normal_column, text_fields, with_keys
@@ -40,22 +41,18 @@ def stream(path: Path) -> Iterator[pa.RecordBatch]:
         yield from pa.ipc.open_stream(file)
 
 
-def chunks(paths: list[Path], columns: list[str]) -> Iterator[tuple[pa.Table, list[int]]]:
-    """The rows of the files in order, `columns` only, about `CHUNK_BYTES` at a time, each with the index of the
-    file of each of its rows."""
-    held: list[pa.RecordBatch] = []
-    files: list[int] = []
-    size = 0
-    for index, path in enumerate(paths):
-        for batch in stream(path):
-            held.append(batch.select(columns))
-            files += [index] * batch.num_rows
-            size += held[-1].nbytes
-            if size >= CHUNK_BYTES:
-                yield pa.Table.from_batches(held), files
-                held, files, size = [], [], 0
-    if held:
-        yield pa.Table.from_batches(held), files
+def chunks(paths: list[Path], columns: list[str]) -> Iterator[pa.Table]:
+    """The rows of the files in order, `columns` only and `file`, the index of each row's file in `paths`, about
+    `CHUNK_BYTES` at a time."""
+
+    def selected() -> Iterator[pa.RecordBatch]:
+        for index, path in enumerate(paths):
+            for batch in stream(path):
+                file = pa.array([index] * batch.num_rows, pa.uint32())
+                yield batch.select(columns).append_column("file", file)
+
+    for group in batch_groups(selected(), CHUNK_BYTES, lambda batch: batch.nbytes):
+        yield pa.Table.from_batches(group)
 
 
 def key_fields(config: str) -> list[str]:
@@ -80,10 +77,10 @@ def split_marks(
     fields, prompt, pair = key_fields(config), PROMPT_FIELD.get(config, "prompt"), pair_of(config)
     columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
     parts = []
-    for table, files in chunks(paths, columns):
+    for table in chunks(paths, columns):
         keyed = with_keys(pl.from_arrow(table).lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
         part = keyed.select(
-            pl.Series("file", files, dtype=pl.UInt32),
+            "file",
             # A copy: polars shares Arrow's string buffers, and this one is a slice of the whole batch read.
             pl.Series("source", keyed["source"].to_list(), dtype=pl.String),
             combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
@@ -151,7 +148,7 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
     rows = nbytes = start = 0
     kept, flagged, writer = Counter(), Counter(), None
     with contextlib.ExitStack() as stack:
-        for group in _groups(stream(path)):
+        for group in batch_groups(stream(path), CHUNK_BYTES, lambda batch: batch.nbytes):
             read = sum(batch.num_rows for batch in group)
             if changes:
                 group = _checked(group, decided.slice(start, read))
@@ -172,20 +169,6 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
     if writer is not None:
         os.replace(temporary, path)
     return Rewritten(rows, nbytes, kept, flagged)
-
-
-def _groups(batches: Iterator[pa.RecordBatch]) -> Iterator[list[pa.RecordBatch]]:
-    """Consecutive batches about `CHUNK_BYTES` together."""
-    held: list[pa.RecordBatch] = []
-    size = 0
-    for batch in batches:
-        held.append(batch)
-        size += batch.nbytes
-        if size >= CHUNK_BYTES:
-            yield held
-            held, size = [], 0
-    if held:
-        yield held
 
 
 def _checked(batches: list[pa.RecordBatch], decided: pl.DataFrame) -> list[pa.RecordBatch]:

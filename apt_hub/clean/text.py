@@ -186,10 +186,5 @@ def combined_key(fields: Sequence[str]) -> pl.Expr:
     return _hash_pair(pl.struct([pl.col(key_column(field)) for field in fields]))
 
 
-def text_key(fields: Sequence[str]) -> pl.Expr:
-    """`combined_key` of text columns, normalising each here (`with_keys` shares that work among keys)."""
-    return _hash_pair(pl.struct([_hash_pair(normalized(pl.col(field))).alias(key_column(field)) for field in fields]))
-
-
 def _hash_pair(value: pl.Expr) -> pl.Expr:
     return pl.struct(value.hash(seed=0).alias("a"), value.hash(seed=1).alias("b"))
