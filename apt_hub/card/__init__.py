@@ -288,7 +288,7 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
 
 def chart_of(config: str, stats: dict[str, Any]) -> str:
     """The config whose length chart a config's section shows: a twin's texts are its flat config's, so it shows
-    that chart when the flat config is in the build (drawing it again costs about a second and says nothing new)."""
+    that chart when the flat config is in the build (drawing it again would say nothing new)."""
     flat = TWINS.get(config)
     return flat if flat in stats["configs"] else config
 
