@@ -19,8 +19,12 @@ import math
 import struct
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..folder import atomic_write
+
+if TYPE_CHECKING:  # Pillow is imported when a chart is drawn, not by every command that imports the card
+    from PIL import Image, ImageDraw, ImageFont
 
 # Bump when the drawing code changes, so that charts drawn by the old code are drawn again.
 CHART_LAYOUT = 2
@@ -118,7 +122,14 @@ def png_text(data: bytes) -> dict[str, str]:
     return found
 
 
-def _panel(image, draw, band: int, field: str, splits: dict[str, list[int]], edges: list[int]) -> None:
+def _panel(
+    image: "Image.Image",
+    draw: "ImageDraw.ImageDraw",
+    band: int,
+    field: str,
+    splits: dict[str, list[int]],
+    edges: list[int],
+) -> None:
     """One field: grid and axes, then a filled outline per split (fill first, so the outline stays crisp)."""
     top, bottom = band + AXES_TOP, band + AXES_BOTTOM
     shares = {split: _shares(counts) for split, counts in splits.items()}
@@ -139,7 +150,7 @@ def _panel(image, draw, band: int, field: str, splits: dict[str, list[int]], edg
     _legend(draw, top, {split: sum(counts) for split, counts in splits.items()})
 
 
-def _stairs(draw, xs: list[int], ys: list[int], bottom: int, color: str) -> None:
+def _stairs(draw: "ImageDraw.ImageDraw", xs: list[int], ys: list[int], bottom: int, color: str) -> None:
     """A split's bars as one outline: a translucent fill under a step line that drops to the axis at both ends."""
     red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     for left, right, y in zip(xs, xs[1:], ys, strict=False):
@@ -154,7 +165,14 @@ def _stairs(draw, xs: list[int], ys: list[int], bottom: int, color: str) -> None
         draw.rectangle((left - half, y - half, right + half - 1, y + half - 1), fill=color)
 
 
-def _axes(image, draw, top: int, bottom: int, edges: list[int], y_labels: dict[int, str]) -> None:
+def _axes(
+    image: "Image.Image",
+    draw: "ImageDraw.ImageDraw",
+    top: int,
+    bottom: int,
+    edges: list[int],
+    y_labels: dict[int, str],
+) -> None:
     """The left and bottom spines, their ticks and labels, and the y axis's title turned upright."""
     draw.rectangle((LEFT - 1, top, LEFT - 1, bottom), fill=INK)
     draw.rectangle((LEFT - 1, bottom, RIGHT, bottom), fill=INK)
@@ -169,7 +187,7 @@ def _axes(image, draw, top: int, bottom: int, edges: list[int], y_labels: dict[i
     _upright_text(image, "% of the split's rows", (24, (top + bottom) // 2), font)
 
 
-def _legend(draw, top: int, totals: dict[str, int]) -> None:
+def _legend(draw: "ImageDraw.ImageDraw", top: int, totals: dict[str, int]) -> None:
     """The splits with their row counts, a line of each split's colour before its name, at the top right."""
     font = _font(SMALL)
     labels = [f"{split}: {total:,} rows" for split, total in totals.items()]
@@ -182,7 +200,7 @@ def _legend(draw, top: int, totals: dict[str, int]) -> None:
         draw.text((start + 34, y), label, font=font, fill=INK, anchor="lm")
 
 
-def _upright_text(image, text: str, center: tuple[int, int], font) -> None:
+def _upright_text(image: "Image.Image", text: str, center: tuple[int, int], font: "ImageFont.FreeTypeFont") -> None:
     """Text read from bottom to top, centred on `center`: drawn flat on a mask, then turned a quarter."""
     from PIL import Image, ImageDraw
 
@@ -195,7 +213,7 @@ def _upright_text(image, text: str, center: tuple[int, int], font) -> None:
 
 
 @cache
-def _font(size: int, bold: bool = False):
+def _font(size: int, bold: bool = False) -> "ImageFont.FreeTypeFont":
     from PIL import ImageFont
 
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
