@@ -273,17 +273,24 @@ def write_images(root: str | Path, stats: dict[str, Any]) -> list[Path]:
     """Write `images/lengths-<config>.png` for every config and delete those of configs no longer there."""
     folder = Path(root) / IMAGES_DIR
     written = []
-    for config, entry in stats["configs"].items():
-        if chart_of(config, stats) != config:
-            continue
-        splits = _split_order(entry["splits"])
-        histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
-        title = f"{config}: length of each text field, per split"
+    for config, histograms, title in chart_inputs(stats):
         path = folder / f"lengths-{config}.png"
         written.append(write_histogram(path, histograms, stats["histogram_bins"], title=title))
     for stale in set(folder.glob("lengths-*.png")) - set(written):
         stale.unlink()
     return written
+
+
+def chart_inputs(stats: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, list[int]]], str]]:
+    """`(config, {field: {split: rows per bin}}, title)` for every config that has a chart of its own."""
+    inputs = []
+    for config, entry in stats["configs"].items():
+        if chart_of(config, stats) != config:
+            continue
+        splits = _split_order(entry["splits"])
+        histograms = {f: {s: entry["splits"][s]["histograms"][f] for s in splits} for f in entry["text_fields"]}
+        inputs.append((config, histograms, f"{config}: length of each text field, per split"))
+    return inputs
 
 
 def chart_of(config: str, stats: dict[str, Any]) -> str:
