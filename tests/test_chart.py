@@ -89,11 +89,12 @@ def test_a_chart_drawn_from_the_same_numbers_is_not_drawn_again(tmp_path):
 
 
 def test_each_split_is_drawn_in_its_colour_up_to_its_share_of_rows():
-    """`train` has all its rows in the third bin, `test` a quarter in each: read back from the pixels of the
-    column in the middle of a bin, the first coloured pixel from the top is the split whose bar is highest there,
-    at the height of its share (the y axis ends 5% above the highest share)."""
+    """`train` has all its 8 rows in the third bin, `test` a quarter of its 4 in each: read back from the pixels of
+    the column in the middle of a bin, the first coloured pixel from the top is the split whose bar is highest
+    there, at the height of its share of its own rows (the y axis ends 5% above the highest share). The legend
+    covers the top of the last bin."""
     edges = [1, 10, 100, 1_000, 10_000]  # four bins of the same width on the log axis
-    data = histogram_png({"prompt": {"train": [0, 0, 4, 0], "test": [1, 1, 1, 1]}}, edges)
+    data = histogram_png({"prompt": {"train": [0, 0, 8, 0], "test": [1, 1, 1, 1]}}, edges)
     image = Image.open(io.BytesIO(data)).convert("RGB")
     top, bottom = TOP + AXES_TOP, TOP + AXES_BOTTOM
     train, test = (tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in SPLIT_COLORS[:2])
@@ -108,7 +109,7 @@ def test_each_split_is_drawn_in_its_colour_up_to_its_share_of_rows():
 
     y, colour = first_coloured(2)
     assert colour == train and abs(y - height_of(100)) <= 2
-    for bin_ in (0, 1, 3):
+    for bin_ in (0, 1):
         y, colour = first_coloured(bin_)
         assert colour == test and abs(y - height_of(25)) <= 2, bin_
     x = round(LEFT + 2.5 * (RIGHT - LEFT) / 4)
