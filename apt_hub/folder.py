@@ -7,8 +7,9 @@ every change to a build folder through `transaction`:
    process that dies, so a killed writer never blocks the next one; a second writer stops naming the holder.
 2. Repair what a killed run left: the folder itself if it was moved aside (see 4), then its staging copies.
 3. Assemble the new state in a staging copy beside the folder (`.NAME.apt-staging-PID-RANDOM`). Parquet shards
-   are hard-linked, since apt-hub never opens one for writing (a config is written into an emptied folder); every
-   other file is copied, and every file apt-hub changes is written whole to a new file.
+   and the build's hidden measures (`MEASURES_DIR`) are hard-linked, since apt-hub never opens one for writing (a
+   config is written into an emptied folder, a measures file is replaced whole or removed); every other file is
+   copied, and every file apt-hub changes is written whole to a new file.
 4. Make it visible in one step: `renameat2(RENAME_EXCHANGE)` swaps the staging copy and the folder atomically, so
    a reader (or `load_dataset`) sees the whole old folder or the whole new one at every instant, and a kill at any
    point leaves one of them whole. Where the exchange is not supported (not Linux, or a filesystem without it),
@@ -38,6 +39,8 @@ from typing import IO
 from .errors import AptHubError
 
 RECORD = "build.json"
+# The per-row measures a build writes beside its shards for `stats` (hidden: never published).
+MEASURES_DIR = ".measures"
 MARKER_SUFFIX = ".apt-hub"
 LEFTOVER = re.compile(r"\.(?P<name>.+)\.apt-(?P<kind>staging|old|tmp)-(?P<pid>\d+)-[0-9a-f]{8}")
 # Test hooks: the named step kills the process (SIGKILL) or stops it (SIGSTOP) until it is continued.
@@ -373,7 +376,7 @@ def recover(target: Path) -> None:
 
 
 def _stage(target: Path, staging: Path) -> None:
-    """A private copy of `target` in `staging`: parquet shards hard-linked, every other file copied."""
+    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied."""
     if target.is_dir():
         shutil.copytree(target, staging, symlinks=True, copy_function=_link_shard_or_copy)
     else:
@@ -382,9 +385,12 @@ def _stage(target: Path, staging: Path) -> None:
 
 
 def _link_shard_or_copy(source: str, destination: str) -> None:
-    # Shards are never opened for writing (a config is rewritten into an emptied folder), so sharing them is safe;
-    # records, card and images are copied, so that not a byte of the old folder can change through the staging copy.
-    if source.endswith(".parquet") and f"{os.sep}data{os.sep}" in source:
+    # Shards and measures are never opened for writing (a config is rewritten into an emptied folder, a measures
+    # file through `replacing_file`, which makes a new file), so sharing them is safe, and spares `stats` and `card`
+    # copying and flushing megabytes of measures; records, card and images are copied, so that not a byte of the
+    # old folder can change through the staging copy.
+    shard = source.endswith(".parquet") and f"{os.sep}data{os.sep}" in source
+    if shard or f"{os.sep}{MEASURES_DIR}{os.sep}" in source:
         try:
             os.link(source, destination)
             return

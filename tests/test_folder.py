@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from apt_hub.cli import main
@@ -319,15 +320,33 @@ def test_a_failed_build_keeps_the_previous_folder_byte_identical(samples_build, 
 
 
 def test_the_staging_copy_shares_no_file_that_is_rewritten(samples_build, tmp_path):
-    """Records, card and images are copied into the staging copy, so writing them cannot reach the old folder."""
-    from apt_hub.folder import transaction
+    """Records, card and images are copied into the staging copy, so writing them cannot reach the old folder;
+    shards and the build's measures, which are only ever replaced whole or removed, are shared."""
+    from apt_hub.folder import MEASURES_DIR, transaction
 
     out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
     with transaction(out) as staging:
         for path in staging.rglob("*"):
             if path.is_file():
                 shared = path.stat().st_ino == (out / path.relative_to(staging)).stat().st_ino
-                assert shared == (path.suffix == ".parquet"), path
+                assert shared == (path.suffix == ".parquet" or MEASURES_DIR in path.parts), path
+
+
+def test_measures_written_again_in_the_staging_copy_leave_the_old_folder_as_it_was(samples_build, tmp_path):
+    from apt_hub.folder import transaction
+    from apt_hub.stats import MEASURES_DIR, measuring, write_measures
+
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    before = snapshot(out)
+    files = splits_on_disk(out)["storm"]["train"]
+    rows = pq.read_table(out / files[0]).slice(0, 3)
+    with pytest.raises(RuntimeError), transaction(out) as staging:
+        measures: list = []
+        list(measuring(rows.to_batches(), measures))
+        write_measures(staging, "storm", "train", files, measures)
+        assert (staging / MEASURES_DIR / "storm" / "train.arrow").read_bytes() != before[".measures/storm/train.arrow"]
+        raise RuntimeError("abandoned")
+    assert snapshot(out) == before
 
 
 def test_leftovers_are_ours_only_marker_and_name_and_a_dead_pid(tmp_path):
