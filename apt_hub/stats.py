@@ -4,7 +4,12 @@ Every number comes from one lazy polars query per config and split over the parq
 Python objects row by row. Any config found under `DIR/data/` is measured: which text fields it has and which
 measures apply (preference pairs, extracted answers, loyalty rows) are read from its parquet schema, so that
 configs made by `merge` are measured like the built ones.
+
+`apt-hub stats` reads the build's measures and the shards' footers with polars alone: pyarrow, which takes about as
+long to import as polars, is imported only by the functions that write measures or read texts.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -15,18 +20,19 @@ from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import __version__
 from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
-from .folder import repair, replacing_file, transaction
+from .folder import MEASURES_DIR, repair, replacing_file, transaction
 from .layout import DEFAULT_OUTPUT_DIR, batch_groups, read_record, splits_on_disk, write_json
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
@@ -38,9 +44,8 @@ DECADES = 6
 NUM_BINS = BINS_PER_DECADE * DECADES
 # The measures taken from the text keys (`key_measures`).
 _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
-# The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
-MEASURES_DIR = ".measures"
-MEASURES_KEY = b"apt_hub.measures"
+# The per-row measures a build writes beside its shards (hidden: never published, `MEASURES_DIR`), one Arrow file
+# per config and split, with a JSON file of what ties them to the shards measured.
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
 
@@ -125,9 +130,14 @@ def shard_digest(root: Path, paths: list[str]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.encode())
-        with open(root / path, "rb") as file:
-            digest.update(hashlib.file_digest(file, "sha256").digest())
+        digest.update(bytes.fromhex(_file_digest(root / path)))
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _previous_configs(root: Path) -> dict[str, Any]:
@@ -356,6 +366,8 @@ def measuring(
 
 def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:
     """The per-row measures of some record batches taken together (see `measuring`)."""
+    import pyarrow as pa
+
     frame = pl.from_arrow(pa.Table.from_batches(batches))
     schema = frame.schema
     roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
@@ -408,15 +420,12 @@ def write_measures(
             raise ValueError(f"{config}/{split}: {keys.height} text keys for {measured.height} rows")
         taken = measured.hstack(keys).with_columns(key_measures(fields, fields))
         measured = taken.drop([c for c in keys.columns if c not in measured.columns and c not in _KEY_MEASURES])
-    table = measured.to_arrow()
+    path = root / MEASURES_DIR / config / f"{split}.arrow"
+    with replacing_file(path, mode="wb") as file:
+        measured.write_ipc(file, compression="zstd")
     # The Arrow bytes are read back now, while the shards are fresh in memory, so that `stats` need not decode them.
-    metadata = _measures_metadata(shard_digest(root, files)) | {"num_bytes": arrow_bytes(root, files)}
-    table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
-    # Arrow, not parquet: the staging copy of a build folder shares every parquet file and copies the rest.
-    options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with replacing_file(root / MEASURES_DIR / config / f"{split}.arrow", mode="wb") as file:
-        with pa.ipc.new_file(file, table.schema, options=options) as writer:
-            writer.write_table(table)
+    tie = _measures_tie(shard_digest(root, files), _file_digest(path)) | {"num_bytes": arrow_bytes(root, files)}
+    write_json(path.with_suffix(".json"), tie)
 
 
 def forget_measures(root: Path, config: str) -> None:
@@ -428,6 +437,10 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     """The measures the build wrote for every split of a config, or `None` when any is missing or was taken from
     other shards (a config made by `merge`, replaced shards, a folder of an older version).
 
+    Each split's measures are an Arrow file and a JSON file (`<split>.arrow`, `<split>.json`); the JSON holds the
+    digest of the shards measured and the digest of the Arrow file itself, so that measures are taken only with
+    the very file written for those very shards.
+
     Args:
         root: the build folder.
         config: the config.
@@ -435,22 +448,29 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     """
     measured = {}
     for split, digest in digests.items():
-        try:
-            with pa.OSFile(str(root / MEASURES_DIR / config / f"{split}.arrow")) as source:
-                table = pa.ipc.open_file(source).read_all()
-            metadata = json.loads((table.schema.metadata or {}).get(MEASURES_KEY, b"{}"))
-        except (OSError, ValueError, pa.ArrowException):
+        measured[split] = _split_measures(root / MEASURES_DIR / config / f"{split}.arrow", digest)
+        if measured[split] is None:
             return None
-        num_bytes = metadata.pop("num_bytes", None)
-        if metadata != _measures_metadata(digest) or not isinstance(num_bytes, int):
-            return None
-        measured[split] = SplitMeasures(pl.from_arrow(table), num_bytes)
     return measured
 
 
-def _measures_metadata(digest: str) -> dict[str, Any]:
-    """What ties measures to the shards they were taken from and to the code that reads them."""
-    return {"version": __version__, "layout": STATS_LAYOUT, "shards": digest}
+def _split_measures(path: Path, digest: str) -> SplitMeasures | None:
+    """The measures of one split (`read_measures`), or `None`."""
+    try:
+        data = path.read_bytes()
+        tie = json.loads(path.with_suffix(".json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    num_bytes = tie.pop("num_bytes", None) if isinstance(tie, dict) else None
+    if tie != _measures_tie(digest, hashlib.sha256(data).hexdigest()) or type(num_bytes) is not int:
+        return None
+    return SplitMeasures(pl.read_ipc(data), num_bytes)
+
+
+def _measures_tie(shards: str, measures: str) -> dict[str, Any]:
+    """What ties measures to the shards they were taken from (`shard_digest`), to their own Arrow file (its
+    SHA-256) and to the code that reads them."""
+    return {"version": __version__, "layout": STATS_LAYOUT, "shards": shards, "measures": measures}
 
 
 def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
@@ -562,6 +582,8 @@ def file_sizes(root: Path, paths: list[str], *, num_bytes: int | None = None) ->
 
 def arrow_bytes(root: Path, paths: list[str]) -> int:
     """The bytes of the shards' rows in Arrow, as `datasets` counts them."""
+    import pyarrow.parquet as pq
+
     num_bytes = 0
     for path in paths:
         parquet = pq.ParquetFile(root / path)
