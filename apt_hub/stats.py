@@ -46,6 +46,8 @@ NUM_BINS = BINS_PER_DECADE * DECADES
 _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (hidden: never published, `MEASURES_DIR`), one Arrow file
 # per config and split, with a JSON file of what ties them to the shards measured.
+# Part of that tie: a change in what the measures hold leaves older ones aside.
+MEASURES_LAYOUT = 1
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
 
@@ -188,7 +190,7 @@ def config_stats(
         "text_fields": text,
         # The stored columns, message lists included (`schema` has their text per role instead).
         "features": {name: str(dtype) for name, dtype in pl.read_parquet_schema(files[first][0]).items()},
-        "histograms": histograms(pl.concat([m.lazy() for m in measured.values()]), text),
+        "histograms": summed_histograms([entry["histograms"] for entry in result.values()], text),
         "splits": result,
     }
 
@@ -205,7 +207,7 @@ def _per_row(
         return {split: measure_rows(frame, schema, text) for split, frame in frames.items()}, schema, {}
     schema = measured_schema(pl.read_parquet_schema(files[next(iter(files))][0]), [m.rows for m in measured.values()])
     text = text_fields(schema)
-    rows = {split: first_occurrences(_with_all_roles(m.rows, text), schema, text) for split, m in measured.items()}
+    rows = {split: _with_all_roles(m.rows, text) for split, m in measured.items()}
     return rows, schema, {split: m.num_bytes for split, m in measured.items()}
 
 
@@ -395,7 +397,8 @@ def write_measures(
     frames: list[pl.DataFrame],
     keys: pl.DataFrame | None = None,
 ) -> None:
-    """Write the per-row measures of a split beside its shards, under the digest of those shards.
+    """Write the per-row measures of a split, with its duplicate flags, beside its shards, under the digest of
+    those shards.
 
     `stats` then takes them instead of reading every text again, as long as the shards are the ones measured.
 
@@ -420,6 +423,8 @@ def write_measures(
             raise ValueError(f"{config}/{split}: {keys.height} text keys for {measured.height} rows")
         taken = measured.hstack(keys).with_columns(key_measures(fields, fields))
         measured = taken.drop([c for c in keys.columns if c not in measured.columns and c not in _KEY_MEASURES])
+    # The duplicate flags compare each row with every row before it in the split: taken once, here, for `stats`.
+    measured = first_occurrences(measured, measured.columns, fields)
     path = root / MEASURES_DIR / config / f"{split}.arrow"
     with replacing_file(path, mode="wb") as file:
         measured.write_ipc(file, compression="zstd")
@@ -470,7 +475,13 @@ def _split_measures(path: Path, digest: str) -> SplitMeasures | None:
 def _measures_tie(shards: str, measures: str) -> dict[str, Any]:
     """What ties measures to the shards they were taken from (`shard_digest`), to their own Arrow file (its
     SHA-256) and to the code that reads them."""
-    return {"version": __version__, "layout": STATS_LAYOUT, "shards": shards, "measures": measures}
+    return {
+        "version": __version__,
+        "layout": STATS_LAYOUT,
+        "measures_layout": MEASURES_LAYOUT,
+        "shards": shards,
+        "measures": measures,
+    }
 
 
 def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
@@ -554,6 +565,15 @@ def histograms(frame: pl.LazyFrame, text: list[str]) -> dict[str, list[int]]:
     return result
 
 
+def summed_histograms(histograms_of: list[dict[str, list[int]]], text: list[str]) -> dict[str, list[int]]:
+    """The histograms of several splits taken together: their rows per bin added up.
+
+    >>> summed_histograms([{"prompt": [1, 0, 2]}, {"prompt": [0, 3, 1]}], ["prompt"])
+    {'prompt': [1, 3, 3]}
+    """
+    return {field: [sum(rows) for rows in zip(*(h[field] for h in histograms_of), strict=True)] for field in text}
+
+
 def length_bin(chars: pl.Expr) -> pl.Expr:
     """The histogram bin of a positive length: `floor(BINS_PER_DECADE * log10(chars))`, within the bins."""
     return (chars.cast(pl.Float64).log10() * BINS_PER_DECADE).floor().clip(0, NUM_BINS - 1).cast(pl.Int64)
@@ -612,10 +632,12 @@ def is_empty(field: str) -> pl.Expr:
 
 
 def _mark_in_train(frame: pl.LazyFrame, train: pl.LazyFrame) -> pl.LazyFrame:
-    for key, flag in (("_row_key", "_row_in_train"), ("_prompt_key", "_prompt_in_train")):
-        seen = train.select(pl.col(key).unique()).with_columns(pl.lit(True).alias(flag))
-        frame = frame.join(seen, on=key, how="left", maintain_order="left").with_columns(pl.col(flag).fill_null(False))
-    return frame
+    """The rows flagged when their row key, or prompt key, is also one of train (a lookup costs less than a join)."""
+    keys = train.select("_row_key", "_prompt_key").collect()
+    return frame.with_columns(
+        pl.col(key).is_in(keys[key].implode()).fill_null(False).alias(flag)
+        for key, flag in (("_row_key", "_row_in_train"), ("_prompt_key", "_prompt_in_train"))
+    )
 
 
 def _by_grade(grades: pl.DataFrame | None, tag: str | None) -> dict[str, Any]:
