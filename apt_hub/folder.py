@@ -1,7 +1,8 @@
 """Safe writes: files replaced whole, build folders changed as transactions, one writer at a time.
 
 Every file apt-hub writes goes through `replacing_file` (a temporary file in the same folder, fsync, rename), and
-every change to a build folder through `transaction`:
+every change to a build folder through `transaction` (a change of one file, through `one_file_change`: the file
+written beside the folder, then moved in by one rename under the same lock):
 
 1. Take the folder's lock (`.NAME.lock` beside it, `fcntl.flock`, holding the pid). The kernel drops the lock of a
    process that dies, so a killed writer never blocks the next one; a second writer stops naming the holder.
@@ -338,10 +339,7 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     """
     target = _real(folder)
     with locked(target):
-        recover(target)
-        check_output_dir(folder)
-        if existing and not is_build_folder(target):
-            raise FolderError(f"{folder} is not a build folder (no {RECORD}); run `apt-hub build` first.")
+        _ready(folder, target, existing=existing)
         with _marked(target, "staging") as staging:
             _stage(target, staging)
             checkpoint("staged")
@@ -350,6 +348,47 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
             checkpoint("commit")
             _commit(staging, target)
             checkpoint("committed")
+
+
+@contextlib.contextmanager
+def one_file_change(folder: str | Path, name: str) -> Iterator[Path]:
+    """Replace one file at the top of a build folder, under the folder's lock (`stats` writing `stats.json`).
+
+    The body writes the whole new file to a marked path beside the folder, which one rename then moves into it: the
+    folder holds the whole old state or the whole new one at every instant, and a failure or a kill leaves it
+    byte-identical, as with a `transaction`, without the staging copy, whose copying, flushing and removal cost
+    more than such a change. A change of more than one file takes a `transaction`.
+
+    Args:
+        folder: the build folder.
+        name: the file replaced, relative to the folder.
+
+    Returns:
+        A context manager giving the path to write the new file to; the folder may be read meanwhile.
+
+    Raises:
+        FolderError: as `transaction(folder, existing=True)`.
+
+    Example:
+        >>> with one_file_change("dist/apt", "notes.txt") as new:  # doctest: +SKIP
+        ...     atomic_write(new, "hello")
+    """
+    target = _real(folder)
+    with locked(target):
+        _ready(folder, target, existing=True)
+        with _marked(target, "tmp") as written:
+            yield written
+            checkpoint(f"write:{name}")
+            os.replace(written, target / name)
+            _fsync_dir(target)
+
+
+def _ready(folder: str | Path, target: Path, *, existing: bool) -> None:
+    """Under the lock, before a change: repair what a killed run left, then refuse a path apt-hub may not change."""
+    recover(target)
+    check_output_dir(folder)
+    if existing and not is_build_folder(target):
+        raise FolderError(f"{folder} is not a build folder (no {RECORD}); run `apt-hub build` first.")
 
 
 def repair(folder: str | Path) -> None:

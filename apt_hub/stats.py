@@ -28,7 +28,7 @@ from . import __version__
 from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
-from .folder import MEASURES_DIR, repair, replacing_file, transaction
+from .folder import MEASURES_DIR, one_file_change, repair, replacing_file
 from .layout import DEFAULT_OUTPUT_DIR, batch_groups, read_record, splits_on_disk, write_json
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ DECADES = 6
 NUM_BINS = BINS_PER_DECADE * DECADES
 # The measures taken from the text keys (`key_measures`).
 _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
-# The per-row measures a build writes beside its shards (hidden: never published, `MEASURES_DIR`), one Arrow file
-# per config and split, with a JSON file of what ties them to the shards measured.
-# Part of that tie: a change in what the measures hold leaves older ones aside.
+# The per-row measures a build writes beside its shards (in `MEASURES_DIR`, hidden: never published) are an Arrow
+# file per config and split and a JSON file that ties it to the shards measured. The layout of the measures is part
+# of that tie: a change in what they hold leaves older ones aside.
 MEASURES_LAYOUT = 1
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
@@ -783,6 +783,8 @@ def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     """
     repair(output_dir)
     shards_of(Path(output_dir))
-    with transaction(output_dir, existing=True) as staging:
-        stats = write_stats(staging)
+    # stats.json is the one file written: moved in by one rename, the folder is whole without a staging copy.
+    with one_file_change(output_dir, STATS_FILE) as written:
+        stats = compute_stats(output_dir)
+        write_json(written, stats)
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"

@@ -178,6 +178,24 @@ def wait_until_stopped(process: subprocess.Popen) -> None:
     raise AssertionError("the build never reached its pause point")
 
 
+def test_stats_killed_before_its_rename_leaves_the_folder_and_the_next_run_changes_it_in_place(tmp_path, cli_env):
+    """`stats` changes one file, moved into the folder by one rename rather than through a staging copy."""
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    (out / "stats.json").write_text("{}\n")  # stale: the next stats writes it again
+    before = snapshot(out)
+    killed = run("stats", str(out), **{KILL_AT: "write:stats.json"})
+    assert killed.returncode == -signal.SIGKILL
+    assert snapshot(out) == before
+    assert [".apt-tmp-" in p.name for p in leftovers(tmp_path)] == [True]  # the new file, beside the folder
+    inode = out.stat().st_ino
+    assert main(["stats", str(out)]) == 0
+    assert out.stat().st_ino == inode  # changed in place, not exchanged with a copy
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]  # the killed run's file removed
+    assert snapshot(out).keys() == before.keys() and json.loads((out / "stats.json").read_text())["configs"]
+    assert_readable(out)
+
+
 def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_path, cli_env, capsys):
     out = tmp_path / "apt"
     build_here(out, ["ruozhiba"], 5)
