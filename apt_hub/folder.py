@@ -66,7 +66,9 @@ def checkpoint(step: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -> Iterator[IO]:
+def replacing_file(
+    path: str | Path, *, mode: str = "w", clobber: bool = True, beside: Path | None = None
+) -> Iterator[IO]:
     """Write a file whole: the body writes to a temporary file beside `path`, which replaces `path` on success.
 
     A reader sees the old file or the new one, never half of one; a failure or a kill leaves `path` as it was (a
@@ -76,6 +78,8 @@ def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -
         path: the file to write; its folder is created.
         mode: `"w"` (text, UTF-8) or `"wb"`.
         clobber: replace an existing file; `False` refuses to, even one created while the body wrote.
+        beside: write the temporary file beside this path instead, on the same file system (`one_file_change`:
+            beside the build folder, which then holds not even a temporary file until the rename).
 
     Returns:
         A context manager giving the open temporary file.
@@ -90,7 +94,7 @@ def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(path.parent, of=glob.escape(path.name))
-    with _marked(path, "tmp") as temporary:
+    with _marked(beside or path, "tmp") as temporary:
         encoding = None if "b" in mode else "utf-8"
         with open(temporary, mode.replace("w", "x"), encoding=encoding) as file:
             yield file
@@ -351,36 +355,34 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
 
 
 @contextlib.contextmanager
-def one_file_change(folder: str | Path, name: str) -> Iterator[Path]:
+def one_file_change(folder: str | Path, name: str) -> Iterator[IO]:
     """Replace one file at the top of a build folder, under the folder's lock (`stats` writing `stats.json`).
 
-    The body writes the whole new file to a marked path beside the folder, which one rename then moves into it: the
-    folder holds the whole old state or the whole new one at every instant, and a failure or a kill leaves it
-    byte-identical, as with a `transaction`, without the staging copy, whose copying, flushing and removal cost
-    more than such a change. A change of more than one file takes a `transaction`.
+    The body writes the whole new file to a marked temporary file beside the folder, which one rename then moves
+    into it: the folder holds the whole old state or the whole new one at every instant, and a failure or a kill
+    leaves it byte-identical (the next run removes the temporary file), as with a `transaction`, without the
+    staging copy, whose copying, flushing and removal cost more than such a change. A change of more than one file
+    takes a `transaction`.
 
     Args:
         folder: the build folder.
         name: the file replaced, relative to the folder.
 
     Returns:
-        A context manager giving the path to write the new file to; the folder may be read meanwhile.
+        A context manager giving the open temporary file (text, UTF-8); the folder may be read meanwhile.
 
     Raises:
         FolderError: as `transaction(folder, existing=True)`.
 
     Example:
-        >>> with one_file_change("dist/apt", "notes.txt") as new:  # doctest: +SKIP
-        ...     atomic_write(new, "hello")
+        >>> with one_file_change("dist/apt", "notes.txt") as file:  # doctest: +SKIP
+        ...     file.write("hello")
     """
     target = _real(folder)
     with locked(target):
         _ready(folder, target, existing=True)
-        with _marked(target, "tmp") as written:
-            yield written
-            checkpoint(f"write:{name}")
-            os.replace(written, target / name)
-            _fsync_dir(target)
+        with replacing_file(target / name, beside=target) as file:
+            yield file
 
 
 def _ready(folder: str | Path, target: Path, *, existing: bool) -> None:

@@ -207,4 +207,16 @@ def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
 
 def write_json(path: str | Path, value: Any) -> None:
     """JSON the same bytes for the same value: sorted keys, UTF-8 unescaped, a final newline."""
-    atomic_write(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(path, json_text(value))
+
+
+def json_text(value: Any) -> str:
+    """The text `write_json` writes: the same for the same value.
+
+    >>> print(json_text({"b": 1, "a": "é"}), end="")
+    {
+      "a": "é",
+      "b": 1
+    }
+    """
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

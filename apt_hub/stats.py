@@ -29,7 +29,7 @@ from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in,
 from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
 from .folder import MEASURES_DIR, one_file_change, repair, replacing_file
-from .layout import DEFAULT_OUTPUT_DIR, batch_groups, read_record, splits_on_disk, write_json
+from .layout import DEFAULT_OUTPUT_DIR, batch_groups, json_text, read_record, splits_on_disk, write_json
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -784,7 +784,7 @@ def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     repair(output_dir)
     shards_of(Path(output_dir))
     # stats.json is the one file written: moved in by one rename, the folder is whole without a staging copy.
-    with one_file_change(output_dir, STATS_FILE) as written:
+    with one_file_change(output_dir, STATS_FILE) as file:
         stats = compute_stats(output_dir)
-        write_json(written, stats)
+        file.write(json_text(stats))
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"
