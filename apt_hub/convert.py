@@ -3,13 +3,15 @@
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Features
 
 from .errors import BadRowError, ConfigError, Problem, RowProblem
-from .read.readers import read_rows
+from .read.readers import read_rows, read_table
 from .read.upstream import InputFile
 from .sources import ColumnCheck, Context, Drop, Row, Source
 
@@ -23,6 +25,8 @@ BATCH_CHARS = 8_000_000
 NOTES = "_notes"
 Counts = dict[tuple[str, str], Counter]
 EMPTY_FILE = "empty_file:"
+# The quality checks of a table of unified rows: the rows kept (maybe changed) and which rows those are.
+Screen = Callable[[pa.Table, Counter], tuple[pa.Table, pa.Array]]
 
 
 def convert_file(
@@ -33,13 +37,13 @@ def convert_file(
     *,
     context: Context,
     skip_bad_rows: bool,
-    screen: Callable[[Row, Counter], bool] | None = None,
+    screen: Screen | None = None,
 ) -> Iterator[pa.Table]:
     """Yield the unified rows of one upstream file as tables of at most `BATCH_ROWS` rows or about `BATCH_CHARS`
     characters. A source with its own `read` (a file checked whole, such as a loyalty file) is read with it.
 
-    `screen` (the quality checks, `apt_hub.clean.checks.screen`) may change a unified row in place and counts it
-    when it returns false, which drops the row.
+    `screen` (the quality checks, `apt_hub.clean.checks.RowScreen.table`) takes each table of unified rows and
+    gives the rows it keeps, which it may change, and which rows those are; it counts the rows it drops.
 
     Raises:
         BadRowError: a row is not valid JSON or Unicode, lacks a field, has a wrong type at any depth, or its
@@ -47,43 +51,147 @@ def convert_file(
         UpstreamError: the file is not data (a Git LFS pointer) or unreadable as a whole.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
-    batch, chars = [], 0
+    batch, notes, chars = [], [], 0
     name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
     read = counter["rows"]
     check, row_id = ColumnCheck(source.columns), _row_ids(source, item.path)
-    for line, row in _rows(source, item, name):
+    settled = _settled(source, item, name, context, row_id, features)
+    rows = _rows(source, item, name) if settled is None else settled.rows()
+    for line, row in rows:
         counter["rows"] += 1
-        unified = _convert(source, check, line, row, context, name)
-        if isinstance(unified, Problem):
-            if not skip_bad_rows:
-                raise BadRowError(
-                    source=source.name,
-                    file=item.path,
-                    line=line,
-                    field=unified.field,
-                    problem=unified.message,
-                    name=name,
-                )
-            counter["dropped_bad_row"] += 1
-            continue
-        if isinstance(unified, Drop):
-            counter[f"dropped_{unified.reason}"] += 1
-            continue
-        if screen is not None and not screen(unified, counter):
-            continue
-        unified["id"] = row_id(line)
-        if NOTES in unified:
-            for note in unified.pop(NOTES):
-                counter[f"noted_{note}"] += 1
-        batch.append(unified)
-        chars += sum([len(value) for value in unified.values() if isinstance(value, str)])
+        if type(row) is _Index:  # a row the table mapper settled
+            batch.append(row)
+            notes.append(())
+            chars += settled.chars[row]
+        else:
+            unified = _convert(source, check, line, row, context, name)
+            if isinstance(unified, Problem):
+                if not skip_bad_rows:
+                    raise BadRowError(
+                        source=source.name,
+                        file=item.path,
+                        line=line,
+                        field=unified.field,
+                        problem=unified.message,
+                        name=name,
+                    )
+                counter["dropped_bad_row"] += 1
+                continue
+            if isinstance(unified, Drop):
+                counter[f"dropped_{unified.reason}"] += 1
+                continue
+            unified["id"] = row_id(line)
+            notes.append(unified.pop(NOTES, ()))
+            batch.append(unified)
+            chars += sum([len(value) for value in unified.values() if isinstance(value, str)])
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
-            yield _table(batch, features)
-            batch, chars = [], 0
+            yield _screened(batch, notes, features, counter, screen, settled)
+            batch, notes, chars = [], [], 0
     if batch:
-        yield _table(batch, features)
+        yield _screened(batch, notes, features, counter, screen, settled)
     if counter["rows"] == read:
         counter[EMPTY_FILE + name] = 1
+
+
+class _Settled:
+    """The rows of a file a source's `TableMapper` settled, and the other rows, in order, for the row mapper.
+
+    Args:
+        unified: the settled rows, unified, in order, with their ids, in the converted features' schema.
+        rows: `(line, row)` for every upstream row: the index in `unified` of a settled row, else the upstream row.
+    """
+
+    def __init__(self, unified: pa.Table, rows: list[tuple[int, int | Row]]):
+        self.unified, self._rows = unified, rows
+        lengths = [pc.fill_null(pc.utf8_length(column), 0) for column in unified.columns if _is_text(column.type)]
+        total = lengths[0] if lengths else pa.array([0] * unified.num_rows, pa.int64())
+        for length in lengths[1:]:
+            total = pc.add(total, length)
+        # What the row path counts of a unified row: the characters of its strings.
+        self.chars: list[int] = total.to_pylist()
+
+    def rows(self) -> Iterator[tuple[int, int | Row]]:
+        return iter(self._rows)
+
+
+def _settled(
+    source: Source, item: InputFile, name: str, context: Context, row_id: Callable[[int], str], features: Features
+) -> _Settled | None:
+    """The rows of a parquet file the source's `TableMapper` settles, and the others; `None` when it has none or the
+    file cannot be read whole as a table of its columns (then every row takes the row path, which names any
+    problem)."""
+    mapper = source.convert_table
+    if mapper is None or source.read is not None:
+        return None
+    table = read_table(item.local, mapper.schema)
+    if table is None:
+        return None
+    unified, settled = mapper.convert(table, context)
+    settled = settled.combine_chunks() if isinstance(settled, pa.ChunkedArray) else settled
+    lines = pc.add(pc.indices_nonzero(settled), 1).to_pylist()
+    unified = unified.append_column("id", pa.array([row_id(line) for line in lines], pa.string()))
+    schema = features.arrow_schema
+    columns = [
+        unified[name] if name in unified.column_names else pa.nulls(unified.num_rows, schema.field(name).type)
+        for name in schema.names
+    ]
+    others = iter(table.filter(pc.invert(settled)).to_pylist())
+    rows, index = [], 0
+    for line, is_settled in enumerate(settled.to_pylist(), 1):
+        if is_settled:
+            rows.append((line, _Index(index)))
+            index += 1
+        else:
+            rows.append((line, next(others)))
+    return _Settled(pa.table(columns, schema=schema), rows)
+
+
+class _Index(int):
+    """The index of a settled row among the unified rows of a `_Settled` (a type no upstream row has)."""
+
+
+def _is_text(arrow_type: pa.DataType) -> bool:
+    return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
+
+
+def _screened(
+    rows: list[Row | int],
+    notes: list,
+    features: Features,
+    counter: Counter,
+    screen: Screen | None,
+    settled: _Settled | None,
+) -> pa.Table:
+    """The table of some unified rows (dicts, or indices of settled rows) once screened, with the notes of the
+    rows kept counted."""
+    table = _table(rows, features) if settled is None else _merged(rows, features, settled)
+    kept = None
+    if screen is not None:
+        table, kept = screen(table, counter)
+    for row_notes, keep in zip(notes, kept.to_pylist() if kept is not None else repeat(True), strict=False):
+        if keep:
+            for note in row_notes:
+                counter[f"noted_{note}"] += 1
+    return table
+
+
+def _merged(rows: list[Row | int], features: Features, settled: _Settled) -> pa.Table:
+    """The table of unified rows given as dicts or as indices of settled rows, in their order."""
+    indices = [row for row in rows if type(row) is _Index]
+    dicts = [row for row in rows if type(row) is not _Index]
+    if not dicts:
+        return settled.unified.slice(indices[0], len(indices))  # settled rows come in order, one after the other
+    fast = settled.unified.slice(indices[0], len(indices)) if indices else settled.unified.slice(0, 0)
+    both = pa.concat_tables([fast, _table(dicts, features)])
+    order, next_fast, next_dict = [], 0, len(indices)
+    for row in rows:
+        if type(row) is _Index:
+            order.append(next_fast)
+            next_fast += 1
+        else:
+            order.append(next_dict)
+            next_dict += 1
+    return both.take(pa.array(order, pa.int64()))
 
 
 def _convert(

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 import builders.apt
 from apt_hub.build import build
@@ -49,18 +50,18 @@ def timed_build(upstream: str, work: Path, name: str, **flags) -> tuple[float, d
 def without_checks():
     """The row checks and the split pass as no-ops, for the baseline."""
 
-    def keep_row(self, row, counter) -> bool:
-        row["quality_flags"] = []
-        return True
+    def keep_rows(self, table, counter):
+        flags = pa.array([[]] * table.num_rows, table.schema.field("quality_flags").type)
+        return table.set_column(table.schema.get_field_index("quality_flags"), "quality_flags", flags), None
 
     apt = builders.apt.Apt
-    saved = apt._screen_row, apt._screen_split
-    apt._screen_row = keep_row
+    saved = apt._screen_table, apt._screen_split
+    apt._screen_table = keep_rows
     apt._screen_split = lambda self, split, test_prompts, grams: pl.Series([])
     try:
         yield
     finally:
-        apt._screen_row, apt._screen_split = saved
+        apt._screen_table, apt._screen_split = saved
 
 
 def main(argv: list[str] | None = None) -> None:

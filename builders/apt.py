@@ -366,11 +366,11 @@ class Apt(datasets.ArrowBasedBuilder):
         for item in bar(inputs, desc=f"Converting {name}", unit="file"):
             context = Context(tag=source.tag_for(item.path), options=options)
             yield from convert_file(
-                source, item, features, counts, context=context, skip_bad_rows=skip, screen=self._screen_row
+                source, item, features, counts, context=context, skip_bad_rows=skip, screen=self._screen_table
             )
 
-    def _screen_row(self, row: dict, counter: Counter) -> bool:
-        return self._row_screen(row, counter)
+    def _screen_table(self, table: pa.Table, counter: Counter) -> tuple[pa.Table, pa.Array]:
+        return self._row_screen.table(table, counter)
 
     @functools.cached_property
     def _row_screen(self) -> RowScreen:

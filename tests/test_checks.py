@@ -283,9 +283,9 @@ TEXTS = st.lists(
 
 
 @st.composite
-def unified_rows(draw) -> dict:
+def unified_rows(draw, texts=TEXTS) -> dict:
     fields = ("prompt", "response", "chosen", "rejected", "problem", "answer", "grade")
-    row = {field: draw(TEXTS) for field in fields}
+    row = {field: draw(texts) for field in fields}
     flags = draw(st.none() | st.lists(st.sampled_from([*CHECKS, "other"]), max_size=3))
     return row if flags is None else row | {"quality_flags": flags}
 
@@ -309,3 +309,27 @@ def test_trim_gives_what_its_rule_gives(text):
 def test_the_extra_turn_check_finds_what_its_pattern_finds(chosen, rejected):
     row = {"chosen": chosen, "rejected": rejected}
     assert response_extra_turn(row) == any(EXTRA_TURN.search(text) for text in (chosen, rejected))
+
+
+SCREENED = pa.schema(
+    [(field, pa.string()) for field in ("prompt", "response", "chosen", "rejected", "problem", "answer", "grade")]
+    + [("quality_flags", pa.list_(pa.string()))]
+)
+
+
+@given(data=st.data(), config=st.sampled_from(["sft", "ruozhiba", "dpo", "storm", "loyalty"]))
+def test_the_table_screen_gives_what_the_row_screen_gives_each_row(data, config):
+    texts = TEXTS | st.text(alphabet=st.sampled_from(" \t\n\u3000\x85xHumanAsist:No"), max_size=12)
+    rows = data.draw(st.lists(unified_rows(texts), max_size=12))
+    dropping = frozenset(data.draw(st.sets(st.sampled_from(list(CHECKS)))))
+    expected_counter, expected, kept = Counter(), [], []
+    for row in rows:
+        row = {field: row.get(field) for field in SCREENED.names}
+        kept.append(screen_by_rule(row, config, dropping, expected_counter))
+        if kept[-1]:
+            expected.append(row)
+    counter = Counter()
+    table, mask = RowScreen(config, dropping).table(pa.Table.from_pylist(rows, schema=SCREENED), counter)
+    assert table.to_pylist() == expected
+    assert mask.to_pylist() == kept
+    assert +counter == +expected_counter

@@ -8,13 +8,18 @@ worker processes, where polars must not run: it deadlocks in a forked process); 
 run once the split is converted (`apt_hub.clean.dedup`).
 """
 
+import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..errors import ConfigError
-from ..sources.base import Row
+from ..sources.base import Row, whitespace
 
 ALL = ("sft", "ruozhiba", "dpo", "storm", "loyalty")
 ROLE_PREFIX = re.compile(r"\s*(Human|Assistant):")
@@ -197,17 +202,7 @@ class RowScreen:
         self.trimmed = TRIMMED.get(config, ())
 
     def __call__(self, row: Row, counter: Counter) -> bool:
-        flags = list(row.get("quality_flags") or ())
-        # The first dropping name in flag order decides; the checks after it cannot change that, so they are
-        # not run (they are pure).
-        dropped = next((name for name in flags if name in self.dropping), None)
-        if dropped is None:
-            for name, test, drops in self.checks:
-                if test(row):
-                    if drops:
-                        dropped = name
-                        break
-                    flags.append(name)
+        dropped, flags = self._decide(row)
         if dropped:
             counter[f"dropped_{dropped}"] += 1
             return False
@@ -220,10 +215,119 @@ class RowScreen:
         counter["trimmed"] += changed
         return True
 
+    def _decide(self, row: Row) -> tuple[str | None, list[str]]:
+        """The dropping check that drops a row (`None` if none does) and the row's flags."""
+        flags = list(row.get("quality_flags") or ())
+        # The first dropping name in flag order decides; the checks after it cannot change that, so they are
+        # not run (they are pure).
+        dropped = next((name for name in flags if name in self.dropping), None)
+        if dropped is None:
+            for name, test, drops in self.checks:
+                if test(row):
+                    if drops:
+                        return name, flags
+                    flags.append(name)
+        return dropped, flags
+
+    def table(self, table: pa.Table, counter: Counter) -> tuple[pa.Table, pa.Array]:
+        """`__call__` over a table of unified rows: the kept rows, flagged and trimmed, and which rows were kept.
+
+        The checks run as Arrow kernels over whole columns (`VECTOR_TESTS`), each giving what its row test gives.
+        Only the rows a check catches or whose mapper set flags are decided row by row, and only the texts that
+        start or end with white space go through `trim`.
+        """
+        special = _flagged_by_mapper(table)
+        for name, _, _ in self.checks:
+            special = pc.or_(special, VECTOR_TESTS[name](table))
+        keep, lengths, names = [True] * table.num_rows, [0] * table.num_rows, []
+        where = pc.indices_nonzero(special)
+        read = [name for name in (*_TESTED_FIELDS, "quality_flags") if name in table.column_names]
+        for index, row in zip(where.to_pylist(), table.select(read).take(where).to_pylist(), strict=True):
+            dropped, flags = self._decide(row)
+            if dropped:
+                counter[f"dropped_{dropped}"] += 1
+                keep[index] = False
+            lengths[index] = len(flags)
+            names += flags
+        kept = pa.array(keep, pa.bool_())
+        column = table.schema.get_field_index("quality_flags")
+        offsets = pa.array([0, *itertools.accumulate(lengths)], pa.int32())
+        flags = pa.ListArray.from_arrays(offsets, pa.array(names, pa.string()))
+        table = table.set_column(column, "quality_flags", flags.cast(table.schema.field(column).type))
+        table = table.filter(kept)
+        changed = pa.array([False] * table.num_rows, pa.bool_())
+        for field in self.trimmed:
+            texts, trimmed = _trimmed(table[field].combine_chunks())
+            table = table.set_column(table.schema.get_field_index(field), field, texts)
+            changed = pc.or_(changed, trimmed)
+        counter["trimmed"] += pc.sum(changed).as_py() or 0
+        return table, kept
+
 
 _ROW_CHECKS = {
     config: tuple(c for c in CHECKS.values() if c.test is not None and config in c.configs) for config in ALL
 }
+
+
+@functools.cache
+def _role_prefix_pattern() -> str:
+    """`ROLE_PREFIX` for RE2 (Arrow's regular expressions): its `\\s` spelled as Python's white space."""
+    spaces = "".join(f"\\x{{{ord(c):x}}}" for c in whitespace())
+    return f"^[{spaces}]*(Human|Assistant):"
+
+
+def _any_text(table: pa.Table, fields: tuple[str, ...], test: Callable[[pa.ChunkedArray], pa.ChunkedArray]):
+    found = test(table[fields[0]])
+    for field in fields[1:]:
+        found = pc.or_(found, test(table[field]))
+    return found
+
+
+def _holds(pattern: str) -> Callable[[pa.ChunkedArray], pa.ChunkedArray]:
+    return lambda texts: pc.match_substring(texts, pattern)
+
+
+# The row tests of `CHECKS` as Arrow kernels over a table of unified rows, each giving what its row test gives for
+# every row (a property test holds them to it).
+VECTOR_TESTS: dict[str, Callable[[pa.Table], pa.ChunkedArray]] = {
+    "response_role_prefix": lambda t: _any_text(
+        t, ("chosen", "rejected"), lambda texts: pc.match_substring_regex(texts, _role_prefix_pattern())
+    ),
+    "response_extra_turn": lambda t: pc.or_(
+        _any_text(t, ("chosen", "rejected"), _holds(HUMAN_TURN)),
+        _any_text(t, ("chosen", "rejected"), _holds(ASSISTANT_TURN)),
+    ),
+    "prompt_role_artefact": lambda t: pc.match_substring(t["prompt"], "Assistant: Human:"),
+    "short_response": lambda t: pc.less_equal(pc.utf8_length(pc.utf8_trim(t["response"], whitespace())), 1),
+    "graded_wrong": lambda t: pc.equal(t["grade"], "No"),
+}
+
+
+# The fields the row tests read.
+_TESTED_FIELDS = ("prompt", "response", "chosen", "rejected", "grade")
+
+
+def _flagged_by_mapper(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Which rows came from their mapper with flags: those are screened row by row."""
+    if "quality_flags" not in table.column_names:
+        return pa.array([False] * table.num_rows, pa.bool_())
+    return pc.fill_null(pc.greater(pc.list_value_length(table["quality_flags"]), 0), False)
+
+
+def _trimmed(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """A text column with `trim` applied, and which texts it changed. Only a text that starts or ends with white
+    space can change, so only those go through `trim`."""
+    edges = pc.not_equal(pc.utf8_length(pc.utf8_trim(texts, whitespace())), pc.utf8_length(texts))
+    changed = [False] * len(texts)
+    if pc.any(edges).as_py():
+        where = pc.indices_nonzero(edges).to_pylist()
+        for index, text in zip(where, texts.take(where).to_pylist(), strict=True):
+            changed[index] = trim(text) != text
+    changed = pa.array(changed, pa.bool_())
+    if not pc.any(changed).as_py():
+        return texts, changed
+    replacements = pa.array([trim(text) for text in texts.filter(changed).to_pylist()], texts.type)
+    return pc.replace_with_mask(texts, changed, replacements), changed
 
 
 def card_context(configs_record: dict) -> dict:

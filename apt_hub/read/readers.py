@@ -12,12 +12,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UpstreamError, one_line
 from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
-__all__ = ["LFS_POINTER", "Problem", "read_rows"]
+__all__ = ["LFS_POINTER", "Problem", "read_rows", "read_table"]
 
 # What a clone made without Git LFS holds instead of each large file.
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -64,6 +65,41 @@ def read_rows(
     if path.stat().st_size == 0:
         return iter(())
     return reader(path, name, None if columns is None else list(columns))
+
+
+def read_table(path: str | Path, schema: pa.Schema) -> pa.Table | None:
+    """The columns of `schema` of a parquet file as one Arrow table, row `i` being the row `read_rows` numbers
+    `i + 1`; `None` when the file is not parquet, lacks a column, has one of another type, or cannot be read whole
+    into valid Arrow data (strings that are UTF-8): then `read_rows` reads it, and names any problem."""
+    path = Path(path)
+    if path.suffix != ".parquet":
+        return None
+    try:
+        file = pq.ParquetFile(path)
+        if not all(name in file.schema_arrow.names for name in schema.names):
+            return None
+        table = file.read(columns=schema.names)
+        table.validate(full=True)  # a damaged page can decode to strings that are not UTF-8
+    except Exception:  # pyarrow raises several unrelated types for a damaged file
+        return None
+    if not all(same_type(table.schema.field(field.name).type, field.type) for field in schema):
+        return None
+    return table.cast(schema)  # the names of list items may differ
+
+
+def same_type(found: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether two Arrow types are the same but for the names of list items.
+
+    >>> same_type(pa.list_(pa.field("element", pa.string())), pa.list_(pa.string()))
+    True
+    """
+    if pa.types.is_list(found) and pa.types.is_list(expected):
+        return same_type(found.value_type, expected.value_type)
+    if pa.types.is_struct(found) and pa.types.is_struct(expected):
+        return [f.name for f in found] == [f.name for f in expected] and all(
+            same_type(a.type, b.type) for a, b in zip(found, expected, strict=True)
+        )
+    return found.equals(expected)
 
 
 def _first_bytes(path: Path, name: str, size: int) -> bytes:

@@ -5,7 +5,7 @@ Built-in sources live one module each in this package; `register` adds a user's 
 
 from ..errors import ConfigError
 from . import coig_cqia, hh_rlhf, loyalty, s1k, ultrafeedback
-from .base import ColumnCheck, Context, Drop, Option, Row, Source, check_columns, matches
+from .base import ColumnCheck, Context, Drop, Option, Row, Source, TableMapper, check_columns, matches
 
 SOURCES: dict[str, Source] = {}
 
@@ -55,6 +55,7 @@ __all__ = [
     "Option",
     "Row",
     "Source",
+    "TableMapper",
     "check_columns",
     "declared_options",
     "get_source",

@@ -1,9 +1,13 @@
 """What a source is: an upstream Hub repository, the files it reads, and a pure row-mapping function."""
 
+import functools
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
+
+import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,23 @@ RowMapper = Callable[[Row, Context], Row | Drop]
 
 
 @dataclass(frozen=True)
+class TableMapper:
+    """A source's row mapper over whole Arrow columns, for the rows it can settle; the row mapper does the rest.
+
+    Args:
+        schema: the upstream columns it reads, with their Arrow types. A file whose columns have other types, or
+            any null, is converted row by row.
+        convert: `(table, context) -> (unified, settled)`: `settled` says, for each upstream row, whether
+            `unified` holds its unified row (in order, without `id`); the row mapper converts the other rows,
+            drops included. For every row it settles it must give exactly what the row mapper gives (a property
+            test holds each source's to it).
+    """
+
+    schema: pa.Schema
+    convert: Callable[[pa.Table, Context], tuple[pa.Table, pa.Array]]
+
+
+@dataclass(frozen=True)
 class ListOf:
     """A column type: a list whose items each have one of the types `items`.
 
@@ -114,6 +135,7 @@ class Source:
             is given).
         read: reads a whole file as `(line, row)` pairs, instead of the build's readers (which check each row).
         row_id: the `id` of a row, from `source`, `path` (the file in the repository) and `line`.
+        convert_table: the row mapper over whole columns, for the rows it can settle (`TableMapper`).
         export_file: the old tool's file name for the train rows of a config this source alone feeds.
         license_link: where the upstream states its terms (a licence text, or the upstream card).
         warning: what a reader must know before looking at the rows (offensive content, a use the upstream
@@ -142,6 +164,7 @@ class Source:
     file_hint: str = ""
     read: Callable[[str], Iterable[tuple[int, Row]]] | None = None
     row_id: str = "{source}:{path}:{line}"
+    convert_table: TableMapper | None = None
     export_file: str = ""
     license_link: str = ""
     warning: str = ""
@@ -163,6 +186,12 @@ class Source:
     def option(self, name: str) -> Option:
         """The declared option of that name."""
         return next(option for option in self.options if option.name == name)
+
+
+@functools.cache
+def whitespace() -> str:
+    """The characters `str.isspace` and `str.strip` take for white space (and `\\s` of `re` for a `str`)."""
+    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
 
 
 def matches(pattern: str, path: str) -> bool:

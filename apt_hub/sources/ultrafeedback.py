@@ -1,7 +1,11 @@
 """HuggingFaceH4/ultrafeedback_binarized: GPT-4 scored preference pairs, feeding `dpo`."""
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..chat import prompt_turns
-from .base import Context, Drop, ListOf, Row, Shape, Source
+from .base import Context, Drop, ListOf, Row, Shape, Source, TableMapper, whitespace
 
 _MESSAGES = (ListOf((Shape({"content": (str,), "role": (str,)}),)),)
 
@@ -39,6 +43,76 @@ def to_dpo(row: Row, context: Context) -> Row | Drop:
     }
 
 
+_MESSAGE_LIST = pa.list_(pa.struct([("content", pa.string()), ("role", pa.string())]))
+_COLUMNS = pa.schema(
+    [
+        ("prompt", pa.string()),
+        ("chosen", _MESSAGE_LIST),
+        ("rejected", _MESSAGE_LIST),
+        ("score_chosen", pa.float64()),
+        ("score_rejected", pa.float64()),
+    ]
+)
+
+
+def to_dpo_table(table: pa.Table, context: Context) -> tuple[pa.Table, pa.Array]:
+    """`to_dpo` over whole columns, for the rows whose `chosen` and `rejected` are each one user message then one
+    assistant message, with no null anywhere, a prompt that is not blank and responses that are not blank or the
+    same once stripped (most rows). The row mapper converts the others, drops included."""
+    prompt = table["prompt"].combine_chunks()
+    settled = pc.and_(
+        pc.not_equal(pc.utf8_trim(prompt, whitespace()), ""), _no_null(table, "score_chosen", "score_rejected")
+    )
+    turns = {}
+    for side in ("chosen", "rejected"):
+        exchange, turns[side] = _one_exchange(table[side].combine_chunks())
+        settled = pc.and_(settled, exchange)
+    user, chosen = turns["chosen"]
+    rejected = turns["rejected"][1]
+    stripped = [pc.utf8_trim(text, whitespace()) for text in (chosen, rejected)]
+    settled = pc.and_(settled, pc.and_(pc.not_equal(stripped[0], stripped[1]), pc.not_equal(stripped[0], "")))
+    settled = pc.fill_null(pc.and_(settled, pc.not_equal(stripped[1], "")), False)
+    messages = pa.StructArray.from_arrays([pa.repeat(pa.scalar("user"), len(user)), user], names=["role", "content"])
+    unified = pa.table(
+        {
+            "prompt": prompt,
+            "chosen": chosen,
+            "rejected": rejected,
+            "source": pa.repeat(pa.scalar(context.tag, pa.string()), len(prompt)),
+            "score_chosen": table["score_chosen"],
+            "score_rejected": table["score_rejected"],
+            "prompt_messages": pa.ListArray.from_arrays(pa.array(range(len(user) + 1), pa.int32()), messages),
+        }
+    )
+    return unified.filter(settled), settled
+
+
+def _no_null(table: pa.Table, *columns: str) -> pa.Array:
+    valid = pc.is_valid(table[columns[0]])
+    for column in columns[1:]:
+        valid = pc.and_(valid, pc.is_valid(table[column]))
+    return valid
+
+
+def _one_exchange(lists: pa.ListArray) -> tuple[pa.Array, tuple[pa.Array, pa.Array]]:
+    """Which message lists are one user message then one assistant message, every field a string, and the two
+    contents of each list (anything where the list is not so)."""
+    offsets = lists.offsets.to_numpy()
+    messages = lists.values
+    last = max(len(messages) - 1, 0)
+    first = pa.array(np.minimum(offsets[:-1], last)) if len(messages) else pa.array([], pa.int64())
+    second = pa.array(np.minimum(offsets[:-1] + 1, last)) if len(messages) else pa.array([], pa.int64())
+    exchange = pc.and_(pc.is_valid(lists), pc.equal(pc.list_value_length(lists), 2))
+    contents = []
+    for index, role in ((first, "user"), (second, "assistant")):
+        message = messages.take(index) if len(messages) else pa.nulls(len(lists), messages.type)
+        content, speaker = pc.struct_field(message, "content"), pc.struct_field(message, "role")
+        valid = pc.and_(pc.is_valid(message), pc.and_(pc.is_valid(content), pc.equal(speaker, role)))
+        exchange = pc.and_(exchange, valid)
+        contents.append(content)
+    return pc.fill_null(exchange, False), tuple(contents)
+
+
 SOURCE = Source(
     name="ultrafeedback",
     repo_id="HuggingFaceH4/ultrafeedback_binarized",
@@ -52,6 +126,7 @@ SOURCE = Source(
         "score_rejected": (float, int),
     },
     convert=to_dpo,
+    convert_table=TableMapper(_COLUMNS, to_dpo_table),
     license="mit",
     rules="feeds `dpo`. `prompt` is the upstream prompt, `chosen`/`rejected` the last assistant message of each "
     "list; scores kept; `train_prefs` and `test_prefs` become `train` and `test`. Pairs without an assistant message, "
