@@ -1,9 +1,5 @@
 """The `apt-hub` command line: each command is a function whose signature is checked before it runs, whose
-docstring is its `--help`, and which is called with the values already converted, its text printed.
-
-The command line is read against the signature as fire reads it (`apt_hub.commandline`), without fire itself:
-once every value is checked and converted there is nothing left for it to do, and importing it (asyncio with it)
-cost every command 60 to 90 ms."""
+docstring is its `--help`, and which fire calls with the values already converted."""
 
 import ast
 import difflib
@@ -14,6 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import fire
 
 from .. import __version__
 from ..commandline import Spec, UsageError, os_error_message, parse_docstring
@@ -89,8 +87,7 @@ def overview() -> str:
 
 
 def run(args: list[str]) -> None:
-    """Check a command line against its command, then call the command with the converted values and print the
-    text it returns.
+    """Check a command line against its command, then let fire call the command with the converted values.
 
     Raises:
         UsageError: the command line does not match the command; nothing ran.
@@ -113,9 +110,9 @@ def run(args: list[str]) -> None:
         print(spec.help())
         return
     values, given = spec.parse(args[1:])
-    text = spec.function(*values, **given)
-    if text is not None:
-        print(text)
+    # Every value goes to fire as a Python literal, so that fire's own typing (`no` is a true string) never applies.
+    command = [repr(value) for value in values] + [f"--{key}={value!r}" for key, value in given.items()]
+    fire.Fire(spec.function, command=command, name=f"apt-hub {name}")
 
 
 def __getattr__(name: str) -> Any:
