@@ -1,14 +1,16 @@
 """Safe writes: files replaced whole, build folders changed as transactions, one writer at a time.
 
 Every file apt-hub writes goes through `replacing_file` (a temporary file in the same folder, fsync, rename), and
-every change to a build folder through `transaction`:
+every change to a build folder through `transaction` (a change of one file, through `one_file_change`: the file
+written beside the folder, then moved in by one rename under the same lock):
 
 1. Take the folder's lock (`.NAME.lock` beside it, `fcntl.flock`, holding the pid). The kernel drops the lock of a
    process that dies, so a killed writer never blocks the next one; a second writer stops naming the holder.
 2. Repair what a killed run left: the folder itself if it was moved aside (see 4), then its staging copies.
 3. Assemble the new state in a staging copy beside the folder (`.NAME.apt-staging-PID-RANDOM`). Parquet shards
-   are hard-linked, since apt-hub never opens one for writing (a config is written into an emptied folder); every
-   other file is copied, and every file apt-hub changes is written whole to a new file.
+   and the build's hidden measures (`MEASURES_DIR`) are hard-linked, since apt-hub never opens one for writing (a
+   config is written into an emptied folder, a measures file is replaced whole or removed); every other file is
+   copied, and every file apt-hub changes is written whole to a new file.
 4. Make it visible in one step: `renameat2(RENAME_EXCHANGE)` swaps the staging copy and the folder atomically, so
    a reader (or `load_dataset`) sees the whole old folder or the whole new one at every instant, and a kill at any
    point leaves one of them whole. Where the exchange is not supported (not Linux, or a filesystem without it),
@@ -38,6 +40,8 @@ from typing import IO
 from .errors import AptHubError
 
 RECORD = "build.json"
+# The per-row measures a build writes beside its shards for `stats` (hidden: never published).
+MEASURES_DIR = ".measures"
 MARKER_SUFFIX = ".apt-hub"
 LEFTOVER = re.compile(r"\.(?P<name>.+)\.apt-(?P<kind>staging|old|tmp)-(?P<pid>\d+)-[0-9a-f]{8}")
 # Test hooks: the named step kills the process (SIGKILL) or stops it (SIGSTOP) until it is continued.
@@ -62,7 +66,9 @@ def checkpoint(step: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -> Iterator[IO]:
+def replacing_file(
+    path: str | Path, *, mode: str = "w", clobber: bool = True, beside: Path | None = None
+) -> Iterator[IO]:
     """Write a file whole: the body writes to a temporary file beside `path`, which replaces `path` on success.
 
     A reader sees the old file or the new one, never half of one; a failure or a kill leaves `path` as it was (a
@@ -72,6 +78,8 @@ def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -
         path: the file to write; its folder is created.
         mode: `"w"` (text, UTF-8) or `"wb"`.
         clobber: replace an existing file; `False` refuses to, even one created while the body wrote.
+        beside: write the temporary file beside this path instead, on the same file system (`one_file_change`:
+            beside the build folder, which then holds not even a temporary file until the rename).
 
     Returns:
         A context manager giving the open temporary file.
@@ -86,7 +94,7 @@ def replacing_file(path: str | Path, *, mode: str = "w", clobber: bool = True) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(path.parent, of=glob.escape(path.name))
-    with _marked(path, "tmp") as temporary:
+    with _marked(beside or path, "tmp") as temporary:
         encoding = None if "b" in mode else "utf-8"
         with open(temporary, mode.replace("w", "x"), encoding=encoding) as file:
             yield file
@@ -335,10 +343,7 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     """
     target = _real(folder)
     with locked(target):
-        recover(target)
-        check_output_dir(folder)
-        if existing and not is_build_folder(target):
-            raise FolderError(f"{folder} is not a build folder (no {RECORD}); run `apt-hub build` first.")
+        _ready(folder, target, existing=existing)
         with _marked(target, "staging") as staging:
             _stage(target, staging)
             checkpoint("staged")
@@ -347,6 +352,45 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
             checkpoint("commit")
             _commit(staging, target)
             checkpoint("committed")
+
+
+@contextlib.contextmanager
+def one_file_change(folder: str | Path, name: str) -> Iterator[IO]:
+    """Replace one file at the top of a build folder, under the folder's lock (`stats` writing `stats.json`).
+
+    The body writes the whole new file to a marked temporary file beside the folder, which one rename then moves
+    into it: the folder holds the whole old state or the whole new one at every instant, and a failure or a kill
+    leaves it byte-identical (the next run removes the temporary file), as with a `transaction`, without the
+    staging copy, whose copying, flushing and removal cost more than such a change. A change of more than one file
+    takes a `transaction`.
+
+    Args:
+        folder: the build folder.
+        name: the file replaced, relative to the folder.
+
+    Returns:
+        A context manager giving the open temporary file (text, UTF-8); the folder may be read meanwhile.
+
+    Raises:
+        FolderError: as `transaction(folder, existing=True)`.
+
+    Example:
+        >>> with one_file_change("dist/apt", "notes.txt") as file:  # doctest: +SKIP
+        ...     file.write("hello")
+    """
+    target = _real(folder)
+    with locked(target):
+        _ready(folder, target, existing=True)
+        with replacing_file(target / name, beside=target) as file:
+            yield file
+
+
+def _ready(folder: str | Path, target: Path, *, existing: bool) -> None:
+    """Under the lock, before a change: repair what a killed run left, then refuse a path apt-hub may not change."""
+    recover(target)
+    check_output_dir(folder)
+    if existing and not is_build_folder(target):
+        raise FolderError(f"{folder} is not a build folder (no {RECORD}); run `apt-hub build` first.")
 
 
 def repair(folder: str | Path) -> None:
@@ -373,7 +417,7 @@ def recover(target: Path) -> None:
 
 
 def _stage(target: Path, staging: Path) -> None:
-    """A private copy of `target` in `staging`: parquet shards hard-linked, every other file copied."""
+    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied."""
     if target.is_dir():
         shutil.copytree(target, staging, symlinks=True, copy_function=_link_shard_or_copy)
     else:
@@ -382,9 +426,12 @@ def _stage(target: Path, staging: Path) -> None:
 
 
 def _link_shard_or_copy(source: str, destination: str) -> None:
-    # Shards are never opened for writing (a config is rewritten into an emptied folder), so sharing them is safe;
-    # records, card and images are copied, so that not a byte of the old folder can change through the staging copy.
-    if source.endswith(".parquet") and f"{os.sep}data{os.sep}" in source:
+    # Shards and measures are never opened for writing (a config is rewritten into an emptied folder, a measures
+    # file through `replacing_file`, which makes a new file), so sharing them is safe, and spares `stats` and `card`
+    # copying and flushing megabytes of measures; records, card and images are copied, so that not a byte of the
+    # old folder can change through the staging copy.
+    shard = source.endswith(".parquet") and f"{os.sep}data{os.sep}" in source
+    if shard or f"{os.sep}{MEASURES_DIR}{os.sep}" in source:
         try:
             os.link(source, destination)
             return

@@ -3,7 +3,12 @@
 DIR/README.md                                   card, whose YAML `configs:` maps configs to files
 DIR/build.json                                  what was built: sources, commits, options, counts
 DIR/data/<config>/<split>-NNNNN-of-NNNNN.parquet
+
+pyarrow is imported by the functions that read or write shards, not with this module: `apt-hub stats` finds the
+shards and writes `stats.json` without it.
 """
+
+from __future__ import annotations
 
 import functools
 import json
@@ -11,13 +16,14 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import AptHubError
 from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 DEFAULT_OUTPUT_DIR = "dist/apt"
 MAX_SHARD_BYTES = 500 << 20
@@ -85,6 +91,7 @@ def write_batches(
 def cdc_options() -> dict[str, int] | None:
     """The content-defined chunking options of `datasets`' parquet writer, where pyarrow has the feature (21 and
     later). `datasets` is imported here, not with this module: `apt-hub stats` does without it."""
+    import pyarrow as pa
     from datasets import config
 
     return config.DEFAULT_CDC_OPTIONS if int(pa.__version__.split(".")[0]) >= 21 else None
@@ -97,6 +104,7 @@ def batch_groups(
     may be smaller. Work done per group rather than per batch costs far less, and per group rather than per split
     holds a bounded part of the split in memory.
 
+    >>> import pyarrow as pa
     >>> batch = pa.record_batch({"x": [1, 2, 3]})
     >>> [sum(b.num_rows for b in group) for group in batch_groups([batch] * 5, 6, lambda b: b.num_rows)]
     [6, 6, 3]
@@ -117,6 +125,8 @@ def parquet_writer(path: str | Path | BinaryIO, schema: pa.Schema) -> pq.Parquet
     """A parquet writer with the options `datasets` writes with: zstd pages, the page index (offset and column
     indexes, which let a reader fetch only the pages of the rows it wants) and content-defined chunking where the
     installed pyarrow has it, recorded in the file's metadata as `datasets` records it."""
+    import pyarrow.parquet as pq
+
     options = cdc_options()
     cdc = {"use_content_defined_chunking": options} if options else {}
     writer = pq.ParquetWriter(path, schema, compression="zstd", write_page_index=True, **cdc)
@@ -147,6 +157,8 @@ class _RowStream:
         self.held = 0
 
     def take(self, n: int) -> pa.Table:
+        import pyarrow as pa
+
         while self.held < n and (batch := next(self.batches, None)) is not None:
             self.buffered.append(batch)
             self.held += batch.num_rows
@@ -177,6 +189,9 @@ def splits_on_disk(root: str | Path) -> dict[str, dict[str, list[str]]]:
 
 def read_config(build_dir: str | Path, config: str, split: str, columns: list[str] | None = None) -> pa.Table:
     """The rows of one config and split of a build folder (only `columns`, if given), shards in order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     files = splits_on_disk(build_dir).get(config, {}).get(split)
     if not files:
         raise AptHubError(f"{build_dir} has no split {split!r} of config {config!r}.")
@@ -185,9 +200,23 @@ def read_config(build_dir: str | Path, config: str, split: str, columns: list[st
 
 def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
     """The schema of one config and split, read from its first shard's footer."""
+    import pyarrow.parquet as pq
+
     return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
 
 
 def write_json(path: str | Path, value: Any) -> None:
     """JSON the same bytes for the same value: sorted keys, UTF-8 unescaped, a final newline."""
-    atomic_write(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write(path, json_text(value))
+
+
+def json_text(value: Any) -> str:
+    """The text `write_json` writes: the same for the same value.
+
+    >>> print(json_text({"b": 1, "a": "é"}), end="")
+    {
+      "a": "é",
+      "b": 1
+    }
+    """
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

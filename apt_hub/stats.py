@@ -4,7 +4,12 @@ Every number comes from one lazy polars query per config and split over the parq
 Python objects row by row. Any config found under `DIR/data/` is measured: which text fields it has and which
 measures apply (preference pairs, extracted answers, loyalty rows) are read from its parquet schema, so that
 configs made by `merge` are measured like the built ones.
+
+`apt-hub stats` reads the build's measures and the shards' footers with polars alone: pyarrow, which takes about as
+long to import as polars, is imported only by the functions that write measures or read texts.
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -15,18 +20,19 @@ from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from . import __version__
 from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in, turn_exprs
 from .clean.text import combined_key, text_fields, with_keys
 from .errors import AptHubError
-from .folder import repair, replacing_file, transaction
-from .layout import DEFAULT_OUTPUT_DIR, batch_groups, read_record, splits_on_disk, write_json
+from .folder import MEASURES_DIR, one_file_change, repair, replacing_file
+from .layout import DEFAULT_OUTPUT_DIR, batch_groups, json_text, read_record, splits_on_disk, write_json
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
@@ -38,9 +44,10 @@ DECADES = 6
 NUM_BINS = BINS_PER_DECADE * DECADES
 # The measures taken from the text keys (`key_measures`).
 _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
-# The per-row measures a build writes beside its shards (hidden: never published), one file per config and split.
-MEASURES_DIR = ".measures"
-MEASURES_KEY = b"apt_hub.measures"
+# The per-row measures a build writes beside its shards (in `MEASURES_DIR`, hidden: never published) are an Arrow
+# file per config and split and a JSON file that ties it to the shards measured. The layout of the measures is part
+# of that tie: a change in what they hold leaves older ones aside.
+MEASURES_LAYOUT = 1
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
 
@@ -125,9 +132,14 @@ def shard_digest(root: Path, paths: list[str]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.encode())
-        with open(root / path, "rb") as file:
-            digest.update(hashlib.file_digest(file, "sha256").digest())
+        digest.update(bytes.fromhex(_file_digest(root / path)))
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file's content."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _previous_configs(root: Path) -> dict[str, Any]:
@@ -178,7 +190,7 @@ def config_stats(
         "text_fields": text,
         # The stored columns, message lists included (`schema` has their text per role instead).
         "features": {name: str(dtype) for name, dtype in pl.read_parquet_schema(files[first][0]).items()},
-        "histograms": histograms(pl.concat([m.lazy() for m in measured.values()]), text),
+        "histograms": summed_histograms([entry["histograms"] for entry in result.values()], text),
         "splits": result,
     }
 
@@ -195,7 +207,7 @@ def _per_row(
         return {split: measure_rows(frame, schema, text) for split, frame in frames.items()}, schema, {}
     schema = measured_schema(pl.read_parquet_schema(files[next(iter(files))][0]), [m.rows for m in measured.values()])
     text = text_fields(schema)
-    rows = {split: first_occurrences(_with_all_roles(m.rows, text), schema, text) for split, m in measured.items()}
+    rows = {split: _with_all_roles(m.rows, text) for split, m in measured.items()}
     return rows, schema, {split: m.num_bytes for split, m in measured.items()}
 
 
@@ -356,6 +368,8 @@ def measuring(
 
 def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:
     """The per-row measures of some record batches taken together (see `measuring`)."""
+    import pyarrow as pa
+
     frame = pl.from_arrow(pa.Table.from_batches(batches))
     schema = frame.schema
     roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
@@ -383,7 +397,8 @@ def write_measures(
     frames: list[pl.DataFrame],
     keys: pl.DataFrame | None = None,
 ) -> None:
-    """Write the per-row measures of a split beside its shards, under the digest of those shards.
+    """Write the per-row measures of a split, with its duplicate flags, beside its shards, under the digest of
+    those shards.
 
     `stats` then takes them instead of reading every text again, as long as the shards are the ones measured.
 
@@ -408,15 +423,14 @@ def write_measures(
             raise ValueError(f"{config}/{split}: {keys.height} text keys for {measured.height} rows")
         taken = measured.hstack(keys).with_columns(key_measures(fields, fields))
         measured = taken.drop([c for c in keys.columns if c not in measured.columns and c not in _KEY_MEASURES])
-    table = measured.to_arrow()
+    # The duplicate flags compare each row with every row before it in the split: taken once, here, for `stats`.
+    measured = first_occurrences(measured, measured.columns, fields)
+    path = root / MEASURES_DIR / config / f"{split}.arrow"
+    with replacing_file(path, mode="wb") as file:
+        measured.write_ipc(file, compression="zstd")
     # The Arrow bytes are read back now, while the shards are fresh in memory, so that `stats` need not decode them.
-    metadata = _measures_metadata(shard_digest(root, files)) | {"num_bytes": arrow_bytes(root, files)}
-    table = table.replace_schema_metadata({MEASURES_KEY: json.dumps(metadata)})
-    # Arrow, not parquet: the staging copy of a build folder shares every parquet file and copies the rest.
-    options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with replacing_file(root / MEASURES_DIR / config / f"{split}.arrow", mode="wb") as file:
-        with pa.ipc.new_file(file, table.schema, options=options) as writer:
-            writer.write_table(table)
+    tie = _measures_tie(shard_digest(root, files), _file_digest(path)) | {"num_bytes": arrow_bytes(root, files)}
+    write_json(path.with_suffix(".json"), tie)
 
 
 def forget_measures(root: Path, config: str) -> None:
@@ -428,6 +442,10 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     """The measures the build wrote for every split of a config, or `None` when any is missing or was taken from
     other shards (a config made by `merge`, replaced shards, a folder of an older version).
 
+    Each split's measures are an Arrow file and a JSON file (`<split>.arrow`, `<split>.json`); the JSON holds the
+    digest of the shards measured and the digest of the Arrow file itself, so that measures are taken only with
+    the very file written for those very shards.
+
     Args:
         root: the build folder.
         config: the config.
@@ -435,22 +453,35 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     """
     measured = {}
     for split, digest in digests.items():
-        try:
-            with pa.OSFile(str(root / MEASURES_DIR / config / f"{split}.arrow")) as source:
-                table = pa.ipc.open_file(source).read_all()
-            metadata = json.loads((table.schema.metadata or {}).get(MEASURES_KEY, b"{}"))
-        except (OSError, ValueError, pa.ArrowException):
+        measured[split] = _split_measures(root / MEASURES_DIR / config / f"{split}.arrow", digest)
+        if measured[split] is None:
             return None
-        num_bytes = metadata.pop("num_bytes", None)
-        if metadata != _measures_metadata(digest) or not isinstance(num_bytes, int):
-            return None
-        measured[split] = SplitMeasures(pl.from_arrow(table), num_bytes)
     return measured
 
 
-def _measures_metadata(digest: str) -> dict[str, Any]:
-    """What ties measures to the shards they were taken from and to the code that reads them."""
-    return {"version": __version__, "layout": STATS_LAYOUT, "shards": digest}
+def _split_measures(path: Path, digest: str) -> SplitMeasures | None:
+    """The measures of one split (`read_measures`), or `None`."""
+    try:
+        data = path.read_bytes()
+        tie = json.loads(path.with_suffix(".json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    num_bytes = tie.pop("num_bytes", None) if isinstance(tie, dict) else None
+    if tie != _measures_tie(digest, hashlib.sha256(data).hexdigest()) or type(num_bytes) is not int:
+        return None
+    return SplitMeasures(pl.read_ipc(data), num_bytes)
+
+
+def _measures_tie(shards: str, measures: str) -> dict[str, Any]:
+    """What ties measures to the shards they were taken from (`shard_digest`), to their own Arrow file (its
+    SHA-256) and to the code that reads them."""
+    return {
+        "version": __version__,
+        "layout": STATS_LAYOUT,
+        "measures_layout": MEASURES_LAYOUT,
+        "shards": shards,
+        "measures": measures,
+    }
 
 
 def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
@@ -534,6 +565,15 @@ def histograms(frame: pl.LazyFrame, text: list[str]) -> dict[str, list[int]]:
     return result
 
 
+def summed_histograms(histograms_of: list[dict[str, list[int]]], text: list[str]) -> dict[str, list[int]]:
+    """The histograms of several splits taken together: their rows per bin added up.
+
+    >>> summed_histograms([{"prompt": [1, 0, 2]}, {"prompt": [0, 3, 1]}], ["prompt"])
+    {'prompt': [1, 3, 3]}
+    """
+    return {field: [sum(rows) for rows in zip(*(h[field] for h in histograms_of), strict=True)] for field in text}
+
+
 def length_bin(chars: pl.Expr) -> pl.Expr:
     """The histogram bin of a positive length: `floor(BINS_PER_DECADE * log10(chars))`, within the bins."""
     return (chars.cast(pl.Float64).log10() * BINS_PER_DECADE).floor().clip(0, NUM_BINS - 1).cast(pl.Int64)
@@ -562,6 +602,8 @@ def file_sizes(root: Path, paths: list[str], *, num_bytes: int | None = None) ->
 
 def arrow_bytes(root: Path, paths: list[str]) -> int:
     """The bytes of the shards' rows in Arrow, as `datasets` counts them."""
+    import pyarrow.parquet as pq
+
     num_bytes = 0
     for path in paths:
         parquet = pq.ParquetFile(root / path)
@@ -590,10 +632,12 @@ def is_empty(field: str) -> pl.Expr:
 
 
 def _mark_in_train(frame: pl.LazyFrame, train: pl.LazyFrame) -> pl.LazyFrame:
-    for key, flag in (("_row_key", "_row_in_train"), ("_prompt_key", "_prompt_in_train")):
-        seen = train.select(pl.col(key).unique()).with_columns(pl.lit(True).alias(flag))
-        frame = frame.join(seen, on=key, how="left", maintain_order="left").with_columns(pl.col(flag).fill_null(False))
-    return frame
+    """The rows flagged when their row key, or prompt key, is also one of train (a lookup costs less than a join)."""
+    keys = train.select("_row_key", "_prompt_key").collect()
+    return frame.with_columns(
+        pl.col(key).is_in(keys[key].implode()).fill_null(False).alias(flag)
+        for key, flag in (("_row_key", "_row_in_train"), ("_prompt_key", "_prompt_in_train"))
+    )
 
 
 def _by_grade(grades: pl.DataFrame | None, tag: str | None) -> dict[str, Any]:
@@ -739,6 +783,8 @@ def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
     """
     repair(output_dir)
     shards_of(Path(output_dir))
-    with transaction(output_dir, existing=True) as staging:
-        stats = write_stats(staging)
+    # stats.json is the one file written: moved in by one rename, the folder is whole without a staging copy.
+    with one_file_change(output_dir, STATS_FILE) as file:
+        stats = compute_stats(output_dir)
+        file.write(json_text(stats))
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from apt_hub.cli import main
@@ -177,6 +178,24 @@ def wait_until_stopped(process: subprocess.Popen) -> None:
     raise AssertionError("the build never reached its pause point")
 
 
+def test_stats_killed_before_its_rename_leaves_the_folder_and_the_next_run_changes_it_in_place(tmp_path, cli_env):
+    """`stats` changes one file, moved into the folder by one rename rather than through a staging copy."""
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], 5)
+    (out / "stats.json").write_text("{}\n")  # stale: the next stats writes it again
+    before = snapshot(out)
+    killed = run("stats", str(out), **{KILL_AT: "write:stats.json"})
+    assert killed.returncode == -signal.SIGKILL
+    assert snapshot(out) == before
+    assert [".apt-tmp-" in p.name for p in leftovers(tmp_path)] == [True]  # the new file, beside the folder
+    inode = out.stat().st_ino
+    assert main(["stats", str(out)]) == 0
+    assert out.stat().st_ino == inode  # changed in place, not exchanged with a copy
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]  # the killed run's file removed
+    assert snapshot(out).keys() == before.keys() and json.loads((out / "stats.json").read_text())["configs"]
+    assert_readable(out)
+
+
 def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_path, cli_env, capsys):
     out = tmp_path / "apt"
     build_here(out, ["ruozhiba"], 5)
@@ -319,15 +338,33 @@ def test_a_failed_build_keeps_the_previous_folder_byte_identical(samples_build, 
 
 
 def test_the_staging_copy_shares_no_file_that_is_rewritten(samples_build, tmp_path):
-    """Records, card and images are copied into the staging copy, so writing them cannot reach the old folder."""
-    from apt_hub.folder import transaction
+    """Records, card and images are copied into the staging copy, so writing them cannot reach the old folder;
+    shards and the build's measures, which are only ever replaced whole or removed, are shared."""
+    from apt_hub.folder import MEASURES_DIR, transaction
 
     out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
     with transaction(out) as staging:
         for path in staging.rglob("*"):
             if path.is_file():
                 shared = path.stat().st_ino == (out / path.relative_to(staging)).stat().st_ino
-                assert shared == (path.suffix == ".parquet"), path
+                assert shared == (path.suffix == ".parquet" or MEASURES_DIR in path.parts), path
+
+
+def test_measures_written_again_in_the_staging_copy_leave_the_old_folder_as_it_was(samples_build, tmp_path):
+    from apt_hub.folder import transaction
+    from apt_hub.stats import MEASURES_DIR, measuring, write_measures
+
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    before = snapshot(out)
+    files = splits_on_disk(out)["storm"]["train"]
+    rows = pq.read_table(out / files[0]).slice(0, 3)
+    with pytest.raises(RuntimeError), transaction(out) as staging:
+        measures: list = []
+        list(measuring(rows.to_batches(), measures))
+        write_measures(staging, "storm", "train", files, measures)
+        assert (staging / MEASURES_DIR / "storm" / "train.arrow").read_bytes() != before[".measures/storm/train.arrow"]
+        raise RuntimeError("abandoned")
+    assert snapshot(out) == before
 
 
 def test_leftovers_are_ours_only_marker_and_name_and_a_dead_pid(tmp_path):

@@ -1,5 +1,6 @@
 """`apt-hub stats`: numbers checked against the rows themselves, the schema-driven measures, the evaluate module."""
 
+import ast
 import json
 import shutil
 import statistics
@@ -271,10 +272,32 @@ def test_a_merged_config_and_replaced_shards_are_measured_from_their_texts(sampl
     assert (root / STATS_FILE).read_bytes() == slow_stats(root)
 
 
-def test_stats_runs_without_importing_datasets(fixture_build):
-    # `datasets` takes about a second to import; `apt-hub stats` reads parquet and the build's measures without it.
-    code = "import sys; from apt_hub.cli import main; main(['stats', sys.argv[1]]); print('datasets' in sys.modules)"
+def test_measures_not_written_for_the_shards_or_not_the_file_written_are_left_aside(samples_build, tmp_path):
+    root = shutil.copytree(samples_build, tmp_path / "apt")
+    measures = root / MEASURES_DIR / "dpo"
+    digests = {split: shard_digest(root, paths) for split, paths in splits_on_disk(root)["dpo"].items()}
+    assert read_measures(root, "dpo", digests) is not None
+    # Another split's measures under this split's name: the shards are unchanged, the Arrow file is not the one tied.
+    shutil.copyfile(measures / "test.arrow", measures / "train.arrow")
+    assert read_measures(root, "dpo", digests) is None
+    shutil.copyfile(samples_build / MEASURES_DIR / "dpo" / "train.arrow", measures / "train.arrow")
+    assert read_measures(root, "dpo", digests) is not None
+    for damaged in ("[]", "{", '{"num_bytes": 1}'):
+        (measures / "test.json").write_text(damaged)
+        assert read_measures(root, "dpo", digests) is None
+    (measures / "test.json").unlink()  # a folder of a version that kept no JSON beside its measures
+    assert read_measures(root, "dpo", digests) is None
+    (root / STATS_FILE).unlink()
+    write_stats(root)
+    assert (root / STATS_FILE).read_bytes() == slow_stats(root)
+
+
+def test_stats_runs_without_importing_datasets_or_pyarrow(fixture_build):
+    # `datasets` takes about a second to import, pyarrow as long as polars; `apt-hub stats` reads the shards'
+    # footers and the build's measures with polars alone.
+    code = "import sys; from apt_hub.cli import main; main(['stats', sys.argv[1]]); print(sorted(sys.modules))"
     (fixture_build / STATS_FILE).unlink()
     done = subprocess.run([sys.executable, "-c", code, str(fixture_build)], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "False"
+    modules = set(ast.literal_eval(done.stdout.splitlines()[-1]))
+    assert "polars" in modules and not modules & {"datasets", "pyarrow"}
     assert (fixture_build / STATS_FILE).is_file()

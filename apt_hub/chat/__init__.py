@@ -5,6 +5,9 @@ A twin row is a pure function of its flat row and of what the source mapper reco
 lists). `to_chat` turns a whole Arrow table at once, so the builder of a twin and `apt-hub build` writing a flat
 config and its twin from the same conversion give the same rows: same ids, order, drops and `--max-samples`
 draw. Every flat column that is not turned into messages is carried over unchanged, whatever it is.
+
+pyarrow is imported by the functions that build message columns, not with this package: `apt-hub stats` reads
+its measures with polars alone (`apt_hub.chat.stats`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 if TYPE_CHECKING:
+    import pyarrow as pa
     from datasets import Features
 
 # twin config -> the flat config it is made from
@@ -27,8 +28,6 @@ TWINS: dict[str, str] = {
     "storm_chat": "storm",
 }
 FLAT_TO_TWIN = {flat: twin for twin, flat in TWINS.items()}
-# The Arrow type of a message list (`messages_feature`), known without importing `datasets`.
-_MESSAGES_TYPE = pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))
 # Columns a source mapper fills at conversion time for the twin only; the flat config never shows them.
 RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {"dpo": ("prompt_messages",)}
 # The flat texts each twin turns into messages; every other flat column is carried over.
@@ -58,6 +57,14 @@ def flat_of(config: str) -> str:
     ('dpo', 'dpo')
     """
     return TWINS.get(config, config)
+
+
+@cache
+def _messages_type() -> pa.DataType:
+    """The Arrow type of a message list (`messages_feature`), known without importing `datasets`."""
+    import pyarrow as pa
+
+    return pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))
 
 
 @cache
@@ -101,12 +108,15 @@ def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
         The twin table, in the order and with the schema of `features`.
 
     Example:
+        >>> import pyarrow as pa
         >>> t = pa.table({"prompt": ["Hi"], "response": ["Hello"], "source": ["s"], "task_type": [""], "id": ["s:1"]})
         >>> from datasets import Features, Value
         >>> f = twin_features("sft", Features({n: Value("string") for n in t.column_names}))
         >>> to_chat("sft", t, f).to_pylist()[0]["completion"]
         [{'role': 'assistant', 'content': 'Hello'}]
     """
+    import pyarrow as pa
+
     messages = _MESSAGE_BUILDERS[flat](table)
     columns = [messages[name] if name in messages else table[name] for name in features]
     return pa.table(columns, schema=features.arrow_schema)
@@ -114,7 +124,7 @@ def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
 
 def is_message_list(arrow_type: pa.DataType) -> bool:
     """Whether an Arrow column type is a list of `{role, content}` messages."""
-    return arrow_type.equals(_MESSAGES_TYPE)
+    return arrow_type.equals(_messages_type())
 
 
 def message_text(messages: list[dict[str, str]] | None) -> str:
@@ -128,6 +138,8 @@ def message_text(messages: list[dict[str, str]] | None) -> str:
 
 def one_message(role: str, content: pa.ChunkedArray | pa.Array) -> pa.Array:
     """A list column holding one `{role, content}` message per row."""
+    import pyarrow as pa
+
     content = content.combine_chunks() if isinstance(content, pa.ChunkedArray) else content
     roles = pa.repeat(pa.scalar(role, pa.string()), len(content))
     items = pa.StructArray.from_arrays([roles, content], names=["role", "content"])
@@ -139,6 +151,9 @@ def _sft_messages(table: pa.Table) -> dict[str, pa.Array]:
 
 
 def _dpo_messages(table: pa.Table) -> dict[str, pa.Array]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     single = one_message("user", table["prompt"])
     # A source that recorded no turns (a custom one) has a single-turn prompt.
     prompt = pc.coalesce(table["prompt_messages"], single) if "prompt_messages" in table.column_names else single
@@ -151,6 +166,8 @@ def _dpo_messages(table: pa.Table) -> dict[str, pa.Array]:
 
 
 def _storm_messages(table: pa.Table) -> dict[str, pa.Array]:
+    import pyarrow.compute as pc
+
     completion = pc.binary_join_element_wise(
         THINK_OPEN, table["cot_explicit"], THINK_CLOSE, table["attempt"], "", null_handling="replace"
     )
