@@ -3,6 +3,7 @@
 import random
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
 
@@ -11,9 +12,9 @@ import pyarrow.compute as pc
 from datasets import Features
 
 from .errors import BadRowError, ConfigError, Problem, RowProblem
-from .read.readers import read_rows, read_table
+from .read.readers import read_rows, read_tables
 from .read.upstream import InputFile
-from .sources import ColumnCheck, Context, Drop, Row, Source
+from .sources import ColumnCheck, Context, Drop, Row, Source, TableMapper
 
 # A table is yielded every BATCH_ROWS rows or BATCH_CHARS characters of text, whichever comes first, so that
 # long reasoning traces do not pile up in memory.
@@ -55,14 +56,13 @@ def convert_file(
     name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
     read = counter["rows"]
     check, row_id = ColumnCheck(source.columns), _row_ids(source, item.path)
-    settled = _settled(source, item, name, context, row_id, features)
-    rows = _rows(source, item, name) if settled is None else settled.rows()
-    for line, row in rows:
+    settled = _settled_rows(source, item, name, context, row_id, features)
+    for line, row in _rows(source, item, name) if settled is None else settled:
         counter["rows"] += 1
-        if type(row) is _Index:  # a row the table mapper settled
+        if type(row) is _Settled:  # a row the table mapper settled
             batch.append(row)
             notes.append(())
-            chars += settled.chars[row]
+            chars += row.chars
         else:
             unified = _convert(source, check, line, row, context, name)
             if isinstance(unified, Problem):
@@ -85,69 +85,70 @@ def convert_file(
             batch.append(unified)
             chars += sum([len(value) for value in unified.values() if isinstance(value, str)])
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
-            yield _screened(batch, notes, features, counter, screen, settled)
+            yield _screened(batch, notes, features, counter, screen)
             batch, notes, chars = [], [], 0
     if batch:
-        yield _screened(batch, notes, features, counter, screen, settled)
+        yield _screened(batch, notes, features, counter, screen)
     if counter["rows"] == read:
         counter[EMPTY_FILE + name] = 1
 
 
+@dataclass(frozen=True, slots=True)
 class _Settled:
-    """The rows of a file a source's `TableMapper` settled, and the other rows, in order, for the row mapper.
+    """A row a source's `TableMapper` settled: row `index` of a table of unified rows, and the characters of its
+    strings (what the row path counts of a unified row)."""
 
-    Args:
-        unified: the settled rows, unified, in order, with their ids, in the converted features' schema.
-        rows: `(line, row)` for every upstream row: the index in `unified` of a settled row, else the upstream row.
-    """
-
-    def __init__(self, unified: pa.Table, rows: list[tuple[int, int | Row]]):
-        self.unified, self._rows = unified, rows
-        lengths = [pc.fill_null(pc.utf8_length(column), 0) for column in unified.columns if _is_text(column.type)]
-        total = lengths[0] if lengths else pa.array([0] * unified.num_rows, pa.int64())
-        for length in lengths[1:]:
-            total = pc.add(total, length)
-        # What the row path counts of a unified row: the characters of its strings.
-        self.chars: list[int] = total.to_pylist()
-
-    def rows(self) -> Iterator[tuple[int, int | Row]]:
-        return iter(self._rows)
+    table: pa.Table
+    index: int
+    chars: int
 
 
-def _settled(
+def _settled_rows(
     source: Source, item: InputFile, name: str, context: Context, row_id: Callable[[int], str], features: Features
-) -> _Settled | None:
-    """The rows of a parquet file the source's `TableMapper` settles, and the others; `None` when it has none or the
-    file cannot be read whole as a table of its columns (then every row takes the row path, which names any
-    problem)."""
+) -> Iterator[tuple[int, _Settled | Row]] | None:
+    """`(line, row)` for every row of a parquet file, a `_Settled` for the rows the source's `TableMapper` settles,
+    the upstream row for the others; `None` when the source has no table mapper or the file cannot be read as
+    tables of its columns (then every row takes the row path, which names any problem)."""
     mapper = source.convert_table
     if mapper is None or source.read is not None:
         return None
-    table = read_table(item.local, mapper.schema)
-    if table is None:
-        return None
-    unified, settled = mapper.convert(table, context)
-    settled = settled.combine_chunks() if isinstance(settled, pa.ChunkedArray) else settled
-    lines = pc.add(pc.indices_nonzero(settled), 1).to_pylist()
-    unified = unified.append_column("id", pa.array([row_id(line) for line in lines], pa.string()))
-    schema = features.arrow_schema
-    columns = [
-        unified[name] if name in unified.column_names else pa.nulls(unified.num_rows, schema.field(name).type)
-        for name in schema.names
-    ]
-    others = iter(table.filter(pc.invert(settled)).to_pylist())
-    rows, index = [], 0
-    for line, is_settled in enumerate(settled.to_pylist(), 1):
-        if is_settled:
-            rows.append((line, _Index(index)))
-            index += 1
-        else:
-            rows.append((line, next(others)))
-    return _Settled(pa.table(columns, schema=schema), rows)
+    tables = read_tables(item.local, mapper.schema, name=name)
+    return None if tables is None else _settled_in(tables, mapper, context, row_id, features.arrow_schema)
 
 
-class _Index(int):
-    """The index of a settled row among the unified rows of a `_Settled` (a type no upstream row has)."""
+def _settled_in(
+    tables: Iterator[pa.Table], mapper: TableMapper, context: Context, row_id: Callable[[int], str], schema: pa.Schema
+) -> Iterator[tuple[int, _Settled | Row]]:
+    line = 0
+    for table in tables:
+        unified, settled = mapper.convert(table, context)
+        settled = settled.combine_chunks() if isinstance(settled, pa.ChunkedArray) else settled
+        lines = pc.add(pc.indices_nonzero(settled), line + 1).to_pylist()
+        unified = unified.append_column("id", pa.array([row_id(n) for n in lines], pa.string()))
+        columns = [
+            unified[name] if name in unified.column_names else pa.nulls(unified.num_rows, schema.field(name).type)
+            for name in schema.names
+        ]
+        unified = pa.table(columns, schema=schema)
+        chars = iter(_text_lengths(unified))
+        others = iter(table.filter(pc.invert(settled)).to_pylist())
+        index = 0
+        for is_settled in settled.to_pylist():
+            line += 1
+            if is_settled:
+                yield line, _Settled(unified, index, next(chars))
+                index += 1
+            else:
+                yield line, next(others)
+
+
+def _text_lengths(table: pa.Table) -> list[int]:
+    """The characters of the strings of each row."""
+    lengths = [pc.fill_null(pc.utf8_length(column), 0) for column in table.columns if _is_text(column.type)]
+    total = lengths[0] if lengths else pa.array([0] * table.num_rows, pa.int64())
+    for length in lengths[1:]:
+        total = pc.add(total, length)
+    return total.to_pylist()
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
@@ -155,16 +156,11 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _screened(
-    rows: list[Row | int],
-    notes: list,
-    features: Features,
-    counter: Counter,
-    screen: Screen | None,
-    settled: _Settled | None,
+    rows: list[Row | _Settled], notes: list, features: Features, counter: Counter, screen: Screen | None
 ) -> pa.Table:
-    """The table of some unified rows (dicts, or indices of settled rows) once screened, with the notes of the
+    """The table of some unified rows (dicts, or rows a table mapper settled) once screened, with the notes of the
     rows kept counted."""
-    table = _table(rows, features) if settled is None else _merged(rows, features, settled)
+    table = _merged(rows, features)
     kept = None
     if screen is not None:
         table, kept = screen(table, counter)
@@ -175,23 +171,27 @@ def _screened(
     return table
 
 
-def _merged(rows: list[Row | int], features: Features, settled: _Settled) -> pa.Table:
-    """The table of unified rows given as dicts or as indices of settled rows, in their order."""
-    indices = [row for row in rows if type(row) is _Index]
-    dicts = [row for row in rows if type(row) is not _Index]
-    if not dicts:
-        return settled.unified.slice(indices[0], len(indices))  # settled rows come in order, one after the other
-    fast = settled.unified.slice(indices[0], len(indices)) if indices else settled.unified.slice(0, 0)
-    both = pa.concat_tables([fast, _table(dicts, features)])
-    order, next_fast, next_dict = [], 0, len(indices)
-    for row in rows:
-        if type(row) is _Index:
-            order.append(next_fast)
-            next_fast += 1
-        else:
-            order.append(next_dict)
-            next_dict += 1
-    return both.take(pa.array(order, pa.int64()))
+def _merged(rows: list[Row | _Settled], features: Features) -> pa.Table:
+    """The table of unified rows given as dicts or as settled rows, in their order: each run of settled rows of one
+    table is a slice of it, each run of dicts a table of its own."""
+    pieces, run = [], []
+    for row in [*rows, None]:
+        if run and (row is None or type(row) is not type(run[-1]) or not _follows(run[-1], row)):
+            if type(run[0]) is _Settled:
+                pieces.append(run[0].table.slice(run[0].index, len(run)))
+            else:
+                pieces.append(_table(run, features))
+            run = []
+        run.append(row)
+    if len(pieces) == 1:
+        return pieces[0]
+    return pa.concat_tables(pieces).combine_chunks()
+
+
+def _follows(previous: Row | _Settled, row: Row | _Settled) -> bool:
+    """Whether `row` goes on a run that ends with `previous`: dicts always, a settled row if it is the next one of
+    the same table."""
+    return type(row) is not _Settled or (row.table is previous.table and row.index == previous.index + 1)
 
 
 def _convert(

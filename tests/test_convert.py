@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -12,6 +13,7 @@ from apt_hub import convert
 from apt_hub.chat import with_recorded
 from apt_hub.clean.checks import RowScreen, dropped_checks
 from apt_hub.convert import _row_ids
+from apt_hub.read import readers
 from apt_hub.read.upstream import InputFile
 from apt_hub.schemas import FEATURES
 from apt_hub.sources import SOURCES, Context
@@ -41,14 +43,14 @@ def test_row_ids_formatted_once_are_the_template_formatted_for_each_row(template
 TEXT = st.lists(st.sampled_from([" ", "\n", "\u3000", "\x1c", "\0", "a", "\n b.", "Human:"]), max_size=6).map("".join)
 
 
-def converted(source, path, features, read_table=None, *, screened=True):
-    """The tables and counts of one file, through the columns when `read_table` is the real reader, else row by
+def converted(source, path, features, read_tables=None, *, screened=True):
+    """The tables and counts of one file, through the columns when `read_tables` is the real reader, else row by
     row only; with the quality checks or without."""
     item = InputFile(source.name, "train", Path(path).name, str(path), "x")
     counts = {}
     screen = RowScreen("dpo", dropped_checks()).table if screened else None
-    original = convert.read_table
-    convert.read_table = read_table or (lambda *args: None)
+    original = convert.read_tables
+    convert.read_tables = read_tables or (lambda *args, **kwargs: None)
     try:
         tables = list(
             convert.convert_file(
@@ -56,14 +58,14 @@ def converted(source, path, features, read_table=None, *, screened=True):
             )
         )
     finally:
-        convert.read_table = original
+        convert.read_tables = original
     return tables, counts
 
 
 def assert_same_conversion(source, path):
     features = with_recorded("dpo", FEATURES["dpo"])
     for screened in (True, False):
-        by_columns = converted(source, path, features, convert.read_table, screened=screened)
+        by_columns = converted(source, path, features, convert.read_tables, screened=screened)
         by_rows = converted(source, path, features, screened=screened)
         assert [t.to_pylist() for t in by_columns[0]] == [t.to_pylist() for t in by_rows[0]]
         assert all(t.schema == features.arrow_schema for t in by_columns[0])
@@ -96,8 +98,9 @@ TYPICAL_UF_ROW = st.builds(
 )
 
 
-@given(rows=st.lists(UF_ROW | TYPICAL_UF_ROW, max_size=8))
-def test_ultrafeedback_rows_settled_by_columns_are_what_the_row_mapper_gives(tmp_path, rows):
+@given(rows=st.lists(UF_ROW | TYPICAL_UF_ROW, max_size=8), table_bytes=st.sampled_from([1, 300, 8 << 20]))
+def test_ultrafeedback_rows_settled_by_columns_are_what_the_row_mapper_gives(tmp_path, rows, table_bytes):
     path = tmp_path / "train_prefs.parquet"
-    pq.write_table(pa.Table.from_pylist(rows, schema=UF_COLUMNS), path)
-    assert_same_conversion(SOURCES["ultrafeedback"], path)
+    pq.write_table(pa.Table.from_pylist(rows, schema=UF_COLUMNS), path, row_group_size=3)
+    with patch.object(readers, "_TABLE_BYTES", table_bytes):  # one table per row, a few rows, or the whole file
+        assert_same_conversion(SOURCES["ultrafeedback"], path)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from ..errors import Problem, UpstreamError, one_line
 from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
-__all__ = ["LFS_POINTER", "Problem", "read_rows", "read_table"]
+__all__ = ["LFS_POINTER", "Problem", "read_rows", "read_tables"]
 
 # What a clone made without Git LFS holds instead of each large file.
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -26,6 +26,8 @@ _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 # JSON Lines are read in blocks of whole lines of about this size; `bytes.strip` strips these.
 _BLOCK_BYTES = 4 << 20
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
+# Parquet bytes per table of `read_tables`.
+_TABLE_BYTES = 8 << 20
 
 
 def read_rows(
@@ -67,24 +69,45 @@ def read_rows(
     return reader(path, name, None if columns is None else list(columns))
 
 
-def read_table(path: str | Path, schema: pa.Schema) -> pa.Table | None:
-    """The columns of `schema` of a parquet file as one Arrow table, row `i` being the row `read_rows` numbers
-    `i + 1`; `None` when the file is not parquet, lacks a column, has one of another type, or cannot be read whole
-    into valid Arrow data (strings that are UTF-8): then `read_rows` reads it, and names any problem."""
-    path = Path(path)
+def read_tables(path: str | Path, schema: pa.Schema, *, name: str | None = None) -> Iterator[pa.Table] | None:
+    """The columns of `schema` of a parquet file as Arrow tables of about 8 MB each, in order, the rows those
+    `read_rows` numbers from 1; `None` when the file is not parquet, lacks a column, has one of another type, or
+    cannot be read into valid Arrow data (strings that are UTF-8): then `read_rows` reads it, and names any problem.
+
+    The file is read twice, a batch at a time: once to check it whole, so that a damaged page never stops the
+    tables halfway, then for the tables. Memory holds one batch, whatever the size of the file.
+
+    Raises:
+        UpstreamError: the file changed between the two readings and can no longer be read.
+    """
+    path, name = Path(path), name or str(path)
     if path.suffix != ".parquet":
         return None
     try:
         file = pq.ParquetFile(path)
-        if not all(name in file.schema_arrow.names for name in schema.names):
+        found = file.schema_arrow
+        if not all(f.name in found.names and same_type(found.field(f.name).type, f.type) for f in schema):
             return None
-        table = file.read(columns=schema.names)
-        table.validate(full=True)  # a damaged page can decode to strings that are not UTF-8
+        for batch in _batches(file, schema):
+            batch.validate(full=True)  # a damaged page can decode to strings that are not UTF-8
     except Exception:  # pyarrow raises several unrelated types for a damaged file
         return None
-    if not all(same_type(table.schema.field(field.name).type, field.type) for field in schema):
-        return None
-    return table.cast(schema)  # the names of list items may differ
+    return _tables(file, schema, name)
+
+
+def _batches(file: pq.ParquetFile, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    metadata = file.metadata
+    row_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    batch_size = max(1, min(65_536, _TABLE_BYTES * max(1, metadata.num_rows) // max(1, row_bytes)))
+    return file.iter_batches(batch_size=batch_size, columns=schema.names)
+
+
+def _tables(file: pq.ParquetFile, schema: pa.Schema, name: str) -> Iterator[pa.Table]:
+    try:
+        for batch in _batches(file, schema):
+            yield pa.Table.from_batches([batch]).cast(schema)  # the names of list items may differ
+    except Exception as error:
+        raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
 
 
 def same_type(found: pa.DataType, expected: pa.DataType) -> bool:
