@@ -11,6 +11,7 @@ each field (`key_column`) and, for a preference pair, whether its sides are iden
 normalised. The build's split checks take the keys of every row; `stats` takes the same keys from the build.
 """
 
+import itertools
 import unicodedata
 from collections.abc import Sequence
 from functools import cache
@@ -27,7 +28,7 @@ _SPACES = "  +"
 _HANGUL_SECOND = [*range(0x1161, 0x1176), *range(0x11A8, 0x11C3)]
 # Planes where this Unicode database assigns characters: 0 to 3 and 14. A text with a character of any other
 # plane takes the reference rule, so a newer database cannot make the two disagree.
-_PLANES = [*range(0x80, 0xD800), *range(0xE000, 0x40000), *range(0xE0000, 0xF0000)]
+_PLANES = (range(0x80, 0xD800), range(0xE000, 0x40000), range(0xE0000, 0xF0000))
 _UNKNOWN_PLANES = [(0x40000, 0xDFFFF), (0xF0000, 0x10FFFF)]
 # String columns that hold labels or identifiers rather than text a model reads.
 LABEL_FIELDS = frozenset(
@@ -57,7 +58,7 @@ def _fold_tables() -> tuple[dict[str, str], str]:
     """
     second = {chr(code) for code in _HANGUL_SECOND}
     candidates = []
-    for code in _PLANES:
+    for code in itertools.chain.from_iterable(_PLANES):
         char = chr(code)
         decomposition = unicodedata.decomposition(char)
         if decomposition:
