@@ -3,6 +3,7 @@
 import io
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -20,6 +21,7 @@ from apt_hub.clean.checks import CHECKS, EXTRA_TURN, TRIMMED, RowScreen, respons
 from apt_hub.clean.text import normalize_text, normalize_texts
 from apt_hub.errors import AptHubError
 from apt_hub.layout import read_record, splits_on_disk
+from apt_hub.sources.base import whitespace
 from apt_hub.stats import compute_stats
 from builders import Apt
 
@@ -333,3 +335,7 @@ def test_the_table_screen_gives_what_the_row_screen_gives_each_row(data, config)
     assert table.to_pylist() == expected
     assert mask.to_pylist() == kept
     assert +counter == +expected_counter
+
+
+def test_the_white_space_of_the_checks_is_pythons():
+    assert set(whitespace()) == {char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace()}
