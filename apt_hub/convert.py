@@ -85,10 +85,10 @@ def convert_file(
             batch.append(unified)
             chars += sum([len(value) for value in unified.values() if isinstance(value, str)])
         if len(batch) >= BATCH_ROWS or chars >= BATCH_CHARS:
-            yield _screened(batch, notes, features, counter, screen)
+            yield _screened(batch, notes, features, counter, screen, mixed=settled is not None)
             batch, notes, chars = [], [], 0
     if batch:
-        yield _screened(batch, notes, features, counter, screen)
+        yield _screened(batch, notes, features, counter, screen, mixed=settled is not None)
     if counter["rows"] == read:
         counter[EMPTY_FILE + name] = 1
 
@@ -156,11 +156,17 @@ def _is_text(arrow_type: pa.DataType) -> bool:
 
 
 def _screened(
-    rows: list[Row | _Settled], notes: list, features: Features, counter: Counter, screen: Screen | None
+    rows: list[Row | _Settled],
+    notes: list,
+    features: Features,
+    counter: Counter,
+    screen: Screen | None,
+    *,
+    mixed: bool,
 ) -> pa.Table:
-    """The table of some unified rows (dicts, or rows a table mapper settled) once screened, with the notes of the
-    rows kept counted."""
-    table = _merged(rows, features)
+    """The table of some unified rows once screened, with the notes of the rows kept counted: dicts, or with
+    `mixed` dicts and rows a table mapper settled."""
+    table = _merged(rows, features) if mixed else _table(rows, features)
     kept = None
     if screen is not None:
         table, kept = screen(table, counter)

@@ -291,9 +291,7 @@ def _holds(pattern: str) -> Callable[[pa.ChunkedArray], pa.ChunkedArray]:
 # The row tests of `CHECKS` as Arrow kernels over a table of unified rows, each giving what its row test gives for
 # every row (a property test holds them to it).
 VECTOR_TESTS: dict[str, Callable[[pa.Table], pa.ChunkedArray]] = {
-    "response_role_prefix": lambda t: _any_text(
-        t, ("chosen", "rejected"), lambda texts: pc.match_substring_regex(texts, _role_prefix_pattern())
-    ),
+    "response_role_prefix": lambda t: _any_text(t, ("chosen", "rejected"), _holds(_role_prefix_pattern())),
     "response_extra_turn": lambda t: _any_text(t, ("chosen", "rejected"), _holds("\n\n(?:Human|Assistant):")),
     "prompt_role_artefact": lambda t: _holds("Assistant: Human:")(t["prompt"]),
     "short_response": lambda t: pc.less_equal(pc.utf8_length(pc.utf8_trim(t["response"], whitespace())), 1),
@@ -316,16 +314,17 @@ def _trimmed(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
     """A text column with `trim` applied, and which texts it changed. Only a text that starts or ends with white
     space can change, so only those go through `trim`."""
     edges = pc.not_equal(pc.utf8_length(pc.utf8_trim(texts, whitespace())), pc.utf8_length(texts))
-    changed = [False] * len(texts)
+    changed, replacements = [False] * len(texts), []
     if pc.any(edges).as_py():
         where = pc.indices_nonzero(edges).to_pylist()
         for index, text in zip(where, texts.take(where).to_pylist(), strict=True):
-            changed[index] = trim(text) != text
+            if (trimmed := trim(text)) != text:
+                changed[index] = True
+                replacements.append(trimmed)
+    if not replacements:
+        return texts, pa.array(changed, pa.bool_())
     changed = pa.array(changed, pa.bool_())
-    if not pc.any(changed).as_py():
-        return texts, changed
-    replacements = pa.array([trim(text) for text in texts.filter(changed).to_pylist()], texts.type)
-    return pc.replace_with_mask(texts, changed, replacements), changed
+    return pc.replace_with_mask(texts, changed, pa.array(replacements, texts.type)), changed
 
 
 def card_context(configs_record: dict) -> dict:
