@@ -96,10 +96,14 @@ def read_tables(path: str | Path, schema: pa.Schema, *, name: str | None = None)
 
 
 def _batches(file: pq.ParquetFile, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    metadata = file.metadata
-    row_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    batch_size = max(1, min(65_536, _TABLE_BYTES * max(1, metadata.num_rows) // max(1, row_bytes)))
+    batch_size = _batch_rows(file.metadata, _TABLE_BYTES, low=1, high=65_536)
     return file.iter_batches(batch_size=batch_size, columns=schema.names)
+
+
+def _batch_rows(metadata: pq.FileMetaData, batch_bytes: int, *, low: int, high: int) -> int:
+    """Rows per batch of about `batch_bytes`, from the file's own size per row, within `low` and `high`."""
+    row_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(low, min(high, batch_bytes * max(1, metadata.num_rows) // max(1, row_bytes)))
 
 
 def _tables(file: pq.ParquetFile, schema: pa.Schema, name: str) -> Iterator[pa.Table]:
@@ -237,8 +241,7 @@ def _read_parquet(
         columns = [column for column in columns if column in parquet.schema_arrow.names]
     # Rows per batch from the file's own size per row: 1,024 short rows, or a few dozen long reasoning traces.
     metadata = parquet.metadata
-    row_bytes = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    batch_size = max(16, min(1024, batch_bytes * max(1, metadata.num_rows) // max(1, row_bytes)))
+    batch_size = _batch_rows(metadata, batch_bytes, low=16, high=1024)
     first = 1
     for group in range(metadata.num_row_groups):
         yield from _row_group(parquet, group, first, columns, batch_size)

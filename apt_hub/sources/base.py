@@ -69,8 +69,8 @@ class TableMapper:
     """A source's row mapper over whole Arrow columns, for the rows it can settle; the row mapper does the rest.
 
     Args:
-        schema: the upstream columns it reads, with their Arrow types. A file whose columns have other types, or
-            any null, is converted row by row.
+        schema: the upstream columns it reads, with their Arrow types. A file whose columns have other types is
+            converted row by row; so are the rows it does not settle (those holding a null, for one).
         convert: `(table, context) -> (unified, settled)`: `settled` says, for each upstream row, whether
             `unified` holds its unified row (in order, without `id`); the row mapper converts the other rows,
             drops included. For every row it settles it must give exactly what the row mapper gives (a property

@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..chat import prompt_turns
+from ..chat import one_message, prompt_turns
 from .base import Context, Drop, ListOf, Row, Shape, Source, TableMapper, whitespace
 
 _MESSAGES = (ListOf((Shape({"content": (str,), "role": (str,)}),)),)
@@ -72,7 +72,6 @@ def to_dpo_table(table: pa.Table, context: Context) -> tuple[pa.Table, pa.Array]
     stripped = [pc.utf8_trim(text, whitespace()) for text in (chosen, rejected)]
     settled = pc.and_(settled, pc.and_(pc.not_equal(stripped[0], stripped[1]), pc.not_equal(stripped[0], "")))
     settled = pc.fill_null(pc.and_(settled, pc.not_equal(stripped[1], "")), False)
-    messages = pa.StructArray.from_arrays([pa.repeat(pa.scalar("user"), len(user)), user], names=["role", "content"])
     unified = pa.table(
         {
             "prompt": prompt,
@@ -81,7 +80,7 @@ def to_dpo_table(table: pa.Table, context: Context) -> tuple[pa.Table, pa.Array]
             "source": pa.repeat(pa.scalar(context.tag, pa.string()), len(prompt)),
             "score_chosen": table["score_chosen"],
             "score_rejected": table["score_rejected"],
-            "prompt_messages": pa.ListArray.from_arrays(pa.array(range(len(user) + 1), pa.int32()), messages),
+            "prompt_messages": one_message("user", user),
         }
     )
     return unified.filter(settled), settled
@@ -97,15 +96,14 @@ def _no_null(table: pa.Table, *columns: str) -> pa.Array:
 def _one_exchange(lists: pa.ListArray) -> tuple[pa.Array, tuple[pa.Array, pa.Array]]:
     """Which message lists are one user message then one assistant message, every field a string, and the two
     contents of each list (anything where the list is not so)."""
-    offsets = lists.offsets.to_numpy()
     messages = lists.values
-    last = max(len(messages) - 1, 0)
-    first = pa.array(np.minimum(offsets[:-1], last)) if len(messages) else pa.array([], pa.int64())
-    second = pa.array(np.minimum(offsets[:-1] + 1, last)) if len(messages) else pa.array([], pa.int64())
+    if not len(messages):
+        return pa.repeat(pa.scalar(False), len(lists)), (pa.nulls(len(lists), pa.string()),) * 2
+    starts = np.minimum(lists.offsets.to_numpy()[:-1], len(messages) - 1)
     exchange = pc.and_(pc.is_valid(lists), pc.equal(pc.list_value_length(lists), 2))
     contents = []
-    for index, role in ((first, "user"), (second, "assistant")):
-        message = messages.take(index) if len(messages) else pa.nulls(len(lists), messages.type)
+    for index, role in ((starts, "user"), (np.minimum(starts + 1, len(messages) - 1), "assistant")):
+        message = messages.take(pa.array(index))
         content, speaker = pc.struct_field(message, "content"), pc.struct_field(message, "role")
         valid = pc.and_(pc.is_valid(message), pc.and_(pc.is_valid(content), pc.equal(speaker, role)))
         exchange = pc.and_(exchange, valid)
