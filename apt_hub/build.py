@@ -1,37 +1,29 @@
-"""`apt-hub build`: run the builder for each config and write the folder the Hub repository mirrors."""
+"""`apt-hub build`: the one place that runs a build. For each config asked for, the pipeline converts its flat
+config once (`apt_hub.pipeline.convert`); the flat config and its twin are written from the same rows; then the
+build record, the stats and the card, in that order, all in one transaction of the build folder."""
 
-import hashlib
-import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from datasets.exceptions import DatasetGenerationError
-
-from builders.apt import Apt, AptConfig, code_fingerprint
 
 from . import __version__
 from .card import write_card
-from .chat import FLAT_TO_TWIN, TWINS, flat_of, to_chat, without_recorded
 from .clean.decontamination import resolve_benchmark
+from .configs import CONFIGS, Config, flat_of, shape, unit_of
 from .convert import finish_counts, input_notes
-from .errors import AptHubError, ConfigError
+from .errors import ConfigError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .options import BuildOptions, names
+from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
 from .progress import bar, library_bars
 from .read.upstream import SAMPLES, open_upstream
-from .schemas import ALL_CONFIG_NAMES, FEATURES
-from .sources import SOURCES, Source, sources_for
+from .sources import SOURCES, Source
 from .sources.custom import use_sources_file
 from .stats import drops, forget_measures, measuring, total_counts, write_measures
-
-# Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
-PARALLEL_BYTES = 32 << 20
-MAX_PROC = 4
 
 
 @dataclass
@@ -49,7 +41,6 @@ def build(
     *,
     output_dir: str | Path = DEFAULT_OUTPUT_DIR,
     options: BuildOptions | None = None,
-    cache_dir: str | None = None,
     num_proc: int | None = None,
     sources_file: str | None = None,
     **flags: Any,
@@ -58,14 +49,15 @@ def build(
 
     Every upstream file is resolved before anything is converted, and the folder is replaced in one step only
     when every config built (`apt_hub.folder.transaction`): a failed or killed build leaves the previous folder
-    byte-identical. Configs not named keep their files and records. One build at a time writes a folder.
+    byte-identical. Configs not named keep their files and records, but for the twin of a config built (or the
+    flat config of a twin built) that the folder holds: a flat config and its twin are always written together,
+    from the same rows. One build at a time writes a folder.
 
     Args:
         configs: config names; none means all of them (a config fed only by a local file, such as `loyalty`,
             only when its file is given or with `samples`).
         output_dir: the build folder.
         options: the build options; or give them by name in `flags`.
-        cache_dir: the `datasets` cache (default: the HF datasets cache).
         num_proc: processes converting a config's files (default: the cores, up to 4, for inputs of 32 MB or
             more; one process with `max_samples`).
         sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
@@ -87,25 +79,26 @@ def build(
     use_sources_file(sources_file)
     options = options or BuildOptions.from_flags(**flags)
     report = BuildReport(Path(output_dir))
-    plans = []
     chosen = _config_names(configs, options, report.notes)
+    conversions = _conversions(chosen, set(read_record(output_dir)["configs"]), report.notes)
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
-    hub_fed = any(not s.file_option for name in chosen for s in _sources_of(name, options))
+    hub_fed = any(not s.file_option for flat, _ in conversions for s in sources_of(flat, options))
     opened = open_upstream(options.upstream) if hub_fed else None
     benchmarks = tuple(resolve_benchmark(spec) for spec in options.decontaminate or ())
-    for name, outputs in bar(_conversions(chosen), desc="Resolving upstream files", unit="config"):
-        twin = name in FLAT_TO_TWIN and FLAT_TO_TWIN[name] in outputs
-        config = AptConfig(name=name, options=options, with_twin=twin, benchmarks=benchmarks)
-        commits, inputs = config.resolve(opened)
-        plans.append((config, outputs, commits, inputs))
+    plans = []
+    for flat, outputs in bar(conversions, desc="Resolving upstream files", unit="config"):
+        plans.append((flat, outputs, *resolve(flat, options, opened)))
     label = opened.label if opened else "-"
     with transaction(report.output_dir) as staging:
         record = read_record(staging)
-        for config, outputs, commits, inputs in plans:
-            entries = _build_config(config, outputs, commits, inputs, staging, cache_dir, num_proc)
+        for flat, outputs, commits, inputs in plans:
+            with scratch_folder(staging) as scratch:
+                converted = convert(flat, inputs, options, scratch=scratch, benchmarks=benchmarks, num_proc=num_proc)
+                checkpoint(f"converted:{flat.name}")
+                entries = {config.name: _entry(converted, config, commits, inputs, staging) for config in outputs}
             files = {item.source: item.path for item in inputs}
             for name, entry in entries.items():
-                entry["options"] = options.record(label, [SOURCES[n] for n in config.sources()], files)
+                entry["options"] = options.record(label, sources_of(flat, options), files)
                 record["configs"][name] = report.configs[name] = entry
                 report.notes += entry.get("notes", [])
         record["apt_hub_version"] = __version__
@@ -129,121 +122,76 @@ def format_report(report: BuildReport) -> str:
     return "\n".join(lines)
 
 
-def _conversions(names: list[str]) -> list[tuple[str, tuple[str, ...]]]:
-    """The conversions a build runs, each with the configs it writes: a twin comes from the conversion of its flat
-    config, so a flat config and its twin asked together are converted once, and a twin alone converts its flat
-    config with what the twin needs without writing the flat one.
+def _conversions(names: list[str], built: set[str], notes: list[str]) -> list[tuple[Config, tuple[Config, ...]]]:
+    """The conversions a build runs, each with the configs it writes: its flat config, its twin, or both. A flat
+    config and its twin are one unit: one asked for rewrites the other too when the folder holds it (`built`), so
+    that the two never disagree.
 
-    >>> _conversions(["sft", "dpo_chat", "sft_chat", "loyalty"])
-    [('sft', ('sft', 'sft_chat')), ('dpo', ('dpo_chat',)), ('loyalty', ('loyalty',))]
+    >>> [(flat.name, [c.name for c in out]) for flat, out in _conversions(["sft", "dpo_chat", "loyalty"], set(), [])]
+    [('sft', ['sft']), ('dpo', ['dpo_chat']), ('loyalty', ['loyalty'])]
+    >>> notes = []
+    >>> [[c.name for c in out] for _, out in _conversions(["dpo"], {"dpo_chat"}, notes)], notes
+    ([['dpo', 'dpo_chat']], ['dpo_chat rebuilt with dpo: a config and its twin hold the same rows'])
     """
     outputs: dict[str, list[str]] = {}
     for name in names:
-        outputs.setdefault(flat_of(name), []).append(name)
-    return [(flat, tuple(sorted(written, key=names.index))) for flat, written in outputs.items()]
+        outputs.setdefault(flat_of(name).name, []).append(name)
+    conversions = []
+    for flat, asked in outputs.items():
+        joined = [c.name for c in unit_of(flat) if c.name in built and c.name not in asked]
+        notes += [f"{name} rebuilt with {asked[0]}: a config and its twin hold the same rows" for name in joined]
+        written = [c for c in unit_of(flat) if c.name in asked or c.name in joined]
+        conversions.append((CONFIGS[flat], tuple(written)))
+    return conversions
 
 
-def _arrow_batches(builder: Apt, split: str) -> Iterator[pa.RecordBatch]:
-    """The record batches of a prepared split, read from the builder's Arrow files a batch at a time (no memory
-    map, whose pages would all count as resident)."""
-    for path in builder.arrow_files(split):
-        with pa.OSFile(path) as file:
-            yield from pa.ipc.open_stream(file)
+def _entry(
+    converted: Converted, config: Config, commits: dict[str, str], inputs: tuple, staging: Path
+) -> dict[str, Any]:
+    """Write one config of a conversion and give its build record entry."""
+    entry: dict[str, Any] = {
+        "splits": _write_config(converted, config, staging),
+        "sources": _sources_record(commits, inputs),
+        "counts": finish_counts(converted.counts),
+    }
+    if config.flat:
+        entry["twin_of"] = config.flat
+    if converted.benchmarks:
+        checked = {split: rows for split, rows in converted.splits.items() if rows.keys is not None}
+        entry["decontamination"] = {
+            b.spec: {"revision": b.revision, "rows_removed": {s: r.removed.get(b.spec, 0) for s, r in checked.items()}}
+            for b in converted.benchmarks
+        }
+    if notes := input_notes(config.name, converted.counts, entry["splits"]):
+        entry["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
+    return entry
 
 
-def _num_proc(config: AptConfig, inputs: tuple, requested: int | None) -> int | None:
-    """Worker processes for a config: the files of a split are shared among them, whole sources kept together
-    only when `max_samples` draws from a source's rows (then one process). Small inputs are not worth a pool."""
-    if config.options.max_samples is not None:
-        return None
-    if requested is not None:
-        return requested if requested > 1 else None
-    large = sum(Path(item.local).stat().st_size for item in inputs) >= PARALLEL_BYTES
-    return min(os.cpu_count() or 1, MAX_PROC) if large and len(inputs) > 1 else None
-
-
-def _build_config(
-    config: AptConfig,
-    outputs: tuple[str, ...],
-    commits: dict[str, str],
-    inputs: tuple,
-    staging: Path,
-    cache_dir,
-    num_proc: int | None,
-) -> dict[str, dict]:
-    """Convert one config and write it, its twin, or both; returns the build record entry of each written."""
-    custom = [SOURCES[name].extra.get("fingerprint", "") for name in config.sources()]  # custom sources' code
-    benchmarks = [b.fingerprint for b in config.benchmarks]
-    fingerprint = hashlib.sha256(f"{code_fingerprint()}|{custom}|{inputs}|{benchmarks}".encode()).hexdigest()[:16]
-    builder = Apt(
-        config_name=config.name,
-        cache_dir=cache_dir,
-        hash=fingerprint,
-        options=config.options,
-        inputs=inputs,
-        benchmarks=config.benchmarks,
-        with_twin=config.with_twin,
-    )
-    try:
-        builder.download_and_prepare(num_proc=_num_proc(config, inputs, num_proc))
-    except DatasetGenerationError as error:
-        # datasets wraps what the generator raised; our errors already say what, where and how to fix it.
-        if isinstance(error.__cause__, AptHubError):
-            raise error.__cause__ from None
-        raise
-    raw_counts = builder.read_counts()
-    counts = finish_counts(raw_counts)
-    removed = builder.read_benchmark_counts()
-    checkpoint(f"converted:{config.name}")
-    sources = _sources_record(commits, inputs)
-    entries = {}
-    for name in outputs:
-        entries[name] = {"splits": _write_config(builder, name, staging), "sources": sources, "counts": counts}
-        if name in TWINS:
-            entries[name]["twin_of"] = TWINS[name]
-        if config.benchmarks:
-            entries[name]["decontamination"] = {
-                b.spec: {"revision": b.revision, "rows_removed": {s: n.get(b.spec, 0) for s, n in removed.items()}}
-                for b in config.benchmarks
-            }
-        if notes := input_notes(name, raw_counts, entries[name]["splits"]):
-            entries[name]["notes"] = notes  # empty upstream files and splits, in the summary and in build.json
-    return entries
-
-
-def _write_config(builder: Apt, name: str, staging: Path) -> dict[str, dict]:
-    """Write one config of a prepared builder: its own rows, or the flat rows or the twin of a `with_twin` one.
-
-    A twin's shards are sized by the Arrow bytes of its conversion, and the flat rows of a `with_twin` build by
-    the bytes the flat config alone would have, so that every file is the same bytes however it was asked for.
-    """
+def _write_config(converted: Converted, config: Config, staging: Path) -> dict[str, dict]:
+    """Write one config of a conversion: the flat rows, or their twin, split by split, taking the measures `stats`
+    reads as the rows pass. A split's shards are sized by the Arrow bytes of what they are written from: the flat
+    columns for the flat config, every converted column for the twin."""
     # The staging copy shares the old shards by hard links: unlink them, never write through them.
-    shutil.rmtree(data_dir(staging, name), ignore_errors=True)
-    forget_measures(staging, name)
-    flat, flat_bytes = flat_of(name), builder.read_flat_bytes()
+    shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
+    forget_measures(staging, config.name)
     splits = {}
-    for split, info in bar(builder.info.splits.items(), desc=f"Writing {name}", unit="split"):
-        batches, nbytes = _arrow_batches(builder, split), info.num_bytes
-        if name in TWINS:
-            batches = (b for batch in batches for b in to_chat(flat, pa.table(batch), FEATURES[name]).to_batches())
-        elif builder.config.with_twin:
-            batches = (b for batch in batches for b in without_recorded(flat, pa.table(batch)).to_batches())
-            nbytes = flat_bytes[split]
+    for split, rows in bar(converted.splits.items(), desc=f"Writing {config.name}", unit="split"):
+        batches = (b for batch in converted.batches(split) for b in shape(config, pa.table(batch)).to_batches())
         measures: list = []  # what `stats` needs of each row, taken as the rows pass (see `stats.measuring`)
         # The flat rows' text keys, which the split checks computed: each text is normalised once per build.
-        keys = builder.read_keys(split) if name not in TWINS else None
+        keys = None if config.is_twin else rows.keys
         files = write_batches(
             measuring(batches, measures, keyed=keys is not None),
-            FEATURES[name].arrow_schema,
-            rows=info.num_examples,
-            nbytes=nbytes,
+            config.arrow_schema,
+            rows=rows.rows,
+            nbytes=rows.nbytes(None if config.is_twin else converted.config.field_names),
             root=staging,
-            config=name,
+            config=config.name,
             split=split,
         )
-        write_measures(staging, name, split, files, measures, keys)
-        splits[split] = {"rows": info.num_examples, "files": files}
-    checkpoint(f"written:{name}")
+        write_measures(staging, config.name, split, files, measures, keys)
+        splits[split] = {"rows": rows.rows, "files": files}
+    checkpoint(f"written:{config.name}")
     return splits
 
 
@@ -264,28 +212,25 @@ def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]
     """The configs to build: those named, else every config that can be built, each skipped one in `notes`."""
     named = names(configs)
     for name in named or ():
-        if name not in ALL_CONFIG_NAMES:
-            raise ConfigError(f"Unknown config {name!r}. Available: {list(ALL_CONFIG_NAMES)}")
+        if name not in CONFIGS:
+            raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIGS)}")
     chosen = []
-    for name in list(dict.fromkeys(named)) if named else list(ALL_CONFIG_NAMES):
-        if not _sources_of(name, options):
+    for name in list(dict.fromkeys(named)) if named else list(CONFIGS):
+        config = CONFIGS[name]
+        if not sources_of(config, options):
             if named:
-                raise ConfigError(f"No source of --only {list(options.only)} feeds config {name!r}.")
-            notes.append(f"{name} skipped: no source of --only {list(options.only)} feeds it.")
-        elif not named and (lacking := _lacking_file(name, options)):
+                raise ConfigError(f"No source of --only {list(options.only or ())} feeds config {name!r}.")
+            notes.append(f"{name} skipped: no source of --only {list(options.only or ())} feeds it.")
+        elif not named and (lacking := _lacking_file(config, options)):
             notes.append(f"{name} skipped: no {lacking.option(lacking.file_option).flag} given ({lacking.file_hint}).")
         else:
             chosen.append(name)
     return chosen
 
 
-def _sources_of(config: str, options: BuildOptions) -> list[Source]:
-    return [s for s in sources_for(flat_of(config)) if options.only is None or s.name in options.only]
-
-
-def _lacking_file(config: str, options: BuildOptions) -> Source | None:
+def _lacking_file(config: Config, options: BuildOptions) -> Source | None:
     """The source of a config fed only by local files when none of them is given; `None` when it can be built."""
-    sources = _sources_of(config, options)
+    sources = sources_of(config, options)
     if all(s.file_option and options.local_file(s, SAMPLES) is None for s in sources):
         return sources[0]
     return None

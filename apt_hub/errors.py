@@ -10,7 +10,21 @@ from typing import Any
 
 
 class AptHubError(Exception):
-    """Base class of every error the CLI reports as a one-line message instead of a traceback."""
+    """Base class of every error the CLI reports as a one-line message instead of a traceback.
+
+    Errors travel between processes whole (a worker's error is raised by the build as it was raised), whatever
+    their own arguments: they pickle their message and attributes, not their constructor's arguments.
+    """
+
+    def __reduce__(self) -> tuple:
+        return _restored, (type(self), self.args, self.__dict__)
+
+
+def _restored(kind: type, args: tuple, state: dict) -> "AptHubError":
+    error = Exception.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class UpstreamError(AptHubError):

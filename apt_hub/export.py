@@ -24,22 +24,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .chat import is_message_list
+from .configs import CONFIGS, Export, of_columns
 from .errors import AptHubError
 from .folder import repair, replacing_file
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
-from .schemas import UNIFIED_FIELDS, stage_of
 from .sources import sources_for
 
 DEFAULT_EXPORT_DIR = "data/apt_datasets"
-# The fields of the old JSON files, in their old order, where they differ from the stage's unified fields.
-OLD_FIELDS: dict[str, tuple[str, ...]] = {
-    "sft": ("prompt", "response", "source"),
-    "dpo": ("prompt", "chosen", "rejected", "source"),
-    "storm": ("problem", "cot_explicit", "answer", "source"),
-}
-# Configs the old tool wrote one file per upstream dataset for; the others get one file per config.
-PER_SOURCE = ("sft", "dpo", "storm")
 
 
 @dataclass(frozen=True)
@@ -84,25 +76,29 @@ def export(
     on_disk = _configs_on_disk(build_dir, configs)
     _check_export_dir(build_dir, output_dir)
     jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
-    stages = {job: _split_stage(build_dir, *job) for job in jobs}
-    _check_file_names(build_dir, output_dir, jobs)
+    exports = {job: export_of(build_dir, *job) for job in jobs}
+    _check_file_names(build_dir, output_dir, jobs, exports)
     written = []
     for config, split in bar(jobs, desc="Exporting", unit="split"):
-        fields = list(OLD_FIELDS.get(stages[config, split], UNIFIED_FIELDS[stages[config, split]]))
+        fields = list(exports[config, split].fields)
         table = read_config(build_dir, config, split, columns=[*fields, "id"])
-        for stem, part in _parts(config, table):
+        for stem, part in _parts(config, table, exports[config, split]):
             path = Path(output_dir) / _file_name(config, stem, split)
             write_json_array(path, part.select(fields))
             written.append(ExportedFile(path, config, split, part.num_rows))
     return written
 
 
-def _split_stage(build_dir: str | Path, config: str, split: str) -> str:
+def export_of(build_dir: str | Path, config: str, split: str) -> Export:
+    """The old files of a config of a build: as it declares them, or for a merged config those of the config
+    whose columns it has, one file per config."""
+    if config in CONFIGS and (declared := CONFIGS[config].export) is not None:
+        return declared
     names = config_schema(build_dir, config, split).names
-    stage = stage_of(names)
-    if stage is None:
+    found = of_columns(names)
+    if found is None or found.export is None:
         raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
-    return stage
+    return Export(fields=found.export.fields, per_source=False)
 
 
 def _check_export_dir(build_dir: str | Path, output_dir: str | Path) -> None:
@@ -112,12 +108,14 @@ def _check_export_dir(build_dir: str | Path, output_dir: str | Path) -> None:
         raise AptHubError(f"--output-dir {output_dir} is inside the build folder {build_dir}; choose another folder.")
 
 
-def _check_file_names(build_dir: str | Path, output_dir: str | Path, jobs: list[tuple[str, str]]) -> None:
+def _check_file_names(
+    build_dir: str | Path, output_dir: str | Path, jobs: list[tuple[str, str]], exports: dict[tuple[str, str], Export]
+) -> None:
     """Refuse an export where two configs would write the same file: the second would replace the first's rows."""
     owners: dict[Path, str] = {}
     for config, split in jobs:
         table = read_config(build_dir, config, split, columns=["id"])
-        for stem in _stems(config, table):
+        for stem in _stems(config, table, exports[config, split]):
             path = Path(output_dir) / _file_name(config, stem, split)
             if owners.setdefault(path, config) != config:
                 raise AptHubError(
@@ -150,9 +148,9 @@ def _file_name(config: str, stem: str, split: str) -> str:
     return named[0] if named and stem == config and split == "train" else f"{stem}_{split}.json"
 
 
-def _parts(config: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
+def _parts(config: str, table: pa.Table, export: Export) -> Iterable[tuple[str, pa.Table]]:
     """The file stems and rows of one config split: one part per source for `sft`, `dpo` and `storm`."""
-    if config not in PER_SOURCE:
+    if not export.per_source:
         yield config, table
         return
     names = _source_names(table)
@@ -160,9 +158,9 @@ def _parts(config: str, table: pa.Table) -> Iterable[tuple[str, pa.Table]]:
         yield name, table.filter(pc.equal(names, name))
 
 
-def _stems(config: str, table: pa.Table) -> list[str]:
+def _stems(config: str, table: pa.Table, export: Export) -> list[str]:
     """The file stems of one config split, from its `id` column alone."""
-    return list(dict.fromkeys(_source_names(table).to_pylist())) if config in PER_SOURCE else [config]
+    return list(dict.fromkeys(_source_names(table).to_pylist())) if export.per_source else [config]
 
 
 def _source_names(table: pa.Table) -> pa.ChunkedArray:

@@ -39,15 +39,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .chat import is_message_list, message_text
-from .clean.dedup import DUPLICATE_FIELDS as DEDUP_FIELDS
 from .clean.text import combined_key, with_keys
 from .commandline import UsageError
+from .configs import CONFIGS, FLAT, of_columns
 from .errors import ConfigError
 from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
 from .options import names as parse_names
 from .options import whole_number
-from .schemas import ALL_CONFIG_NAMES, CONFIG_NAMES, stage_of
 from .sources import SOURCES
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -158,7 +157,8 @@ def _resolve(build_dir: Path, name: str) -> MergeInput:
 
 
 def _config_rank(config: str) -> int:
-    return CONFIG_NAMES.index(config) if config in CONFIG_NAMES else len(CONFIG_NAMES)
+    flat = [c.name for c in FLAT]
+    return flat.index(config) if config in flat else len(flat)
 
 
 def _source_mask(table: pa.Table, source: str) -> pa.ChunkedArray:
@@ -190,10 +190,8 @@ def _source_names(build_dir: Path, config: str) -> set[str]:
 def _check_output(build_dir: Path, output: str, inputs: list[MergeInput]) -> None:
     if not isinstance(output, str) or not NAME.fullmatch(output):
         raise ConfigError(f"--output must be a config name of letters, digits, '_', '.' or '-'; got {output!r}")
-    if output in ALL_CONFIG_NAMES:
-        raise ConfigError(
-            f"--output {output!r} is a built config; choose a new name (built: {list(ALL_CONFIG_NAMES)})."
-        )
+    if output in CONFIGS:
+        raise ConfigError(f"--output {output!r} is a built config; choose a new name (built: {list(CONFIGS)}).")
     if any(item.config == output for item in inputs):
         raise ConfigError(f"--output {output!r} is one of the inputs; choose a new name.")
     configs = read_record(build_dir)["configs"]
@@ -270,8 +268,8 @@ def _load(build_dir: Path, inputs: list[MergeInput]) -> dict[str, dict[str, pa.T
 
 
 def _describe(schema: pa.Schema) -> str:
-    stage = stage_of(schema.names)
-    return f"{stage} schema" if stage else f"columns {schema.names}"
+    stage = of_columns(schema.names)
+    return f"{stage.name} schema" if stage else f"columns {schema.names}"
 
 
 def _merge_split(split: str, by_input: dict[str, pa.Table], inputs, shares, seed: int) -> pa.Table:
@@ -325,16 +323,15 @@ def dedup_fields(schema: pa.Schema) -> list[str]:
     """The text fields two rows are compared on: those of the stage, the message lists of a conversational config,
     else every string column but `id`, `source`.
 
-    >>> from apt_hub.schemas import SFT
-    >>> dedup_fields(SFT.arrow_schema)
+    >>> dedup_fields(CONFIGS["sft"].arrow_schema)
     ['prompt', 'response']
     """
     messages = [f.name for f in schema if is_message_list(f.type)]
     if messages:
         return messages
-    stage = stage_of(schema.names)
+    stage = of_columns(schema.names)
     if stage is not None:
-        return list(DEDUP_FIELDS[stage])
+        return list(stage.duplicate)
     return [f.name for f in schema if pa.types.is_string(f.type) and f.name not in ("id", "source")]
 
 

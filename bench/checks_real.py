@@ -47,7 +47,6 @@ def main(argv: list[str] | None = None) -> None:
                 output_dir=Path(tmp) / "apt",
                 only="coig-cqia,hh-rlhf",
                 keep=keep,
-                cache_dir=str(Path(tmp) / "cache"),
             )
             print(f"## {label}")
             for config, entry in report.configs.items():

@@ -3,7 +3,7 @@
     python -m bench.convert_only UPSTREAM_DIR OUTPUT_DIR
 
 It runs the same `apt_hub.build.build` as the command, with the card step left out, to separate the cost of
-converting rows (builders/apt.py, apt_hub/convert.py, apt_hub/layout.py) from the cost of the statistics and
+converting rows (apt_hub/pipeline.py, apt_hub/convert.py, apt_hub/layout.py) from the cost of the statistics and
 histograms of the card (apt_hub/stats.py, apt_hub/card/__init__.py).
 """
 

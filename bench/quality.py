@@ -22,8 +22,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-import builders.apt
+from apt_hub import pipeline
 from apt_hub.build import build
+from apt_hub.clean import dedup
 
 CONFIGS = ["sft", "ruozhiba", "dpo", "storm"]
 WORDS = "what is the value of sum product integer prime number triangle circle area length find compute".split()
@@ -42,7 +43,7 @@ def benchmark_file(path: Path, rows: int, seed: int = 0) -> Path:
 
 def timed_build(upstream: str, work: Path, name: str, **flags) -> tuple[float, dict]:
     start = time.perf_counter()
-    report = build(CONFIGS, upstream=upstream, output_dir=work / name, cache_dir=str(work / f"cache-{name}"), **flags)
+    report = build(CONFIGS, upstream=upstream, output_dir=work / name, **flags)
     return time.perf_counter() - start, report.configs
 
 
@@ -54,14 +55,21 @@ def without_checks():
         flags = pa.array([[]] * table.num_rows, table.schema.field("quality_flags").type)
         return table.set_column(table.schema.get_field_index("quality_flags"), "quality_flags", flags), None
 
-    apt = builders.apt.Apt
-    saved = apt._screen_table, apt._screen_split
-    apt._screen_table = keep_rows
-    apt._screen_split = lambda self, split, test_prompts, grams: pl.Series([])
+    def count_rows(config, split, paths, options, test_prompts, grams, counts):
+        rows = pipeline.SplitRows(paths)
+        for path in paths:
+            for batch in dedup.stream(path):
+                rows.rows += batch.num_rows
+                for name, column in zip(batch.schema.names, batch.columns, strict=True):
+                    rows.column_bytes[name] = rows.column_bytes.get(name, 0) + column.nbytes
+        return rows, pl.Series([])
+
+    saved = pipeline.RowScreen.__call__, pipeline._check_split
+    pipeline.RowScreen.__call__, pipeline._check_split = keep_rows, count_rows
     try:
         yield
     finally:
-        apt._screen_table, apt._screen_split = saved
+        pipeline.RowScreen.__call__, pipeline._check_split = saved
 
 
 def main(argv: list[str] | None = None) -> None:

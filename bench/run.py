@@ -66,15 +66,13 @@ def mirror(scale: float) -> Path:
 
 def write_inputs(upstream: Path, out: Path) -> Path:
     """The files every config reads, as resolved by the build itself, for the old way and the floor."""
+    from apt_hub.configs import CONFIGS
     from apt_hub.options import BuildOptions
-    from apt_hub.schemas import CONFIG_NAMES
-    from builders.apt import AptConfig
+    from apt_hub.pipeline import resolve
 
     plan: dict[str, dict[str, list]] = {}
-    for name in CONFIG_NAMES:
-        if name == "loyalty":
-            continue
-        for item in AptConfig(name=name, options=BuildOptions(upstream=str(upstream))).resolve()[1]:
+    for name in FLAT:
+        for item in resolve(CONFIGS[name], BuildOptions(upstream=str(upstream)))[1]:
             plan.setdefault(name, {}).setdefault(item.split, []).append({"source": item.source, "local": item.local})
     out.write_text(json.dumps(plan, indent=1))
     return out

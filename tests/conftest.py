@@ -45,7 +45,7 @@ def samples_build(tmp_path_factory) -> Path:
     from apt_hub.build import build
 
     out = tmp_path_factory.mktemp("samples_build") / "apt"
-    build(upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("samples_cache")))
+    build(upstream="samples", output_dir=out)
     return out
 
 

@@ -54,7 +54,7 @@ def test_mirror_is_deterministic_for_a_seed(mirror, tmp_path):
 
 def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
     root, manifest = mirror
-    report = build(upstream=str(root), output_dir=tmp_path / "out", cache_dir=str(tmp_path / "cache"))
+    report = build(upstream=str(root), output_dir=tmp_path / "out")
     assert set(report.configs) == {
         "sft",
         "ruozhiba",

@@ -14,10 +14,10 @@ from huggingface_hub import DatasetCard
 from apt_hub.build import build
 from apt_hub.clean.checks import trim
 from apt_hub.cli import main
+from apt_hub.configs import CONFIGS
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
 from apt_hub.read.upstream import SAMPLES
-from apt_hub.schemas import ALL_CONFIG_NAMES, FEATURES
 from apt_hub.sources import SOURCES
 
 UNIFIED_FIELDS = {
@@ -45,13 +45,13 @@ def rows(root: Path, config: str, split: str = "train") -> list[dict]:
     return datasets.load_dataset(str(root), config, split=split).to_list()
 
 
-@pytest.mark.parametrize("config", ALL_CONFIG_NAMES)
+@pytest.mark.parametrize("config", CONFIGS)
 def test_every_config_loads_with_its_unified_fields(samples_build, config):
     record = read_record(samples_build)["configs"][config]
     for split, info in record["splits"].items():
         loaded = datasets.load_dataset(str(samples_build), config, split=split)
         assert loaded.column_names[: len(UNIFIED_FIELDS[config])] == UNIFIED_FIELDS[config]
-        assert loaded.features == FEATURES[config]
+        assert loaded.features == CONFIGS[config].features
         assert len(loaded) == info["rows"] > 0
         assert len(set(loaded["id"])) == len(loaded)
         kept = sum(counts["kept"] for counts in record["counts"][split].values())
@@ -83,7 +83,7 @@ def test_readme_yaml_lists_every_config_and_split(samples_build):
     card = datasets.load_dataset_builder(str(samples_build), "dpo")
     assert set(card.config.data_files) == {"train", "test"}
     configs = DatasetCard.load(samples_build / "README.md").data.configs
-    assert sorted(entry["config_name"] for entry in configs) == sorted(ALL_CONFIG_NAMES)
+    assert sorted(entry["config_name"] for entry in configs) == sorted(CONFIGS)
 
 
 def test_directory_upstream_gives_the_same_rows_as_samples(samples_build, mirror, tmp_path):
@@ -125,7 +125,7 @@ def test_building_one_config_keeps_the_others(samples_build, tmp_path):
     before = (out / "data/sft/train-00000-of-00001.parquet").read_bytes()
     build(["ruozhiba"], upstream="samples", output_dir=out, only="coig-cqia")
     assert (out / "data/sft/train-00000-of-00001.parquet").read_bytes() == before
-    assert set(read_record(out)["configs"]) == set(ALL_CONFIG_NAMES)
+    assert set(read_record(out)["configs"]) == set(CONFIGS)
 
 
 def test_parquet_is_deterministic(samples_build, tmp_path):
@@ -157,7 +157,10 @@ def write_gz_lines(path: Path, lines: list[str]) -> None:
         ('{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: yo", "rejected": 5}', "rejected", "expected string, got int"),
     ],
 )
-def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(mirror, tmp_path, bad_line, field, problem):
+@pytest.mark.parametrize("num_proc", [1, 2])
+def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(
+    mirror, tmp_path, bad_line, field, problem, num_proc
+):
     target = mirror / "Anthropic/hh-rlhf/helpful-base/train.jsonl.gz"
     with gzip.open(target, "rt", encoding="utf-8") as f:
         lines = f.read().splitlines()
@@ -165,12 +168,12 @@ def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(mirror, 
     out = tmp_path / "apt"
     build(["storm"], upstream=str(mirror), output_dir=out)
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
-    with pytest.raises(BadRowError) as error:
-        build(["dpo"], upstream=str(mirror), output_dir=out)
+    with pytest.raises(BadRowError) as error:  # raised in a worker process with num_proc 2, as it was raised
+        build(["dpo"], upstream=str(mirror), output_dir=out, num_proc=num_proc)
     assert (error.value.file, error.value.line, error.value.field) == ("helpful-base/train.jsonl.gz", 3, field)
     assert problem in str(error.value) and "hh-rlhf" in str(error.value)
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # the failed build changed nothing
-    report = build(["dpo"], upstream=str(mirror), output_dir=out, on_bad_rows="skip")
+    report = build(["dpo"], upstream=str(mirror), output_dir=out, on_bad_rows="skip", num_proc=num_proc)
     assert report.configs["dpo"]["counts"]["train"]["hh-rlhf/helpful-base"]["dropped_bad_row"] == 1
 
 
@@ -300,16 +303,15 @@ def test_sample_storm_answers_follow_the_extraction_order(samples_build):
     assert [row["answer_kind"] for row in storm].count("answer_line") == 3
 
 
-def test_cache_is_keyed_by_options_and_reused_when_nothing_changed(tmp_path):
-    out, cache = tmp_path / "apt", str(tmp_path / "cache")
-    first = build(["storm"], upstream="samples", output_dir=out, cache_dir=cache)
+def test_an_option_changes_the_rows_and_the_same_options_give_them_back(tmp_path):
+    out = tmp_path / "apt"
+    first = build(["storm"], upstream="samples", output_dir=out)
     deepseek = rows(out, "storm")
-    build(["storm"], upstream="samples", output_dir=out, cache_dir=cache, storm_trace="gemini")
+    build(["storm"], upstream="samples", output_dir=out, storm_trace="gemini")
     assert {row["trace_model"] for row in rows(out, "storm")} == {"gemini"}
-    again = build(["storm"], upstream="samples", output_dir=out, cache_dir=cache)
+    again = build(["storm"], upstream="samples", output_dir=out)
     assert rows(out, "storm") == deepseek
-    assert again.configs["storm"]["counts"] == first.configs["storm"]["counts"]  # read back with the cache
-    assert len(list((tmp_path / "cache").glob("apt/*/*/*/dataset_info.json"))) == 2
+    assert again.configs["storm"]["counts"] == first.configs["storm"]["counts"]
 
 
 def test_worker_processes_give_the_same_files_and_counts(samples_build, tmp_path):

@@ -1,10 +1,18 @@
 """The `datasets` builder used directly, as the README shows, and the validation of its configs."""
 
-import pytest
+import shutil
+from dataclasses import replace
 
+import pytest
+from apt_hub.builders import Apt, AptConfig
+
+from apt_hub.build import build
+from apt_hub.configs import CONFIGS
 from apt_hub.errors import ConfigError
 from apt_hub.options import BuildOptions
-from builders import Apt, AptConfig
+from apt_hub.pipeline import sources_of
+from apt_hub.read.upstream import SAMPLES
+from apt_hub.sources import SOURCES, register
 
 
 def test_builder_instantiated_directly_builds_from_samples(tmp_path):
@@ -12,7 +20,10 @@ def test_builder_instantiated_directly_builds_from_samples(tmp_path):
     builder.download_and_prepare()
     ruozhiba = builder.as_dataset("train")
     assert len(ruozhiba) == 11 and set(ruozhiba["source"]) == {"coig-cqia/ruozhiba"}
-    assert builder.read_counts()[("train", "coig-cqia/ruozhiba")]["kept"] == 11  # 12 rows, one duplicate
+    assert builder.converted.counts[("train", "coig-cqia/ruozhiba")]["kept"] == 11  # 12 rows, one duplicate
+    # Nothing of its own in the cache: what `datasets` writes there (its split file, its info, its locks), only that.
+    names = {path.name for path in tmp_path.rglob("*") if path.is_file() and not path.name.endswith(".lock")}
+    assert names == {"apt-train.arrow", "dataset_info.json"}, names
 
 
 def test_builder_cache_dir_depends_on_options(tmp_path):
@@ -48,6 +59,44 @@ def test_the_builder_checks_its_keyword_options():
 
 
 def test_sources_under_only(tmp_path):
-    assert AptConfig(name="dpo").sources() == ["hh-rlhf", "ultrafeedback"]
-    assert AptConfig(name="dpo", options=BuildOptions(only="ultrafeedback")).sources() == ["ultrafeedback"]
-    assert AptConfig(name="sft", options=BuildOptions(only=("ultrafeedback",))).sources() == []
+    def names(config: str, **options) -> list[str]:
+        return [source.name for source in sources_of(CONFIGS[config], BuildOptions(**options))]
+
+    assert names("dpo") == ["hh-rlhf", "ultrafeedback"]
+    assert names("dpo", only="ultrafeedback") == ["ultrafeedback"]
+    assert names("sft", only=("ultrafeedback",)) == []
+
+
+@pytest.fixture
+def python_source(tmp_path):
+    """A source registered from Python, reading the samples' ruozhiba file; removed from the registry after."""
+    upstream = tmp_path / "upstream" / "me" / "qa"
+    upstream.mkdir(parents=True)
+    shutil.copy(SAMPLES / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl", upstream / "qa.jsonl")
+    base = replace(SOURCES["coig-cqia"], name="my-qa", repo_id="me/qa", feeds={"sft": {"train": ("qa.jsonl",)}})
+    yield base, str(tmp_path / "upstream")
+    SOURCES.pop("my-qa", None)
+
+
+def shouting(row, context):
+    return {"prompt": row["instruction"], "response": row["output"].upper() + "!", "source": context.tag}
+
+
+def whispering(row, context):
+    return {"prompt": row["instruction"], "response": row["output"].lower() + "...", "source": context.tag}
+
+
+def test_a_source_registered_from_python_keys_the_cache_with_its_mapper(python_source, tmp_path):
+    """Change a Python source's mapper between two builds: the build and the builder convert again, never serving
+    the rows of the old mapper from a cache."""
+    base, upstream = python_source
+    cache = str(tmp_path / "cache")
+    responses = []
+    for mapper in (shouting, whispering):
+        register(replace(base, convert=mapper), replace=True)
+        report = build(["sft"], upstream=upstream, only="my-qa", output_dir=tmp_path / "apt")
+        assert report.configs["sft"]["splits"]["train"]["rows"] > 0
+        builder = Apt(config_name="sft", upstream=upstream, only="my-qa", cache_dir=cache)
+        builder.download_and_prepare()
+        responses.append(builder.as_dataset("train")["response"])
+    assert all(r.endswith("!") for r in responses[0]) and all(r.endswith("...") for r in responses[1])

@@ -22,8 +22,8 @@ from apt_hub.card import (
     templates_dir,
     write_card,
 )
-from apt_hub.chat import TWINS
 from apt_hub.cli import main
+from apt_hub.configs import CONFIGS
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
 from apt_hub.stats import compute_stats
@@ -129,7 +129,7 @@ def test_a_twin_shows_its_flat_configs_chart_unless_built_alone(card_build, tmp_
     assert "The texts of `storm_chat` are those of `storm`, whose chart shows their lengths" in text
     assert text.count("(images/lengths-storm.png)") == 2
     alone = tmp_path / "apt"
-    build(["storm_chat"], upstream="samples", output_dir=alone, cache_dir=str(tmp_path / "cache"))
+    build(["storm_chat"], upstream="samples", output_dir=alone)
     assert (alone / "images" / "lengths-storm_chat.png").is_file()
     assert "(images/lengths-storm_chat.png)" in (alone / "README.md").read_text(encoding="utf-8")
 
@@ -138,7 +138,7 @@ def test_images_are_pngs_800_pixels_wide_with_a_panel_per_text_field(card_build)
     stats = compute_stats(card_build)
     heights = {}
     for config in splits_on_disk(card_build):
-        if config in TWINS:  # a twin shows its flat config's chart: same texts
+        if CONFIGS[config].flat:  # a twin shows its flat config's chart: same texts
             assert not (card_build / "images" / f"lengths-{config}.png").exists()
             continue
         data = (card_build / "images" / f"lengths-{config}.png").read_bytes()
@@ -162,7 +162,7 @@ def add_my_text(root: Path) -> None:
 
 def test_hand_written_text_survives_a_rebuild_and_a_re_render(folder, tmp_path):
     add_my_text(folder)
-    build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini", cache_dir=str(tmp_path / "c"))
+    build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini")
     write_card(folder)
     card = card_of(folder)
     assert MY_SECTION in card.text and card.text.rstrip().endswith(MY_NOTE)

@@ -12,8 +12,9 @@ from huggingface_hub import DatasetCard
 
 from apt_hub.build import build
 from apt_hub.card import CARD_FILE, write_card
-from apt_hub.card.fields import EXAMPLE_CHARS, cut, field_docs, schema_of
+from apt_hub.card.fields import EXAMPLE_CHARS, cut, field_docs
 from apt_hub.card.sections import UPSTREAM_PERSONAL, sections_context
+from apt_hub.configs import of_columns
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
 
@@ -164,7 +165,7 @@ def test_a_merged_config_is_documented_as_the_schema_it_shares():
     features = {"prompt": "string", "response": "string", "source": "string", "task_type": "string", "id": "string"}
     features |= {"domain": "list of strings", "answer_from": "string", "human_verified": "bool"}
     features |= {"quality_flags": "list of strings"}
-    assert schema_of(list(features)) == "sft"
+    assert of_columns(features).name == "sft"
     docs = {d["name"]: d["doc"] for d in field_docs(features, sources=["coig-cqia/zhihu"], example_id="coig-cqia:a:1")}
     assert "upstream `input`" in docs["prompt"] and docs["source"].endswith("`coig-cqia/<subset>` (zhihu)")
 
@@ -191,7 +192,7 @@ def test_license_section_links_each_source_and_the_yaml_links_it(card_build, tex
 
 def test_a_build_without_hh_rlhf_or_loyalty_carries_neither_warning(tmp_path):
     out = tmp_path / "apt"
-    build(["sft", "storm"], upstream="samples", output_dir=out, cache_dir=str(tmp_path / "cache"))
+    build(["sft", "storm"], upstream="samples", output_dir=out)
     text = DatasetCard((out / CARD_FILE).read_text(encoding="utf-8")).text
     assert "<!-- apt-hub:begin warning -->" not in text and "<!-- apt-hub:begin preferences -->" not in text
     assert SOURCES["hh-rlhf"].risks not in text and "- **loyalty**" not in text

@@ -7,22 +7,24 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from apt_hub.builders import Apt
 from tokenizers import Tokenizer, models
 from transformers import PreTrainedTokenizerFast
 from trl.data_utils import is_conversational, maybe_apply_chat_template
 
 from apt_hub.build import build
-from apt_hub.chat import THINK_CLOSE, THINK_OPEN, TURNED, TWINS, join_transcript, transcript_messages
+from apt_hub.chat import THINK_CLOSE, THINK_OPEN, join_transcript, transcript_messages
+from apt_hub.configs import CONFIGS
 from apt_hub.layout import read_record, splits_on_disk
 from apt_hub.read.upstream import SAMPLES
-from apt_hub.schemas import FEATURES
-from builders import Apt
 
 CHATML = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] }}"
     "{{ '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 GENERATION_PROMPT = "<|im_start|>assistant\n"
+TWINS = {config.name: config.flat for config in CONFIGS.values() if config.flat}
+TURNED = {config.name: config.twin.turned for config in CONFIGS.values() if config.twin}
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,7 @@ def test_the_builder_gives_the_twin_that_the_build_writes(samples_build, tmp_pat
     builder.download_and_prepare()
     for split in ("train", "test"):
         assert builder.as_dataset(split).to_list() == rows(samples_build, "dpo_chat", split)
-    assert builder.info.features == FEATURES["dpo_chat"]
+    assert builder.info.features == CONFIGS["dpo_chat"].features
 
 
 def shards(root: Path, config: str) -> dict[str, bytes]:
@@ -105,11 +107,10 @@ def shards(root: Path, config: str) -> dict[str, bytes]:
 
 
 def test_flat_and_twin_files_are_the_same_bytes_however_they_are_asked_for(tmp_path):
-    cache = str(tmp_path / "cache")
     alone, both, twin = tmp_path / "alone", tmp_path / "both", tmp_path / "twin"
-    build(["dpo", "storm"], upstream="samples", output_dir=alone, cache_dir=cache)
-    report = build(["dpo", "dpo_chat", "storm", "storm_chat"], upstream="samples", output_dir=both, cache_dir=cache)
-    build(["dpo_chat"], upstream="samples", output_dir=twin, cache_dir=cache)
+    build(["dpo", "storm"], upstream="samples", output_dir=alone)
+    report = build(["dpo", "dpo_chat", "storm", "storm_chat"], upstream="samples", output_dir=both)
+    build(["dpo_chat"], upstream="samples", output_dir=twin)
     assert shards(alone, "dpo") == shards(both, "dpo") and shards(alone, "storm") == shards(both, "storm")
     assert shards(twin, "dpo_chat") == shards(both, "dpo_chat")
     assert not (twin / "data/dpo").exists()
@@ -126,6 +127,27 @@ def test_a_max_samples_draw_is_the_same_in_flat_and_twin(tmp_path):
     alone = tmp_path / "alone"
     build(["sft_chat"], upstream="samples", output_dir=alone, max_samples=2, seed=7)
     assert [r["id"] for r in rows(alone, "sft_chat", "train")] == [r["id"] for r in flat]
+
+
+@pytest.mark.parametrize("asked", ["dpo", "dpo_chat"])
+def test_a_config_built_again_alone_rewrites_its_twin_from_the_same_rows(samples_build, tmp_path, asked):
+    """A flat config and its twin never disagree: rebuilding one of them (with other options) rewrites the other
+    one the folder holds, from the same rows, with the same options recorded."""
+    out = tmp_path / "apt"
+    shutil.copytree(samples_build, out)
+    report = build([asked], upstream="samples", output_dir=out, max_samples=3, seed=7)
+    other = "dpo_chat" if asked == "dpo" else "dpo"
+    assert set(report.configs) == {"dpo", "dpo_chat"}
+    assert f"{other} rebuilt with {asked}: a config and its twin hold the same rows" in report.notes
+    record = read_record(out)["configs"]
+    for split in ("train", "test"):
+        flat, twin = rows(out, "dpo", split), rows(out, "dpo_chat", split)
+        assert [r["id"] for r in twin] == [r["id"] for r in flat] and len(flat) == record["dpo"]["splits"][split][
+            "rows"
+        ]
+        assert len(flat) <= 6  # three rows per source
+    assert record["dpo"]["options"] == record["dpo_chat"]["options"] and record["dpo"]["options"]["max_samples"] == 3
+    assert record["dpo"]["counts"] == record["dpo_chat"]["counts"]
 
 
 @pytest.mark.parametrize(
@@ -173,7 +195,7 @@ def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_u
 
 def test_parquet_features_of_a_twin_are_message_lists(samples_build):
     path = samples_build / splits_on_disk(samples_build)["dpo_chat"]["train"][0]
-    assert datasets.Features.from_arrow_schema(pq.read_schema(path)) == FEATURES["dpo_chat"]
+    assert datasets.Features.from_arrow_schema(pq.read_schema(path)) == CONFIGS["dpo_chat"].features
 
 
 def test_stats_count_messages_per_prompt_and_characters_per_role(samples_build):

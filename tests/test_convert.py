@@ -10,12 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub import convert
-from apt_hub.chat import with_recorded
 from apt_hub.clean.checks import RowScreen, dropped_checks
+from apt_hub.configs import CONFIGS, with_recorded
 from apt_hub.convert import _row_ids
 from apt_hub.read import readers
 from apt_hub.read.upstream import InputFile
-from apt_hub.schemas import FEATURES
 from apt_hub.sources import SOURCES, Context
 from apt_hub.sources.ultrafeedback import _COLUMNS as UF_COLUMNS
 
@@ -48,7 +47,7 @@ def converted(source, path, features, read_tables=None, *, screened=True):
     row only; with the quality checks or without."""
     item = InputFile(source.name, "train", Path(path).name, str(path), "x")
     counts = {}
-    screen = RowScreen("dpo", dropped_checks()).table if screened else None
+    screen = RowScreen(CONFIGS["dpo"], dropped_checks()) if screened else None
     original = convert.read_tables
     convert.read_tables = read_tables or (lambda *args, **kwargs: None)
     try:
@@ -63,7 +62,7 @@ def converted(source, path, features, read_tables=None, *, screened=True):
 
 
 def assert_same_conversion(source, path):
-    features = with_recorded("dpo", FEATURES["dpo"])
+    features = with_recorded(CONFIGS["dpo"])
     for screened in (True, False):
         by_columns = converted(source, path, features, convert.read_tables, screened=screened)
         by_rows = converted(source, path, features, screened=screened)

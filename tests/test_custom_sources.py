@@ -118,8 +118,8 @@ def test_a_toml_source_with_a_mapping_function_and_a_cache_that_follows_its_code
     hub.add_repo("me/prefs", {"prefs/a.jsonl": b'{"q": "Hi?", "good": "Hello!", "bad": "Go."}\n'}, sha=SHA)
     mapping = write(tmp_path / "mapping.py", MAPPING)
     sources_file = write(tmp_path / "apt-sources.toml", TOML)
-    out, cache = tmp_path / "apt", str(tmp_path / "cache")
-    options = {"only": "my-prefs", "upstream": "hub", "output_dir": out, "cache_dir": cache}
+    out = tmp_path / "apt"
+    options = {"only": "my-prefs", "upstream": "hub", "output_dir": out}
     build(["dpo"], sources_file=str(sources_file), **options)
     assert [(r["prompt"], r["chosen"], r["score_chosen"]) for r in rows(out, "dpo")] == [("Hi?", "Hello!", 1.0)]
 

@@ -1,13 +1,13 @@
-"""The examples in the docstrings of apt_hub and builders run, each module under the isolated HF home."""
+"""The examples in the docstrings of apt_hub and its builders run, each module under the isolated HF home."""
 
 import doctest
 import importlib
 import pkgutil
 
+import apt_hub.builders as builders
 import pytest
 
 import apt_hub
-import builders
 
 
 def module_names() -> list[str]:

@@ -8,10 +8,17 @@ import pytest
 
 from apt_hub.cli import main
 from apt_hub.errors import AptHubError
-from apt_hub.export import OLD_FIELDS, export
+from apt_hub.export import export
 from apt_hub.layout import read_record
 from apt_hub.merge import merge
-from apt_hub.schemas import UNIFIED_FIELDS
+
+# The fields of the old tool's files, in its order: what the APT trainer reads.
+OLD_FIELDS = {
+    "sft": ("prompt", "response", "source"),
+    "dpo": ("prompt", "chosen", "rejected", "source"),
+    "storm": ("problem", "cot_explicit", "answer", "source"),
+    "loyalty": ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"),
+}
 
 OLD_FILES = {
     "coig-cqia_train.json": ("sft", "sft", "coig-cqia"),
@@ -51,7 +58,7 @@ def test_each_file_is_a_json_array_of_exactly_the_old_fields(samples_build, expo
     split = "test" if name.endswith("_test.json") else "train"
     expected = built_rows(samples_build, config, split, source)
     assert len(rows) == len(expected) > 0
-    fields = OLD_FIELDS.get(stage, UNIFIED_FIELDS[stage])  # loyalty: its five fields, as the old tool wrote them
+    fields = OLD_FIELDS[stage]  # loyalty: its five fields, as the old tool wrote them
     assert [list(r) for r in rows] == [list(fields)] * len(rows)
     assert rows == [{field: r[field] for field in fields} for r in expected]
 

@@ -19,13 +19,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub import convert
-from apt_hub.chat import with_recorded
+from apt_hub.configs import CONFIGS, with_recorded
 from apt_hub.convert import convert_file
 from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
 from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file, validate_command
 from apt_hub.read.readers import LFS_POINTER, read_rows
 from apt_hub.read.upstream import SAMPLES, InputFile
-from apt_hub.schemas import FEATURES
 from apt_hub.sources import SOURCES, Context
 from apt_hub.sources.custom import load_sources_file
 
@@ -147,8 +146,10 @@ def check_loyalty_both_ways(path: Path) -> None:
     item = InputFile("loyalty", "train", path.name, str(path), "")
     context = Context(tag="loyalty")
     try:
-        tables = convert_file(SOURCES["loyalty"], item, FEATURES["loyalty"], {}, context=context, skip_bad_rows=False)
-        built = pa.concat_tables([FEATURES["loyalty"].arrow_schema.empty_table(), *tables])
+        tables = convert_file(
+            SOURCES["loyalty"], item, CONFIGS["loyalty"].features, {}, context=context, skip_bad_rows=False
+        )
+        built = pa.concat_tables([CONFIGS["loyalty"].features.arrow_schema.empty_table(), *tables])
     except LoyaltyFileError as error:
         assert error.issues == problems
         str(error).encode("utf-8")
@@ -185,7 +186,9 @@ UPSTREAM_ROWS = {
 
 def convert_all(source: str, path: Path, name: str) -> None:
     """Convert a file as the build does, with and without --on-bad-rows skip: only our errors may end it."""
-    features = FEATURES["dpo" if source in ("hh-rlhf", "ultrafeedback") else "storm" if source == "s1k" else "sft"]
+    features = CONFIGS[
+        "dpo" if source in ("hh-rlhf", "ultrafeedback") else "storm" if source == "s1k" else "sft"
+    ].features
     item = InputFile(source, "train", name, str(path), "")
     context = Context(tag=source)
     counts = {}
@@ -359,7 +362,7 @@ def test_our_errors_are_the_only_ones_the_properties_allow():
 def converted_both_ways(source: str, path: Path, name: str) -> None:
     """A source's `TableMapper` with the readers of whole columns gives what its row mapper gives row by row: the
     same tables and counts, or the same error."""
-    features = with_recorded("dpo", FEATURES["dpo"])
+    features = with_recorded(CONFIGS["dpo"])
     item = InputFile(source, "train", name, str(path), "")
     results = []
     for read_tables in (convert.read_tables, lambda *args, **kwargs: None):

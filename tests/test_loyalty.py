@@ -191,17 +191,17 @@ def test_validate_command_exit_status_and_summary(tmp_path, capsys):
 
 
 def test_build_refuses_an_invalid_loyalty_file_and_keeps_the_previous_build(tmp_path, capsys):
-    out, cache = tmp_path / "apt", str(tmp_path / "cache")
+    out = tmp_path / "apt"
     good = write(tmp_path / "loyalty.json", [row(), row("Two", is_owner=False)])
-    build(["loyalty"], loyalty_file=str(good), output_dir=out, cache_dir=cache)
+    build(["loyalty"], loyalty_file=str(good), output_dir=out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = write(tmp_path / "edited.jsonl", [row(), row("Two", owner_response=OWNER_PLACEHOLDER), row(is_owner=0)])
 
     with pytest.raises(LoyaltyFileError) as caught:
-        build(["loyalty"], loyalty_file=str(bad), output_dir=out, cache_dir=cache)
+        build(["loyalty"], loyalty_file=str(bad), output_dir=out)
     assert [(i.line, i.field) for i in caught.value.issues] == [(2, "owner_response"), (3, "is_owner"), (3, "prompt")]
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "cache", "edited.jsonl", "loyalty.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt", "edited.jsonl", "loyalty.json"]
 
     assert main(["build", "loyalty", "--loyalty-file", str(bad), "--output-dir", str(out)]) == 1
     err = capsys.readouterr().err

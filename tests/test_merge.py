@@ -11,11 +11,11 @@ from huggingface_hub import DatasetCard
 from apt_hub.build import build
 from apt_hub.clean.text import normalize_text
 from apt_hub.cli import main
+from apt_hub.configs import CONFIGS
 from apt_hub.errors import AptHubError, ConfigError
 from apt_hub.export import export
 from apt_hub.layout import RECORD, read_record, write_json, write_split
 from apt_hub.merge import merge
-from apt_hub.schemas import DPO, SFT
 
 
 def sft_row(source: str, n: int, prompt: str | None = None, response: str | None = None) -> dict:
@@ -58,9 +58,12 @@ def small_build(tmp_path) -> Path:
     return write_build(
         tmp_path / "apt",
         {
-            "sft": (SFT, {"train": ALPHA + BETA}),
-            "ruozhiba": (SFT, {"train": COPIES}),
-            "dpo": (DPO, {"train": [{"prompt": "p", "chosen": "a", "rejected": "b", "source": "d", "id": "d:f:1"}]}),
+            "sft": (CONFIGS["sft"].features, {"train": ALPHA + BETA}),
+            "ruozhiba": (CONFIGS["sft"].features, {"train": COPIES}),
+            "dpo": (
+                CONFIGS["dpo"].features,
+                {"train": [{"prompt": "p", "chosen": "a", "rejected": "b", "source": "d", "id": "d:f:1"}]},
+            ),
         },
     )
 
@@ -69,7 +72,7 @@ def small_build(tmp_path) -> Path:
 def samples_build(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build") / "apt"
     configs = ["sft", "ruozhiba", "dpo", "sft_chat", "ruozhiba_chat"]
-    build(configs, upstream="samples", output_dir=out, cache_dir=str(tmp_path_factory.mktemp("c")))
+    build(configs, upstream="samples", output_dir=out)
     return out
 
 

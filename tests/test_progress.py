@@ -56,6 +56,6 @@ def test_library_bars_are_left_alone_on_a_terminal(monkeypatch, switchable_bars)
 def test_a_build_writes_no_bar_into_a_captured_stderr(tmp_path, capfd, switchable_bars):
     from apt_hub.build import build
 
-    build(["ruozhiba"], upstream="samples", output_dir=tmp_path / "apt", cache_dir=str(tmp_path / "cache"))
+    build(["ruozhiba"], upstream="samples", output_dir=tmp_path / "apt")
     captured = capfd.readouterr()
     assert "Generating" not in captured.err and "Converting" not in captured.err and "%|" not in captured.err

@@ -7,10 +7,12 @@ from pathlib import Path
 import datasets
 import pytest
 
-from apt_hub.chat.recipes import LLAMA_FACTORY_COLUMNS, REWARDS, TRL, llama_factory_entry, trl_snippet
-from apt_hub.schemas import FEATURES
+from apt_hub.chat.recipes import llama_factory_entry, trl_snippet
+from apt_hub.configs import CONFIGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+TRL = [name for name, config in CONFIGS.items() if config.trl]
+LLAMA_FACTORY = [name for name, config in CONFIGS.items() if config.llama_factory]
 # From LLaMA-Factory's data/README.md: the keys of a dataset entry and the columns of the alpaca format.
 ENTRY_KEYS = {"hf_hub_url", "subset", "split", "folder", "ranking", "formatting", "columns", "tags", "num_samples"}
 ALPACA_COLUMNS = {"prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag"}
@@ -18,7 +20,7 @@ ALPACA_COLUMNS = {"prompt", "query", "response", "history", "system", "tools", "
 
 def reward_function(config: str):
     namespace: dict = {}
-    exec(REWARDS[config], namespace)  # the very text the card shows
+    exec(CONFIGS[config].trl.reward, namespace)  # the very text the card shows
     return next(value for name, value in namespace.items() if name.endswith("_reward"))
 
 
@@ -64,12 +66,12 @@ def test_every_trl_snippet_is_python_and_in_the_readme(config):
     assert code in README.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("config", LLAMA_FACTORY_COLUMNS)
+@pytest.mark.parametrize("config", LLAMA_FACTORY)
 def test_llama_factory_entries_name_columns_the_config_has(config):
     entry = llama_factory_entry(config, "org/apt")
     assert set(entry) <= ENTRY_KEYS and entry["formatting"] == "alpaca"
     assert set(entry["columns"]) <= ALPACA_COLUMNS
-    assert set(entry["columns"].values()) <= set(FEATURES[config])
+    assert set(entry["columns"].values()) <= set(CONFIGS[config].features)
     assert entry.get("ranking", False) == ({"chosen", "rejected"} <= set(entry["columns"]))
     assert json.dumps({f"apt_{config}": entry}, indent=2)[2:-2] in README.read_text(encoding="utf-8")
 

@@ -33,8 +33,7 @@ def sample_builds(samples_build, tmp_path_factory) -> dict[tuple, Path]:
     for options in {option_key(case.options) for case in CASES} - {()}:
         configs = sorted({config for case in CASES if option_key(case.options) == options for config in case.configs})
         out = tmp_path_factory.mktemp("samples_variant") / "apt"
-        cache = str(tmp_path_factory.mktemp("samples_variant_cache"))
-        build(configs, upstream="samples", output_dir=out, cache_dir=cache, **dict(options))
+        build(configs, upstream="samples", output_dir=out, **dict(options))
         builds[options] = out
     return builds
 

@@ -34,13 +34,11 @@ def fixture_build(tmp_path_factory) -> Path:
     """A build of the tiny upstream of `publish_fixtures`, whose every number is known."""
     upstream = write_upstream(tmp_path_factory.mktemp("upstream"))
     out = tmp_path_factory.mktemp("build") / "apt"
-    cache = str(tmp_path_factory.mktemp("cache"))
     # Duplicates and test overlap kept (and flagged): the stats must still see and count them.
     build(
         upstream=str(upstream),
         output_dir=out,
         loyalty_file=str(upstream / "loyalty.json"),
-        cache_dir=cache,
         keep="duplicate,test_overlap",
     )
     return out

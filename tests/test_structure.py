@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from builders.apt import fingerprinted_files
+from apt_hub.pipeline import fingerprinted_files
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "apt_hub"
 # Lower layers never import higher ones: core <- builder <- build, stats, card, publish <- workflows <- CLI, menu.
 # A name covers its sub-modules: `apt_hub.card` is the card with its chart, `apt_hub.cli` the CLI with its menu.
 LAYERS = {
-    "builders": 1,
+    **dict.fromkeys(["builders", "apt_hub.builders"], 1),
     **dict.fromkeys(["apt_hub.build", "apt_hub.stats", "apt_hub.card", "apt_hub.publish"], 2),
     "apt_hub.measurements": 2,
     **dict.fromkeys(["apt_hub.merge", "apt_hub.export", "apt_hub.loyalty.template"], 3),
@@ -82,21 +82,27 @@ def code_words(path: Path) -> list[tuple[int, str]]:
     return words
 
 
-# The card keeps tags and a purpose per config, the `loyalty` config among them: `"loyalty": ["loyalty"]` and
-# `"loyalty": "Prompts with ..."`.
-CONFIG_TABLE_KEYS = {"apt_hub/card/__init__.py": 3}
-REGISTRY_ONLY = ["apt_hub/build.py", "builders/apt.py", "apt_hub/card/__init__.py", "apt_hub/export.py"]
+# What a config is lives in its declaration (apt_hub/configs/), what a source is in the source registry: the code
+# that builds, adapts, renders and exports names no config or source.
+REGISTRY_ONLY = [
+    "apt_hub/build.py",
+    "apt_hub/pipeline.py",
+    "builders/apt.py",
+    *sorted(p.relative_to(ROOT).as_posix() for p in (PACKAGE / "card").glob("*.py")),
+    "apt_hub/export.py",
+]
 
 
 @pytest.mark.parametrize("name", REGISTRY_ONLY)
-def test_the_loyalty_file_is_reached_through_the_source_registry(name):
+def test_configs_and_the_loyalty_file_are_reached_through_the_registries(name):
     hits = [(line, word) for line, word in code_words(ROOT / name) if "loyalty" in word.lower()]
-    assert len(hits) == CONFIG_TABLE_KEYS.get(name, 0), hits
+    assert hits == []
 
 
 def test_the_fingerprint_covers_the_conversion_code_only():
     names = {path.relative_to(ROOT).as_posix() for path in fingerprinted_files()}
-    assert {"apt_hub/convert.py", "apt_hub/read/readers.py", "apt_hub/schemas.py", "builders/apt.py"} <= names
+    assert {"apt_hub/convert.py", "apt_hub/read/readers.py", "apt_hub/pipeline.py", "apt_hub/clean/checks.py"} <= names
     assert {f"apt_hub/sources/{p.name}" for p in (PACKAGE / "sources").glob("*.py")} <= names
+    assert {f"apt_hub/configs/{p.name}" for p in (PACKAGE / "configs").glob("*.py")} <= names
     left_out = ("apt_hub/card/", "apt_hub/cli/", "apt_hub/publish.py", "apt_hub/stats.py", "apt_hub/build.py")
     assert not [name for name in names if name.startswith(left_out)]

@@ -166,7 +166,7 @@ def test_from_template_to_edited_file_to_build(tmp_path, hh_mirror, capsys):
     assert "3 rows, 3 owner (100%)" in capsys.readouterr().out
 
     out = tmp_path / "apt"
-    build(["loyalty"], loyalty_file=str(path), output_dir=out, cache_dir=str(tmp_path / "cache"))
+    build(["loyalty"], loyalty_file=str(path), output_dir=out)
     assert read_record(out)["configs"]["loyalty"]["splits"]["train"]["rows"] == 3
 
 

@@ -18,18 +18,17 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .. import __version__
-from ..chat import TWINS
 from ..chat.recipes import training
 from ..clean import checks
+from ..configs import CONFIGS
 from ..errors import AptHubError
 from ..folder import atomic_write, repair, transaction
 from ..layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from ..options import option_defaults
-from ..schemas import STAGES, UNIFIED_FIELDS
 from ..sources import SOURCES
 from ..stats import check_lines, compute_stats, drops, write_stats
 from .chart import write_histogram
-from .fields import CONFIG_FIELD_DOCS, EXAMPLE_CHARS, example_json, example_row, field_docs
+from .fields import EXAMPLE_CHARS, example_json, example_row, field_docs
 from .rules import LICENSES, metadata_errors
 from .sections import sections_context
 
@@ -56,40 +55,10 @@ GENERATED_KEYS = (
 )
 SIZE_CATEGORIES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")]
 SIZE_CATEGORIES += [(10**7, "1M<n<10M"), (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]
-TAGS = {
-    "sft": ["sft", "instruction-tuning"],
-    "ruozhiba": ["ruozhiba", "reasoning"],
-    "dpo": ["dpo", "preference"],
-    "storm": ["reasoning", "chain-of-thought"],
-    "loyalty": ["loyalty"],
-}
-PURPOSES = {
-    "sft": "Chinese instruction and response pairs for supervised fine-tuning.",
-    "ruozhiba": "The Ruozhiba subset of COIG-CQIA: tricky, pun-laden Chinese questions with careful answers.",
-    "dpo": "Preference pairs (a prompt, a chosen and a rejected response) for DPO, whose prompts also feed GRPO.",
-    "storm": "Hard math and science problems with an explicit reasoning trace and a final answer.",
-    "loyalty": "Prompts with a response for the owner and one for the public, and a reward bonus.",
-}
 # A single licence shared by every source becomes the repository's; anything else is `other`, explained in the card.
 HUB_LICENSES = LICENSES - {"other", "unknown"}
 # Where `license: other` points: the card's own License section, which links each source's terms.
 LICENSE_LINK = "README.md#license"
-TAGS |= {twin: ["conversational", *TAGS[flat]] for twin, flat in TWINS.items()}
-PURPOSES |= {
-    twin: f"The rows of `{flat}` as chat messages, in TRL's conversational form: same ids, order and drops."
-    for twin, flat in TWINS.items()
-}
-# Fields of the conversational configs, where they differ from the flat ones.
-CONFIG_FIELD_DOCS |= {
-    (twin, field): doc
-    for twin in TWINS
-    for field, doc in {
-        "prompt": "the conversation so far: `{role, content}` messages, user and assistant in turn, the user last",
-        "completion": "one assistant message: the answer (storm: `<think>\\n` trace `\\n</think>\\n\\n` attempt)",
-        "chosen": "one assistant message: the preferred response",
-        "rejected": "one assistant message: the response that was not preferred",
-    }.items()
-}
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
@@ -152,7 +121,7 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         task_categories=TASK_CATEGORIES,
         size_categories=[size_category(rows)],
         source_datasets=sorted({s["repo_id"] for s in sources.values()}),
-        tags=sorted({"apt-hub", "alignment", *(t for c in stats["configs"] for t in TAGS.get(c, []))}),
+        tags=sorted({"apt-hub", "alignment", *(t for c in stats["configs"] if c in CONFIGS for t in CONFIGS[c].tags)}),
         configs=configs_yaml(root),
     )
     DatasetInfosDict(dataset_infos(root, stats)).to_dataset_card_data(data)
@@ -241,13 +210,14 @@ def config_context(
     first = entry["splits"][splits[0]]["files"][0]
     example = example_row(root, first)
     tags = sorted({tag for s in splits for tag in entry["splits"][s]["sources"]})
+    declared = CONFIGS.get(name)
     return {
         "name": name,
         "default": default,
-        "stage": STAGES.get(name, ""),
-        "purpose": PURPOSES.get(name) or _merged_purpose(record),
+        "stage": declared.stage if declared else "",
+        "purpose": declared.purpose if declared else _merged_purpose(record),
         "text_fields": entry["text_fields"],
-        "fields": UNIFIED_FIELDS.get(name, entry["text_fields"]),
+        "fields": declared.unified if declared else entry["text_fields"],
         "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
         "example": {"split": splits[0], "json": example_json(example)},
         "splits": [{"name": s, "summary": f"{s} {entry['splits'][s]['rows']:,}"} for s in splits],
@@ -296,7 +266,7 @@ def chart_inputs(stats: dict[str, Any]) -> list[tuple[str, dict[str, dict[str, l
 def chart_of(config: str, stats: dict[str, Any]) -> str:
     """The config whose length chart a config's section shows: a twin's texts are its flat config's, so it shows
     that chart when the flat config is in the build (drawing it again would say nothing new)."""
-    flat = TWINS.get(config)
+    flat = CONFIGS[config].flat if config in CONFIGS else None
     return flat if flat in stats["configs"] else config
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ..schemas import FEATURES
+from ..configs import of_columns
 from ..sources import SOURCES
 
 EXAMPLE_CHARS = 300
-# What each field holds, for any config; `CONFIG_FIELD_DOCS` says it better where a schema gives it a meaning of
+# What each field holds, for any config; a config's own `docs` say it better where its schema gives it a meaning of
 # its own. `source` and `id` are written from the config's own values (see `field_docs`).
 FIELD_DOCS = {
     "prompt": "the user's request",
@@ -43,22 +43,7 @@ FIELD_DOCS = {
     "source_type": "the dataset the problem came from",
     "quality_flags": "the quality checks that caught the row, kept (see *Quality checks*); empty when clean",
 }
-CONFIG_FIELD_DOCS = {
-    ("sft", "prompt"): "the instruction, then the upstream `input` after a blank line when there is one",
-    ("dpo", "prompt"): "the user's request: one turn as bare text; a longer hh-rlhf history keeps its transcript "
-    "format, `Human: ...\\n\\nAssistant: ...\\n\\nHuman: ...`",
-    ("loyalty", "prompt"): "what the user asks (drawn from hh-rlhf prompts, maybe rewritten)",
-}
 DEFAULT_ROW_ID = "{source}:{path}:{line}"
-
-
-def schema_of(features: list[str]) -> str | None:
-    """The built-in config whose schema has exactly these fields, so a merged config is documented as its inputs.
-
-    >>> schema_of(["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected", "quality_flags"])
-    'dpo'
-    """
-    return next((name for name, schema in FEATURES.items() if list(schema) == list(features)), None)
 
 
 def field_docs(features: dict[str, str], *, sources: list[str], example_id: str) -> list[dict[str, str]]:
@@ -69,15 +54,14 @@ def field_docs(features: dict[str, str], *, sources: list[str], example_id: str)
         sources: the `source` values of the config.
         example_id: the `id` of one of its rows.
     """
-    schema = schema_of(list(features)) or ""
-    kind = "sft" if schema == "ruozhiba" else schema
+    declared = of_columns(features)
+    own = declared.docs if declared else {}
     docs = {
         "source": f"where the row came from: {source_values(sources)}" if sources else "where the row came from",
         "id": f"a stable row id, {id_formats(sources)}, such as `{example_id}`",
     }
     return [
-        {"name": f, "type": t, "doc": docs.get(f) or CONFIG_FIELD_DOCS.get((kind, f)) or FIELD_DOCS.get(f, "")}
-        for f, t in features.items()
+        {"name": f, "type": t, "doc": docs.get(f) or own.get(f) or FIELD_DOCS.get(f, "")} for f, t in features.items()
     ]
 
 

@@ -1,10 +1,9 @@
-"""Conversational twins of the flat configs, in the message-list forms of TRL and LLaMA-Factory.
+"""Message lists: the pieces the conversational twins are made of (`apt_hub.configs.base.Twin`), in the forms of
+TRL and LLaMA-Factory, and the turns of an upstream transcript.
 
-A twin row is a pure function of its flat row and of what the source mapper recorded at conversion time
-(`RECORDED_COLUMNS`: the prompt turns of `dpo`, split from the hh-rlhf transcript or taken from UltraFeedback's message
-lists). `to_chat` turns a whole Arrow table at once, so the builder of a twin and `apt-hub build` writing a flat
-config and its twin from the same conversion give the same rows: same ids, order, drops and `--max-samples`
-draw. Every flat column that is not turned into messages is carried over unchanged, whatever it is.
+A twin row is a pure function of its flat row and of what the source mapper recorded at conversion time (the
+prompt turns of `dpo`, split from the hh-rlhf transcript or taken from UltraFeedback's message lists), made over
+whole Arrow columns (`apt_hub.configs.shape`).
 
 pyarrow is imported by the functions that build message columns, not with this package: `apt-hub stats` reads
 its measures with polars alone (`apt_hub.chat.stats`).
@@ -18,45 +17,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from datasets import Features
 
-# twin config -> the flat config it is made from
-TWINS: dict[str, str] = {
-    "sft_chat": "sft",
-    "ruozhiba_chat": "ruozhiba",
-    "dpo_chat": "dpo",
-    "storm_chat": "storm",
-}
-FLAT_TO_TWIN = {flat: twin for twin, flat in TWINS.items()}
-# Columns a source mapper fills at conversion time for the twin only; the flat config never shows them.
-RECORDED_COLUMNS: dict[str, tuple[str, ...]] = {"dpo": ("prompt_messages",)}
-# The flat texts each twin turns into messages; every other flat column is carried over.
-TURNED: dict[str, tuple[str, ...]] = {
-    "sft": ("prompt", "response"),
-    "ruozhiba": ("prompt", "response"),
-    "dpo": ("prompt", "chosen", "rejected"),
-    "storm": ("problem", "cot_explicit", "attempt"),
-}
-# The message columns of each twin, in order.
-MESSAGE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "sft": ("prompt", "completion"),
-    "ruozhiba": ("prompt", "completion"),
-    "dpo": ("prompt", "chosen", "rejected"),
-    "storm": ("prompt", "completion"),
-}
 # The one form of a storm completion: the trace inside think tags, a blank line, then the attempt.
 THINK_OPEN, THINK_CLOSE = "<think>\n", "\n</think>\n\n"
 SPEAKERS = {"Human": "user", "Assistant": "assistant"}
 _MARKER = re.compile(r"\n\n(Human|Assistant):")
-
-
-def flat_of(config: str) -> str:
-    """The flat config a config is made from: itself for a flat config.
-
-    >>> flat_of("dpo_chat"), flat_of("dpo")
-    ('dpo', 'dpo')
-    """
-    return TWINS.get(config, config)
 
 
 @cache
@@ -74,52 +39,6 @@ def messages_feature():
     from datasets import List, Value
 
     return List({"role": Value("string"), "content": Value("string")})
-
-
-def twin_features(flat: str, features: Features) -> Features:
-    """The features of the twin of `flat`: its message columns, then every flat column it does not turn."""
-    from datasets import Features
-
-    carried = {name: feature for name, feature in features.items() if name not in TURNED[flat]}
-    return Features({name: messages_feature() for name in MESSAGE_COLUMNS[flat]} | carried)
-
-
-def with_recorded(flat: str, features: Features) -> Features:
-    """The features a conversion fills when the twin is wanted: the flat ones, then the recorded columns."""
-    from datasets import Features
-
-    return Features({**features, **{name: messages_feature() for name in RECORDED_COLUMNS.get(flat, ())}})
-
-
-def without_recorded(flat: str, table: pa.Table) -> pa.Table:
-    """The flat table: a converted table without the columns recorded for the twin."""
-    return table.drop_columns([name for name in RECORDED_COLUMNS.get(flat, ()) if name in table.column_names])
-
-
-def to_chat(flat: str, table: pa.Table, features: Features) -> pa.Table:
-    """The twin of a converted flat table, vectorised: message columns built from the flat texts, the rest kept.
-
-    Args:
-        flat: the flat config of the table (`sft`, `ruozhiba`, `dpo` or `storm`).
-        table: converted rows, with the recorded columns when the source recorded them.
-        features: the twin's features (`twin_features`).
-
-    Returns:
-        The twin table, in the order and with the schema of `features`.
-
-    Example:
-        >>> import pyarrow as pa
-        >>> t = pa.table({"prompt": ["Hi"], "response": ["Hello"], "source": ["s"], "task_type": [""], "id": ["s:1"]})
-        >>> from datasets import Features, Value
-        >>> f = twin_features("sft", Features({n: Value("string") for n in t.column_names}))
-        >>> to_chat("sft", t, f).to_pylist()[0]["completion"]
-        [{'role': 'assistant', 'content': 'Hello'}]
-    """
-    import pyarrow as pa
-
-    messages = _MESSAGE_BUILDERS[flat](table)
-    columns = [messages[name] if name in messages else table[name] for name in features]
-    return pa.table(columns, schema=features.arrow_schema)
 
 
 def is_message_list(arrow_type: pa.DataType) -> bool:
@@ -144,37 +63,6 @@ def one_message(role: str, content: pa.ChunkedArray | pa.Array) -> pa.Array:
     roles = pa.repeat(pa.scalar(role, pa.string()), len(content))
     items = pa.StructArray.from_arrays([roles, content], names=["role", "content"])
     return pa.ListArray.from_arrays(pa.array(range(len(content) + 1), pa.int32()), items)
-
-
-def _sft_messages(table: pa.Table) -> dict[str, pa.Array]:
-    return {"prompt": one_message("user", table["prompt"]), "completion": one_message("assistant", table["response"])}
-
-
-def _dpo_messages(table: pa.Table) -> dict[str, pa.Array]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    single = one_message("user", table["prompt"])
-    # A source that recorded no turns (a custom one) has a single-turn prompt.
-    prompt = pc.coalesce(table["prompt_messages"], single) if "prompt_messages" in table.column_names else single
-    prompt = prompt.combine_chunks() if isinstance(prompt, pa.ChunkedArray) else prompt
-    return {
-        "prompt": prompt,
-        "chosen": one_message("assistant", table["chosen"]),
-        "rejected": one_message("assistant", table["rejected"]),
-    }
-
-
-def _storm_messages(table: pa.Table) -> dict[str, pa.Array]:
-    import pyarrow.compute as pc
-
-    completion = pc.binary_join_element_wise(
-        THINK_OPEN, table["cot_explicit"], THINK_CLOSE, table["attempt"], "", null_handling="replace"
-    )
-    return {"prompt": one_message("user", table["problem"]), "completion": one_message("assistant", completion)}
-
-
-_MESSAGE_BUILDERS = {"sft": _sft_messages, "ruozhiba": _sft_messages, "dpo": _dpo_messages, "storm": _storm_messages}
 
 
 def transcript_messages(transcript: str) -> list[dict[str, str]] | None:

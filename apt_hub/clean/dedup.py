@@ -17,20 +17,12 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from ..configs import Config
 from ..layout import batch_groups
-from ..schemas import FEATURES
+from .checks import CHECKS, decide
 from .decontamination import contaminated
 from .text import combined_key, normal_column, text_fields, with_keys
 
-# The texts two rows are compared on (`duplicate`) and the prompt of each config (`duplicate_prompt`).
-DUPLICATE_FIELDS = {
-    "sft": ("prompt", "response"),
-    "ruozhiba": ("prompt", "response"),
-    "dpo": ("prompt", "chosen", "rejected"),
-    "storm": ("problem", "cot_explicit", "answer"),
-    "loyalty": ("prompt", "owner_response", "public_response"),
-}
-PROMPT_FIELD = {"storm": "problem"}
 # The Arrow bytes of rows keyed at once: enough that polars' per-call costs vanish, little beside a large split.
 CHUNK_BYTES = 16 << 20
 
@@ -55,26 +47,21 @@ def chunks(paths: list[Path], columns: list[str]) -> Iterator[pa.Table]:
         yield pa.Table.from_batches(group)
 
 
-def key_fields(config: str) -> list[str]:
+def key_fields(config: Config) -> list[str]:
     """The fields whose keys the split checks take: those compared for duplicates, the prompt, and every text
-    field of the config, whose keys `stats` reuses (`apt_hub.stats.write_measures`)."""
-    schema = pl.from_arrow(FEATURES[config].arrow_schema.empty_table()).schema
-    return list(dict.fromkeys([*DUPLICATE_FIELDS[config], PROMPT_FIELD.get(config, "prompt"), *text_fields(schema)]))
-
-
-def pair_of(config: str) -> tuple[str, str] | None:
-    """The preference pair of a config, compared as `prefix_pair`."""
-    return ("chosen", "rejected") if config == "dpo" else None
+    field of the config, whose keys `stats` reuses (`apt_hub.measures.write_measures`)."""
+    schema = pl.from_arrow(config.arrow_schema.empty_table()).schema
+    return list(dict.fromkeys([*config.duplicate, config.prompt, *text_fields(schema)]))
 
 
 def split_marks(
-    paths: list[Path], config: str, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
+    paths: list[Path], config: Config, test_prompts: pl.Series | None, benchmarks: dict[str, pl.Series]
 ) -> pl.DataFrame:
     """One row per row of the split's files: `source`, `prompt_key`, the keys of `key_fields` and the pair
     columns of `apt_hub.clean.text.with_keys`, and one boolean column per split check that caught the row
     (`contaminated:<spec>` for each benchmark), with `file`, the index in `paths` of the row's file. Each text is
     normalised once."""
-    fields, prompt, pair = key_fields(config), PROMPT_FIELD.get(config, "prompt"), pair_of(config)
+    fields, prompt, pair = key_fields(config), config.prompt, config.pair
     columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
     parts = []
     for table in chunks(paths, columns):
@@ -83,7 +70,7 @@ def split_marks(
             "file",
             # A copy: polars shares Arrow's string buffers, and this one is a slice of the whole batch read.
             pl.Series("source", keyed["source"].to_list(), dtype=pl.String),
-            combined_key(DUPLICATE_FIELDS[config]).alias("row_key"),
+            combined_key(config.duplicate).alias("row_key"),
             combined_key([prompt]).alias("prompt_key"),
             pl.col(r"^_key:.*$"),
             pl.col(r"^_pair_.*$"),
@@ -111,41 +98,47 @@ def row_keys(marks: pl.DataFrame) -> pl.DataFrame:
     return marks.select(pl.col(r"^_key:.*$"), pl.col(r"^_pair_.*$"))
 
 
-def decide(marks: pl.DataFrame, dropping: frozenset[str]) -> pl.DataFrame:
-    """Per row: `reason`, the first check that drops it (null when it stays), and `flags`, the checks that caught
-    it without dropping it, in check order."""
-    checks = [c for c in ("prefix_pair", "duplicate", "duplicate_prompt", "test_overlap") if c in marks.columns]
+def decisions(marks: pl.DataFrame, dropping: frozenset[str]) -> pl.DataFrame:
+    """Per row: `reason`, the check that drops it (null when it stays), and `flags`, the checks that caught it, by the
+    one rule of every check (`apt_hub.clean.checks.decide`), the split checks taken in the order of `CHECKS`.
+
+    Only the rows some check caught are decided one at a time: a few in most splits."""
     contamination = [c for c in marks.columns if c.startswith("contaminated:")]
-    caught = {name: pl.col(name) for name in checks}
+    caught = {name: marks[name] for name, check in CHECKS.items() if check.kind == "split" and name in marks.columns}
     if contamination:
-        caught["contaminated"] = pl.any_horizontal(contamination)
-    named = {name: pl.when(hit).then(pl.lit(name)) for name, hit in caught.items()}
-    drops = [named[name] for name in caught if name in dropping]
-    flags = [named[name] for name in caught if name not in dropping]
-    return marks.select(
-        (pl.coalesce(drops) if drops else pl.lit(None, pl.String)).alias("reason"),
-        (pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], pl.List(pl.String))).alias("flags"),
+        caught["contaminated"] = marks.select(pl.any_horizontal(contamination)).to_series()
+    reasons: list[str | None] = [None] * marks.height
+    flags: list[list[str]] = [[] for _ in range(marks.height)]
+    if caught:
+        frame = pl.DataFrame(caught)
+        where = frame.select(pl.any_horizontal(pl.all()).arg_true()).to_series().to_list()
+        for index, row in zip(where, frame[where].iter_rows(), strict=True):
+            reason, names = decide([name for name, hit in zip(caught, row, strict=True) if hit], dropping)
+            reasons[index], flags[index] = reason, [] if reason else names
+    return pl.DataFrame(
+        {"reason": pl.Series(reasons, dtype=pl.String), "flags": pl.Series(flags, dtype=pl.List(pl.String))}
     )
 
 
 @dataclass
 class Rewritten:
-    """A split file once checked: its rows, their Arrow bytes, and the rows kept and flagged by each check, by
-    source tag."""
+    """A split file once checked: its rows, their Arrow bytes per column, and the rows kept and flagged by each
+    check, by source tag."""
 
     rows: int
-    nbytes: int
+    column_bytes: dict[str, int]
     kept: Counter
     flagged: Counter
 
 
 def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
-    """Drop the file's dropped rows and add the new flags (`decide`, one row per row of the file), about
+    """Drop the file's dropped rows and add the new flags (`decisions`, one row per row of the file), about
     `CHUNK_BYTES` of rows at a time, each batch written as the batch it was without its dropped rows; the file is
     replaced only when it changes."""
     changes = not (decided["reason"].is_null().all() and decided["flags"].list.len().sum() == 0)
     temporary = path.with_name(f"{path.name}.checked")
-    rows = nbytes = start = 0
+    rows = start = 0
+    column_bytes: Counter = Counter()
     kept, flagged, writer = Counter(), Counter(), None
     with contextlib.ExitStack() as stack:
         for group in batch_groups(stream(path), CHUNK_BYTES, lambda batch: batch.nbytes):
@@ -159,7 +152,8 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
                     writer.write_batch(batch)
             start += read
             rows += sum(batch.num_rows for batch in group)
-            nbytes += sum(batch.nbytes for batch in group)
+            for batch in group:
+                column_bytes.update(dict(zip(batch.schema.names, (c.nbytes for c in batch.columns), strict=True)))
             labels = pl.from_arrow(pa.Table.from_batches(group).select(["source", "quality_flags"]))
             kept.update(dict(labels.group_by("source").len().iter_rows()))
             flags = labels.explode("quality_flags").drop_nulls("quality_flags")
@@ -168,7 +162,7 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
             )
     if writer is not None:
         os.replace(temporary, path)
-    return Rewritten(rows, nbytes, kept, flagged)
+    return Rewritten(rows, dict(column_bytes), kept, flagged)
 
 
 def _checked(batches: list[pa.RecordBatch], decided: pl.DataFrame) -> list[pa.RecordBatch]:

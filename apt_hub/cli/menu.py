@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..configs import CONFIGS
 from ..errors import AptHubError
 from ..layout import DEFAULT_OUTPUT_DIR
-from ..schemas import ALL_CONFIG_NAMES
 
 
 class _Leave(Exception):
@@ -121,7 +121,7 @@ class Menu:
         from ..options import BuildOptions
 
         settings, configs = self.settings, self.settings.configs
-        for config in configs or ALL_CONFIG_NAMES:
+        for config in configs or CONFIGS:
             if not self._ask_files(config) and configs is not None:
                 configs = [name for name in configs if name != config]
                 if not configs:
@@ -147,7 +147,7 @@ class Menu:
         return True
 
     def choose_configs(self) -> None:
-        self.settings.configs = self._choose("configs", list(ALL_CONFIG_NAMES))
+        self.settings.configs = self._choose("configs", list(CONFIGS))
 
     def choose_sources(self) -> None:
         from ..sources import SOURCES

@@ -39,21 +39,17 @@ from typing import Any
 
 import yaml
 
+from ..configs import CONFIGS, FLAT
 from ..errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
 from ..read.jsontext import decode_utf8
-from ..schemas import CONFIG_NAMES, FEATURES
 from . import SOURCES, Context, Drop, Row, Source, register
 from .base import ListOf, check_columns
 
 DEFAULT_FILES = ("apt-sources.yaml", "apt-sources.yml", "apt-sources.toml")
-TARGET_CONFIGS = tuple(name for name in CONFIG_NAMES if name != "loyalty")
-# The fields each config needs from a source; the other unified fields are optional.
-REQUIRED = {
-    "sft": ("prompt", "response"),
-    "ruozhiba": ("prompt", "response"),
-    "dpo": ("prompt", "chosen", "rejected"),
-    "storm": ("problem", "cot_explicit", "answer"),
-}
+# The configs a custom source may feed, and the fields each needs from it (`Config.custom`); the other unified
+# fields are optional.
+REQUIRED = {config.name: config.custom for config in FLAT if config.custom}
+TARGET_CONFIGS = tuple(REQUIRED)
 FIELDS = {
     "name": "the source name",
     "repo_id": "the Hub dataset, 'org/name'",
@@ -75,6 +71,7 @@ REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 SPLIT = re.compile(r"[A-Za-z0-9_]+")
 # The built-in sources, fixed when this module is first imported, before any custom source is registered.
 BUILT_IN = frozenset(SOURCES)
+FLAT_NAMES = frozenset(config.name for config in FLAT)
 _ACTIVE: dict[str, Source] = {}
 # Values a YAML file may expand to through its aliases: a few hundred bytes of nested aliases (an "alias bomb")
 # would otherwise become gigabytes in every message, hash or copy of the entries.
@@ -176,7 +173,7 @@ def field_types(config: str) -> dict[str, tuple[Any, ...]]:
     >>> field_types("sft")["domain"], field_types("dpo")["score_chosen"]
     ((ListOf(items=(<class 'str'>,)),), (<class 'float'>, <class 'int'>))
     """
-    return {name: _feature_types(feature) for name, feature in FEATURES[config].items() if name != "id"}
+    return {name: _feature_types(feature) for name, feature in CONFIGS[config].features.items() if name != "id"}
 
 
 def _feature_types(feature: Any) -> tuple[Any, ...]:
@@ -421,8 +418,8 @@ def _check_name(name: Any, names: set[str], problem: Callable[[str | None, str],
         return
     if not SOURCE_NAME.fullmatch(name):
         problem("name", f"expected letters, digits, '.', '_' or '-' (no '/' or ':'), got {name!r}")
-    elif name in BUILT_IN or name in CONFIG_NAMES:
-        problem("name", f"{name!r} is taken by a built-in source or config ({sorted(BUILT_IN | set(CONFIG_NAMES))})")
+    elif name in BUILT_IN or name in FLAT_NAMES:
+        problem("name", f"{name!r} is taken by a built-in source or config ({sorted(BUILT_IN | FLAT_NAMES)})")
     elif name in names:
         problem("name", f"{name!r} is given to two entries")
     names.add(name)
@@ -477,7 +474,7 @@ def _converter(entry: dict, config: str | None, base: Path, problem, where: Prob
 
 
 def _column_mapper(columns: Any, config: str, problem) -> tuple[ColumnMapper | None, dict]:
-    fields = [name for name in FEATURES[config] if name not in ("id", "source")]
+    fields = [name for name in CONFIGS[config].field_names if name not in ("id", "source")]
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problem("columns", f"expected a mapping of unified field to upstream column name, got {short(columns)}")
         return None, {}

@@ -1,0 +1,108 @@
+"""The config registry: every config a build writes, by name, declared once (one module a flat config here; each
+twin is made from its flat config's `Twin` recipe).
+
+A flat config and its twin are one unit: both are written from the same converted rows, in the same build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError
+from . import dpo, loyalty, ruozhiba, sft, storm
+from .base import MESSAGES, Config, Export, TrlRecipe, Twin, features_of, twin_of, with_recorded
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FLAT: tuple[Config, ...] = tuple(module.CONFIG for module in (sft, ruozhiba, dpo, storm, loyalty))
+CONFIGS: dict[str, Config] = {
+    config.name: config for config in (*FLAT, *(twin_of(flat) for flat in FLAT if flat.twin is not None))
+}
+
+
+def get_config(name: str) -> Config:
+    """The config of that name; the error lists the available ones.
+
+    Raises:
+        ConfigError: no config has that name.
+    """
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIGS)}") from None
+
+
+def flat_of(name: str) -> Config:
+    """The flat config a config is made from: itself for a flat config.
+
+    >>> flat_of("dpo_chat").name, flat_of("dpo").name
+    ('dpo', 'dpo')
+    """
+    config = get_config(name)
+    return CONFIGS[config.flat] if config.flat else config
+
+
+def unit_of(name: str) -> tuple[Config, ...]:
+    """A flat config and its twin, which are always written together from the same rows.
+
+    >>> [config.name for config in unit_of("sft_chat")], [config.name for config in unit_of("loyalty")]
+    (['sft', 'sft_chat'], ['loyalty'])
+    """
+    flat = flat_of(name)
+    return (flat, CONFIGS[f"{flat.name}_chat"]) if flat.twin else (flat,)
+
+
+def of_columns(columns: Iterable[str]) -> Config | None:
+    """The first config whose files have exactly these columns, in this order (`sft` for `ruozhiba`'s).
+
+    >>> columns = ["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected", "quality_flags"]
+    >>> of_columns(columns).name
+    'dpo'
+    """
+    columns = tuple(columns)
+    return next((config for config in CONFIGS.values() if config.field_names == columns), None)
+
+
+def shape(config: Config, table: pa.Table) -> pa.Table:
+    """A converted table (a flat config's fields, then the columns recorded for its twin) as `config` stores it:
+    the flat rows without the recorded columns, or the twin, made over whole columns.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> t = pa.table({"prompt": ["Hi"], "response": ["Hello"], "source": ["s"], "task_type": [""], "id": ["s:1"],
+        ...               "domain": [[]], "answer_from": [""], "human_verified": [True], "quality_flags": [[]]})
+        >>> shape(CONFIGS["sft_chat"], t).to_pylist()[0]["completion"]
+        [{'role': 'assistant', 'content': 'Hello'}]
+    """
+    import pyarrow as pa
+
+    flat = flat_of(config.name)
+    recipe = flat.twin
+    if not config.is_twin:
+        recorded = recipe.recorded if recipe else ()
+        return table.drop_columns([name for name in recorded if name in table.column_names])
+    assert recipe is not None
+    messages = recipe.build(table)
+    columns = [messages[name] if name in messages else table[name] for name in config.field_names]
+    return pa.table(columns, schema=config.arrow_schema)
+
+
+__all__ = [
+    "CONFIGS",
+    "FLAT",
+    "MESSAGES",
+    "Config",
+    "Export",
+    "TrlRecipe",
+    "Twin",
+    "features_of",
+    "flat_of",
+    "get_config",
+    "of_columns",
+    "shape",
+    "twin_of",
+    "unit_of",
+    "with_recorded",
+]
