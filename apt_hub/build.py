@@ -17,13 +17,14 @@ from .convert import finish_counts, input_notes
 from .errors import ConfigError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
+from .measures import forget_measures, measuring, write_measures
 from .options import BuildOptions, names
 from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
 from .progress import bar, library_bars
 from .read.upstream import SAMPLES, open_upstream
 from .sources import SOURCES, Source
 from .sources.custom import use_sources_file
-from .stats import drops, forget_measures, measuring, total_counts, write_measures
+from .stats import drops, total_counts, write_stats
 
 
 @dataclass
@@ -100,10 +101,10 @@ def build(
             for name, entry in entries.items():
                 entry["options"] = options.record(label, sources_of(flat, options), files)
                 record["configs"][name] = report.configs[name] = entry
-                report.notes += entry.get("notes", [])
+                report.notes += [note for note in entry.get("notes", []) if note not in report.notes]
         record["apt_hub_version"] = __version__
         write_json(staging / RECORD, record)
-        write_card(staging)
+        write_card(staging, write_stats(staging))
     return report
 
 
@@ -177,7 +178,7 @@ def _write_config(converted: Converted, config: Config, staging: Path) -> dict[s
     splits = {}
     for split, rows in bar(converted.splits.items(), desc=f"Writing {config.name}", unit="split"):
         batches = (b for batch in converted.batches(split) for b in shape(config, pa.table(batch)).to_batches())
-        measures: list = []  # what `stats` needs of each row, taken as the rows pass (see `stats.measuring`)
+        measures: list = []  # what `stats` needs of each row, taken as the rows pass (see `measures.measuring`)
         # The flat rows' text keys, which the split checks computed: each text is normalised once per build.
         keys = None if config.is_twin else rows.keys
         files = write_batches(

@@ -362,6 +362,7 @@ def _sample(table: pa.Table, count: int, seed: str) -> pa.Table:
 def _write(build_dir: Path, output: str, merged: dict[str, pa.Table], inputs, shares, seed: int) -> None:
     """Write the new config, its record and the card as one transaction of the build folder."""
     from .card import write_card
+    from .stats import write_stats
 
     with transaction(build_dir, existing=True) as staging:
         # The staging copy shares the old shards by hard links: unlink them, never write through them.
@@ -371,7 +372,7 @@ def _write(build_dir: Path, output: str, merged: dict[str, pa.Table], inputs, sh
         record = read_record(staging)
         record["configs"][output] = _entry(record, merged, files, inputs, shares, seed)
         write_json(staging / RECORD, record)
-        write_card(staging)
+        write_card(staging, write_stats(staging))
 
 
 def _entry(record: dict, merged: dict[str, pa.Table], files, inputs, shares, seed: int) -> dict[str, Any]:

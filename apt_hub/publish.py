@@ -22,7 +22,7 @@ from .errors import AptHubError
 from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
-from .stats import STATS_FILE
+from .stats import STATS_FILE, write_stats
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
     from httpx2 import TimeoutException, TransportError
@@ -173,7 +173,7 @@ def publish(
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
         adopt_remote_card(api, folder, plan, remote, repo_id)
-        write_card(folder, repo_id=repo_id)
+        write_card(folder, write_stats(folder), repo_id=repo_id)
         diff(plan, planned_files(root, folder), remote)
         if dry_run or plan.up_to_date:
             return PublishResult(plan, dry_run=dry_run)

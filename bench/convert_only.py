@@ -13,7 +13,7 @@ from apt_hub import build as build_module
 
 
 def main(upstream: str, output_dir: str) -> None:
-    build_module.write_card = lambda root: None
+    build_module.write_card = lambda root, stats: None
     build_module.build(upstream=upstream, output_dir=output_dir)
 
 

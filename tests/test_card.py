@@ -26,7 +26,7 @@ from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
-from apt_hub.stats import compute_stats
+from apt_hub.stats import compute_stats, write_stats
 
 SIZE_CATEGORIES = {"n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B"}
 MY_SECTION = "## How we use it\n\nOur trainer reads `sft` first.\n"
@@ -36,7 +36,7 @@ MY_NOTE = "Written by hand: ask Li before changing the loyalty rows."
 @pytest.fixture(scope="module")
 def card_build(samples_build, tmp_path_factory) -> Path:
     out = Path(shutil.copytree(samples_build, tmp_path_factory.mktemp("card") / "apt"))
-    write_card(out, repo_id="org/apt")
+    write_card(out, write_stats(out), repo_id="org/apt")
     return out
 
 
@@ -59,7 +59,7 @@ def test_yaml_round_trips_through_dataset_card(card_build):
     data = DatasetCard(text).data
     assert data.to_dict() == card_data(card_build, compute_stats(card_build)).to_dict()
     assert DatasetCardData(**data.to_dict()).to_yaml() == text.split("---\n")[1].strip()
-    assert data.configs == configs_yaml(card_build)
+    assert data.configs == configs_yaml(card_build, compute_stats(card_build))
     assert [c["config_name"] for c in data.configs if c.get("default")] == ["sft"]
 
 
@@ -163,7 +163,7 @@ def add_my_text(root: Path) -> None:
 def test_hand_written_text_survives_a_rebuild_and_a_re_render(folder, tmp_path):
     add_my_text(folder)
     build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini")
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     card = card_of(folder)
     assert MY_SECTION in card.text and card.text.rstrip().endswith(MY_NOTE)
     assert card.text.index(MY_SECTION) < card.text.index("## Configs")
@@ -177,7 +177,7 @@ def test_a_new_config_gets_its_block_after_the_one_it_follows(folder):
     add_my_text(folder)
     (folder / "data" / "sft_mix").mkdir()
     shutil.copy(folder / "data/sft/train-00000-of-00001.parquet", folder / "data/sft_mix/train-00000-of-00001.parquet")
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     text = card_of(folder).text
     order = [text.index(f"<!-- apt-hub:begin config-{c} -->") for c in ("ruozhiba", "sft_mix", "storm")]
     assert order == sorted(order)
@@ -185,7 +185,7 @@ def test_a_new_config_gets_its_block_after_the_one_it_follows(folder):
     assert "sft_mix" in [c["config_name"] for c in card_of(folder).data.configs]
     assert (folder / "images" / "lengths-sft_mix.png").is_file()
     shutil.rmtree(folder / "data" / "sft_mix")
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     assert "config-sft_mix" not in card_of(folder).text and MY_NOTE in card_of(folder).text
     assert not (folder / "images" / "lengths-sft_mix.png").exists()
 
@@ -211,7 +211,7 @@ def test_repo_id_is_read_back_from_the_usage_example():
 
 def test_card_is_the_same_bytes_when_nothing_changed(folder):
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 

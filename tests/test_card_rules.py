@@ -11,7 +11,7 @@ from huggingface_hub import DatasetCard, HfApi
 from apt_hub.card import CARD_FILE, card_data, write_card
 from apt_hub.card.rules import LICENSES, TASK_CATEGORIES, metadata_errors, size_categories
 from apt_hub.errors import AptHubError
-from apt_hub.stats import compute_stats
+from apt_hub.stats import compute_stats, write_stats
 
 VALID = {
     "license": "other",
@@ -59,7 +59,7 @@ def test_the_tables_hold_the_hubs_values():
 
 def test_the_samples_card_passes_and_a_bad_header_stops_the_card(samples_build, tmp_path):
     folder = Path(shutil.copytree(samples_build, tmp_path / "apt"))
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     header = yaml.safe_load((folder / CARD_FILE).read_text(encoding="utf-8").split("---\n")[1])
     assert metadata_errors(header) == []
     assert metadata_errors(card_data(folder, compute_stats(folder)).to_dict()) == []
@@ -75,7 +75,7 @@ def test_the_test_hub_refuses_a_bad_card_and_accepts_the_generated_one(hub, samp
     api = HfApi(endpoint=hub.endpoint, token="hf_alice_write")
     api.create_repo("alice/apt", repo_type="dataset")
     folder = Path(shutil.copytree(samples_build, tmp_path / "apt"))
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     good = (folder / CARD_FILE).read_text(encoding="utf-8")
     api.upload_file(path_or_fileobj=good.encode(), path_in_repo=CARD_FILE, repo_id="alice/apt", repo_type="dataset")
     card = DatasetCard(good)

@@ -17,6 +17,7 @@ from apt_hub.card.sections import UPSTREAM_PERSONAL, sections_context
 from apt_hub.configs import of_columns
 from apt_hub.layout import splits_on_disk
 from apt_hub.sources import SOURCES
+from apt_hub.stats import write_stats
 
 CONFIGS = ["sft", "ruozhiba", "dpo", "storm", "loyalty"]
 BUILT = [*CONFIGS, "sft_chat", "ruozhiba_chat", "dpo_chat", "storm_chat"]  # the flat configs and their chat twins
@@ -29,7 +30,7 @@ EXAMPLE = re.compile(
 def card_build(samples_build, tmp_path_factory) -> Path:
     out = Path(shutil.copytree(samples_build, tmp_path_factory.mktemp("sections") / "apt"))
     (out / CARD_FILE).unlink(missing_ok=True)  # a first card, from the templates alone
-    write_card(out, repo_id="org/apt")
+    write_card(out, write_stats(out), repo_id="org/apt")
     return out
 
 
@@ -93,7 +94,7 @@ def test_curators_placeholder_is_hand_written_text_that_survives_a_re_render(car
     assert "## Curators and contact" in block(card, "curators")
     assert "Curated by: *your names or team here*." in card
     path.write_text(card.replace("*your names or team here*", "the APT data team"), encoding="utf-8")
-    write_card(folder)
+    write_card(folder, write_stats(folder))
     assert "Curated by: the APT data team." in path.read_text(encoding="utf-8")
 
 

@@ -351,8 +351,8 @@ def test_the_staging_copy_shares_no_file_that_is_rewritten(samples_build, tmp_pa
 
 
 def test_measures_written_again_in_the_staging_copy_leave_the_old_folder_as_it_was(samples_build, tmp_path):
-    from apt_hub.folder import transaction
-    from apt_hub.stats import MEASURES_DIR, measuring, write_measures
+    from apt_hub.folder import MEASURES_DIR, transaction
+    from apt_hub.measures import measuring, write_measures
 
     out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
     before = snapshot(out)

@@ -1,5 +1,6 @@
 """`apt-hub publish` against the Hub-compatible server of `hub_server.py`; the HF clients run for real."""
 
+import gzip
 import logging
 import shutil
 from pathlib import Path
@@ -14,7 +15,9 @@ from apt_hub.build import build
 from apt_hub.card import CARD_FILE
 from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
+from apt_hub.merge import merge
 from apt_hub.publish import LocalFile, PublishError, publish, same_content
+from apt_hub.read.upstream import SAMPLES
 
 WRITE, READ_ONLY, BOB = "hf_alice_write", "hf_alice_read", "hf_bob_write"
 REPO = "org/apt"
@@ -296,3 +299,29 @@ def test_a_dry_run_takes_in_text_written_on_the_hub_without_writing_it_locally(h
     done = publish(folder, repo_id=REPO).plan
     assert [f.path for f in planned.change] == [f.path for f in done.change], planned.describe()
     assert b"Keep this." in (folder / CARD_FILE).read_bytes()
+
+
+def test_a_split_without_rows_builds_and_goes_through_every_command(hub, token, tmp_path):
+    """hh-rlhf's train files empty: `dpo` and `dpo_chat` have a train split of 0 rows. The build, stats, card,
+    export, merge and publish take it as a normal case, and `load_dataset` gives the splits that have rows."""
+    upstream = tmp_path / "upstream"
+    shutil.copytree(SAMPLES, upstream)
+    for path in (upstream / "Anthropic/hh-rlhf").glob("*/train.jsonl.gz"):
+        path.write_bytes(gzip.compress(b""))
+    out = tmp_path / "apt"
+    report = build(["dpo", "dpo_chat"], upstream=str(upstream), output_dir=out, only="hh-rlhf")
+    assert report.configs["dpo"]["splits"]["train"]["rows"] == 0 and "dpo/train: 0 rows" in report.notes
+    for command in (
+        ["stats", str(out)],
+        ["card", str(out)],
+        ["export", str(out), "--output-dir", str(tmp_path / "e")],
+    ):
+        assert main(command) == 0, command
+    merge(["dpo"], output="prefs", build_dir=out)
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "train: no rows, so the `configs:` of this card leave it out" in card
+    publish(out, repo_id=REPO)
+    for config in ("dpo", "dpo_chat", "prefs"):
+        local = datasets.load_dataset(str(out), config)
+        assert list(local) == ["test"] and len(local["test"]) == report.configs["dpo"]["splits"]["test"]["rows"]
+        assert datasets.load_dataset(REPO, config, token=token)["test"].to_list() == local["test"].to_list()

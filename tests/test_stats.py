@@ -15,16 +15,15 @@ from publish_fixtures import write_upstream
 
 from apt_hub.build import build
 from apt_hub.cli import main
+from apt_hub.folder import MEASURES_DIR
 from apt_hub.layout import splits_on_disk
+from apt_hub.measures import read_measures, shard_digest
 from apt_hub.merge import merge
 from apt_hub.stats import (
-    MEASURES_DIR,
     STATS_FILE,
     compute_stats,
     histogram_edges,
     length_bin,
-    read_measures,
-    shard_digest,
     write_stats,
 )
 

@@ -14,7 +14,7 @@ PACKAGE = ROOT / "apt_hub"
 # A name covers its sub-modules: `apt_hub.card` is the card with its chart, `apt_hub.cli` the CLI with its menu.
 LAYERS = {
     **dict.fromkeys(["builders", "apt_hub.builders"], 1),
-    **dict.fromkeys(["apt_hub.build", "apt_hub.stats", "apt_hub.card", "apt_hub.publish"], 2),
+    **dict.fromkeys(["apt_hub.build", "apt_hub.stats", "apt_hub.report", "apt_hub.card", "apt_hub.publish"], 2),
     "apt_hub.measurements": 2,
     **dict.fromkeys(["apt_hub.merge", "apt_hub.export", "apt_hub.loyalty.template"], 3),
     "apt_hub.cli": 4,

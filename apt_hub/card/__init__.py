@@ -25,8 +25,9 @@ from ..errors import AptHubError
 from ..folder import atomic_write, repair, transaction
 from ..layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from ..options import option_defaults
+from ..report import check_lines
 from ..sources import SOURCES
-from ..stats import check_lines, compute_stats, drops, write_stats
+from ..stats import compute_stats, drops, write_stats
 from .chart import write_histogram
 from .fields import EXAMPLE_CHARS, example_json, example_row, field_docs
 from .rules import LICENSES, metadata_errors
@@ -71,13 +72,15 @@ def templates_dir() -> Path:
     return Path(str(resources.files("apt_hub") / "cards"))
 
 
-def write_card(root: str | Path = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = None) -> Path:
-    """Refresh `stats.json`, the length histograms and `README.md` of a build folder from its parquet files.
+def write_card(root: str | Path, stats: dict[str, Any], *, repo_id: str | None = None) -> Path:
+    """Write the length charts and `README.md` of a build folder from its stats (`apt_hub.stats.write_stats`, which
+    the build, `card`, `merge` and `publish` call first: the card shows the numbers `stats.json` holds).
 
     Text a user wrote in the card outside the generated blocks, and YAML keys apt-hub does not write, are kept.
 
     Args:
         root: the build folder.
+        stats: its stats, as `stats.json` holds them.
         repo_id: the Hub repository shown in the `load_dataset` examples; by default the one the current card
             shows, else `ORG/NAME`.
 
@@ -85,13 +88,12 @@ def write_card(root: str | Path = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = N
         The path of the card.
 
     Example:
-        >>> write_card("dist/apt", repo_id="org/apt")  # doctest: +SKIP
+        >>> write_card("dist/apt", write_stats("dist/apt"), repo_id="org/apt")  # doctest: +SKIP
         PosixPath('dist/apt/README.md')
     """
     root = Path(root)
     path = root / CARD_FILE
     existing = path.read_text(encoding="utf-8") if path.is_file() else None
-    stats = write_stats(root)
     write_images(root, stats)
     text = render_card(root, stats, repo_id=repo_id or repo_id_in(existing) or PLACEHOLDER_REPO_ID)
     atomic_write(path, merge_card(existing, text) if existing else text)
@@ -122,7 +124,7 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
         size_categories=[size_category(rows)],
         source_datasets=sorted({s["repo_id"] for s in sources.values()}),
         tags=sorted({"apt-hub", "alignment", *(t for c in stats["configs"] if c in CONFIGS for t in CONFIGS[c].tags)}),
-        configs=configs_yaml(root),
+        configs=configs_yaml(root, stats),
     )
     DatasetInfosDict(dataset_infos(root, stats)).to_dataset_card_data(data)
     if errors := metadata_errors(data.to_dict()):
@@ -130,15 +132,26 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
     return data
 
 
-def configs_yaml(root: str | Path) -> list[dict]:
-    """The `configs:` entries for every config and split in the folder, the default config marked."""
-    on_disk = splits_on_disk(root)
+def configs_yaml(root: str | Path, stats: dict[str, Any]) -> list[dict]:
+    """The `configs:` entries for every config and split in the folder that has rows, the default config marked.
+
+    A split without rows is left out (and a config without any): `datasets` cannot load an empty split, and
+    `load_dataset(repo, config)` would fail on it rather than give the others.
+    """
+    on_disk = {
+        config: [s for s in splits if _rows(stats, config, s)] for config, splits in splits_on_disk(root).items()
+    }
+    on_disk = {config: splits for config, splits in on_disk.items() if splits}
     default = default_config(on_disk)
     entries = []
     for config in sorted(on_disk, key=lambda c: (c != default, c)):
         files = [{"split": split, "path": f"data/{config}/{split}-*"} for split in _split_order(on_disk[config])]
         entries.append({"config_name": config, "data_files": files} | ({"default": True} if config == default else {}))
     return entries
+
+
+def _rows(stats: dict[str, Any], config: str, split: str) -> int:
+    return stats["configs"].get(config, {}).get("splits", {}).get(split, {}).get("rows", 0)
 
 
 def dataset_infos(root: str | Path, stats: dict[str, Any]) -> dict[str, DatasetInfo]:
@@ -148,7 +161,10 @@ def dataset_infos(root: str | Path, stats: dict[str, Any]) -> dict[str, DatasetI
         splits = SplitDict()
         for split in _split_order(entry["splits"]):
             info = entry["splits"][split]
-            splits.add(SplitInfo(name=split, num_bytes=info["num_bytes"], num_examples=info["rows"]))
+            if info["rows"]:  # as `configs:` leaves empty splits out
+                splits.add(SplitInfo(name=split, num_bytes=info["num_bytes"], num_examples=info["rows"]))
+        if not splits:
+            continue
         first = Path(root) / next(iter(entry["splits"].values()))["files"][0]
         infos[config] = DatasetInfo(
             features=Features.from_arrow_schema(pq.read_schema(first)),
@@ -227,7 +243,12 @@ def config_context(
         ],
         "image": f"{IMAGES_DIR}/lengths-{chart or name}.png",
         "chart_of": chart if chart and chart != name else "",
-        "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])],
+        "checks": [line for s in splits for line in check_lines(s, entry["splits"][s]["all"])]
+        + [
+            f"{s}: no rows, so the `configs:` of this card leave it out (`datasets` cannot load an empty split)."
+            for s in splits
+            if not entry["splits"][s]["rows"]
+        ],
         "options": record.get("options"),
         "option_cells": _option_cells(record.get("options") or {}),
     }
@@ -324,7 +345,7 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = Non
     if not splits_on_disk(output_dir):
         raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
     with transaction(output_dir, existing=True) as staging:
-        write_card(staging, repo_id=str(repo_id) if repo_id else None)
+        write_card(staging, write_stats(staging), repo_id=str(repo_id) if repo_id else None)
     path = Path(output_dir) / CARD_FILE
     return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"
 

@@ -43,7 +43,7 @@ def sources_command(sources_file: str | None = None) -> str:
 COMMANDS = {
     "build": "apt_hub.cli.build:build_command",
     "sources": "apt_hub.cli:sources_command",
-    "stats": "apt_hub.stats:stats_command",
+    "stats": "apt_hub.cli.commands:stats_command",
     "card": "apt_hub.card:card_command",
     "publish": "apt_hub.publish:publish_command",
     "loyalty-template": "apt_hub.loyalty.template:template_command",

@@ -172,7 +172,7 @@ class Menu:
         self.settings.output_dir = self.ask("Build folder", self.settings.output_dir)
 
     def stats(self) -> str:
-        from ..stats import stats_command
+        from .commands import stats_command
 
         return stats_command(self.settings.output_dir)
 
