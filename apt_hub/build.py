@@ -12,13 +12,13 @@ import pyarrow as pa
 from . import __version__
 from .card import write_card
 from .clean.decontamination import resolve_benchmark
-from .configs import CONFIGS, Config, flat_of, shape, unit_of
+from .configs import CONFIGS, Config, flat_of, get_config, shape, unit_of
 from .convert import finish_counts, input_notes
 from .errors import ConfigError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .measures import forget_measures, measuring, write_measures
-from .options import BuildOptions, names
+from .options import BuildOptions, check_build_options, names, whole_number
 from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
 from .progress import bar, library_bars
 from .read.upstream import SAMPLES, open_upstream
@@ -69,7 +69,9 @@ def build(
         A `BuildReport`; the same record is written to `output_dir/build.json`.
 
     Raises:
-        ConfigError: an unknown config, source or option, or a value that does not fit.
+        UsageError: an unknown config, source or option, a value that does not fit, or an option that changes
+            nothing for the configs named (`apt_hub.options.check_build_options`).
+        ConfigError: a config fed by a local file that is not given.
         FolderError: `output_dir` is refused (a file, a folder apt-hub did not build, `.` or a parent of it, the
             checkout), or another process is writing it.
 
@@ -78,7 +80,9 @@ def build(
     """
     check_output_dir(output_dir)
     use_sources_file(sources_file)
+    check_build_options(names(configs) or (), flags)
     options = options or BuildOptions.from_flags(**flags)
+    num_proc = whole_number(num_proc, "--num-proc")
     report = BuildReport(Path(output_dir))
     chosen = _config_names(configs, options, report.notes)
     conversions = _conversions(chosen, set(read_record(output_dir)["configs"]), report.notes)
@@ -213,8 +217,7 @@ def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]
     """The configs to build: those named, else every config that can be built, each skipped one in `notes`."""
     named = names(configs)
     for name in named or ():
-        if name not in CONFIGS:
-            raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIGS)}")
+        get_config(name)
     chosen = []
     for name in list(dict.fromkeys(named)) if named else list(CONFIGS):
         config = CONFIGS[name]

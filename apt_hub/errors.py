@@ -4,7 +4,9 @@ Every problem of an input file (an upstream row, a loyalty row, an entry of a so
 printed by one formatter as `FILE:LINE: field 'X': what was expected`.
 """
 
+import difflib
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +35,29 @@ class UpstreamError(AptHubError):
 
 class ConfigError(AptHubError):
     """An option, config name or source name is not valid."""
+
+
+class UsageError(ConfigError):
+    """A command, option or value that does not fit its declaration: unknown, missing, malformed or out of range.
+
+    The CLI reports it in one line with exit status 2; from Python it is a `ConfigError` like any other.
+    """
+
+
+def check_choice(value: str, choices: Iterable[str], flag: str) -> str:
+    """`value` if it is one of `choices`; else a `UsageError` naming the choices and the closest one.
+
+    >>> check_choice("sfty", ["sft", "dpo"], "config")
+    Traceback (most recent call last):
+    ...
+    apt_hub.errors.UsageError: config must be one of sft, dpo; got 'sfty' (did you mean 'sft'?)
+    """
+    choices = list(choices)
+    if value in choices:
+        return value
+    close = difflib.get_close_matches(value, choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise UsageError(f"{flag} must be one of {', '.join(choices)}; got {value!r}{hint}")
 
 
 @dataclass(frozen=True)
@@ -139,3 +164,11 @@ def short(value: Any) -> str:
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+
+
+def os_error_message(error: OSError) -> str:
+    """An error of the file system as one line naming the path: `out/stats.json: Permission denied`."""
+    if error.filename is None:
+        return str(error)
+    where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
+    return f"{where}: {error.strerror or error}"

@@ -27,11 +27,9 @@ from .chat import is_message_list
 from .configs import CONFIGS, Export, of_columns
 from .errors import AptHubError
 from .folder import repair, replacing_file
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
+from .layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
 from .sources import sources_for
-
-DEFAULT_EXPORT_DIR = "data/apt_datasets"
 
 
 @dataclass(frozen=True)
@@ -191,21 +189,3 @@ def _conversational(build_dir: str | Path, splits: dict[str, list[str]]) -> bool
     """Whether a config holds message lists (a conversational twin, or a merge of twins)."""
     schema = pq.read_schema(Path(build_dir) / next(iter(splits.values()))[0])
     return any(is_message_list(field.type) for field in schema)
-
-
-def export_command(
-    build_dir: str = DEFAULT_OUTPUT_DIR, *, output_dir: str = DEFAULT_EXPORT_DIR, configs: str | None = None
-) -> str:
-    """Write a build as the old APT tool's files (coig-cqia_train.json, hh-rlhf_train.json, ...), for its trainer.
-
-    Only the flat configs are written: the conversational twins (sft_chat, dpo_chat, ...) have no old file.
-
-    Args:
-        build_dir: the build folder to read (default: dist/apt).
-        output_dir: where the JSON files go (default: data/apt_datasets).
-        configs: comma-separated configs to export; none means all of them.
-    """
-    written = export(build_dir, output_dir=output_dir, configs=configs)
-    lines = [f"Exported {len(written)} file(s) from {build_dir} into {output_dir}"]
-    lines += [f"  {item.path.name}: {item.rows} rows (config {item.config}, {item.split})" for item in written]
-    return "\n".join(lines)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 DEFAULT_OUTPUT_DIR = "dist/apt"
+# Where `apt-hub export` writes the old APT tool's files.
+DEFAULT_EXPORT_DIR = "data/apt_datasets"
 MAX_SHARD_BYTES = 500 << 20
 # Small row groups let the Hub's dataset viewer read pages of rows without loading a whole shard.
 ROW_GROUP_BYTES = 32 << 20

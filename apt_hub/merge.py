@@ -40,13 +40,11 @@ import pyarrow.compute as pc
 
 from .chat import is_message_list, message_text
 from .clean.text import combined_key, with_keys
-from .commandline import UsageError
 from .configs import CONFIGS, FLAT, of_columns
 from .errors import ConfigError
 from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
 from .options import names as parse_names
-from .options import whole_number
 from .sources import SOURCES
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -446,28 +444,3 @@ def format_merge(report: MergeReport) -> str:
         lines.append(line)
     lines.append(f'Load it: datasets.load_dataset("{report.build_dir}", "{report.output}")')
     return "\n".join(lines)
-
-
-def merge_command(
-    *names: str,
-    output: str,
-    build_dir: str = DEFAULT_OUTPUT_DIR,
-    weights: str | None = None,
-    fractions: str | None = None,
-    seed: int | None = None,
-) -> str:
-    """Combine configs or sources of a build into a new config, removing duplicate rows.
-
-    Args:
-        names: configs (ruozhiba), sources (coig-cqia), source tags (hh-rlhf/helpful-base) or CONFIG:SOURCE.
-        output: the name of the new config.
-        build_dir: the build folder (default: dist/apt).
-        weights: mixing proportions, NAME=W pairs (coig-cqia=3,ruozhiba=1); unnamed inputs weigh 1.
-        fractions: the share of each input's unique rows to keep, NAME=F pairs with F from 0 to 1.
-        seed: the seed of the weighted or fractional draws (default 42).
-    """
-    if seed is not None and weights is None and fractions is None:
-        raise UsageError("--seed only chooses the rows of --weights or --fractions: add one, or drop --seed")
-    seed = 42 if seed is None else whole_number(seed, "--seed")
-    report = merge(list(names), output=output, build_dir=build_dir, weights=weights, fractions=fractions, seed=seed)
-    return format_merge(report)

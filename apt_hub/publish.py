@@ -428,21 +428,3 @@ def _mask(message: str, token: str) -> str:
 def _check_repo_id(repo_id: Any) -> None:
     if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise PublishError(f"--repo-id must be ORG/NAME, such as my-org/apt; got {repo_id!r}.")
-
-
-def publish_command(
-    output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = None, public: bool = False, dry_run: bool = False
-) -> str:
-    """Publish a build folder to a Hub dataset repository: one commit, or none when nothing changed.
-
-    Refreshes stats.json, the card and the histograms first. Honours HF_ENDPOINT and HF_TOKEN.
-
-    Args:
-        output_dir: the build folder (default dist/apt).
-        repo_id: the dataset repository, ORG/NAME.
-        public: create the repository public (default: private). An existing repository keeps its visibility.
-        dry_run: print the files to add, change and delete, and the bytes; send nothing and write nothing.
-    """
-    if repo_id is None:
-        raise PublishError("--repo-id ORG/NAME is required, such as: apt-hub publish dist/apt --repo-id my-org/apt")
-    return str(publish(output_dir, repo_id=repo_id, public=public, dry_run=dry_run))

@@ -230,9 +230,10 @@ def test_real_hh_rlhf_rows_convert_with_the_expected_counts(shared_upstream, mir
 
 
 def test_cli_reports_errors_without_a_traceback(capsys, tmp_path):
-    assert main(["build", "nope", "--upstream=samples", f"--output-dir={tmp_path}"]) == 1
+    assert main(["build", "sfty", "--upstream=samples", f"--output-dir={tmp_path}"]) == 2  # a usage error
     err = capsys.readouterr().err
-    assert err.startswith("error: Unknown config 'nope'. Available: ['sft'") and "Traceback" not in err
+    assert err.startswith("error: config must be one of sft, ruozhiba, dpo, storm, loyalty, sft_chat")
+    assert err.rstrip().endswith("got 'sfty' (did you mean 'sft'?)") and "Traceback" not in err
 
 
 def test_cli_build_prints_rows_drops_and_the_load_line(capsys, tmp_path):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from apt_hub import __version__
-from apt_hub.cli import COMMANDS, command_spec, main
-from apt_hub.commandline import parse_docstring
+from apt_hub.cli import COMMANDS, bound, check_words, command_spec, main
+from apt_hub.options import parse_docstring
 
 BUILD_FOLDER_COMMANDS = ("build", "stats", "card", "publish", "export", "merge")
 
@@ -61,17 +61,49 @@ def test_a_wrong_command_line_stops_with_one_line_before_anything_runs(args, mes
     "word, value", [("true", True), ("YES", True), ("1", True), ("No", False), ("false", False), ("0", False)]
 )
 def test_booleans_take_true_false_yes_no_1_0_in_any_case(word, value):
-    spec = command_spec("loyalty-template")
-    assert spec.parse([f"--force={word}"])[1]["force"] is value
-    assert spec.parse(["--force", word, "--n", "3"])[1] == {"force": value, "n": 3}
-    assert spec.parse(["--force"])[1]["force"] is True
+    assert called("loyalty-template", [f"--force={word}"])[1]["force"] is value
+    assert called("loyalty-template", ["--force", word, "--n", "3"])[1] == {"force": value, "n": 3}
+    assert called("loyalty-template", ["--force"])[1]["force"] is True
+
+
+def called(name: str, args: list[str]) -> tuple[list, dict]:
+    """What a command is called with through fire and its declaration, the command itself replaced by a probe."""
+    import fire
+
+    calls = []
+    spec = command_spec(name)
+    spec.function = lambda *values, **given: calls.append((list(values), given))
+    check_words(spec, args)
+    fire.Fire({name: bound(spec)}, command=[name, *args])
+    return calls[0]
 
 
 def test_values_keep_their_text_and_numbers_their_type():
-    spec = command_spec("build")
-    configs, given = spec.parse(["sft", "--only", "1234567", "--max-samples=7.0", "--seed", "-1", "dpo", "--", "--x"])
-    assert configs == ["sft", "dpo", "--x"]
-    assert given == {"only": "1234567", "max_samples": 7, "seed": -1}  # fire would have made `only` an int
+    configs, given = called("build", ["sft", "--only", "1234567", "--max-samples=7.0", "--seed", "-1", "dpo"])
+    assert configs == ["sft", "dpo"]
+    # fire alone would have made `only` the number 1234567
+    assert given == {"only": ("1234567",), "max_samples": 7, "seed": -1}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["publish", "dist/apt", "org/apt", "yes"], "apt-hub publish takes [BUILD_DIR]; unexpected: org/apt yes"),
+        (["loyalty-template", "t.json", "yes"], "apt-hub loyalty-template takes [OUTPUT]; unexpected: yes"),
+        (["build", "sft", "--", "dpo"], "apt-hub build takes no '--'"),
+        (["stats", "-"], "apt-hub stats takes no '-'"),
+        (["build", "sfty"], "config must be one of sft, ruozhiba, dpo"),
+        (["build", "--drop", "graded_wrng"], "--drop must be one of"),
+    ],
+)
+def test_options_are_keyword_only_and_words_are_checked(args, message, capsys, tmp_path, monkeypatch, hub):
+    """An option given positionally is refused before anything runs: `publish DIR REPO yes` made a public
+    repository once; nothing reaches the Hub now."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_TOKEN", "hf_alice_write")
+    status, out, err = run(args, capsys)
+    assert status == 2 and message in err and err.count("\n") == 1, err
+    assert list(tmp_path.iterdir()) == [] and not hub.requests
 
 
 def test_the_build_folder_is_build_dir_in_every_command_and_output_dir_still_works(samples_build, tmp_path, capsys):

@@ -19,10 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apt_hub import convert
+from apt_hub.cli.commands import validate_command
 from apt_hub.configs import CONFIGS, with_recorded
 from apt_hub.convert import convert_file
 from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
-from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file, validate_command
+from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file
 from apt_hub.read.readers import LFS_POINTER, read_rows
 from apt_hub.read.upstream import SAMPLES, InputFile
 from apt_hub.sources import SOURCES, Context

@@ -34,7 +34,9 @@ def test_a_session_builds_views_stats_validates_and_exports(tmp_path):
     assert "Not a choice: 'x'. Type one of the numbers" in text
     assert "Expected hub, samples or an existing directory, got 'nowhere'." in text
     assert "Not one of the choices: 'sfft'." in text
-    assert "Expected a positive whole number, got '-3'." in text and "Expected a whole number, got 'abc'." in text
+    # the answers for an option are checked by its declaration, as on the command line
+    assert "--max-samples must be a positive whole number, got -3" in text
+    assert "--max-samples expects a whole number, got 'abc'" in text
     assert f"Built ruozhiba, loyalty into {out}" in text
     record = read_record(out)["configs"]
     assert record["ruozhiba"]["splits"]["train"]["rows"] == 3
@@ -63,7 +65,9 @@ def test_the_template_action_never_replaces_a_file_unasked(tmp_path):
     assert status == 0
     assert f"Wrote 4 rows to {path}" in text
     assert f"{path}:4: field 'owner_response': placeholder" in text  # the validation that followed
-    assert "Answer y or n, got 'maybe'." in text and "Kept the existing file." in text
+    assert (
+        "--force expects true or false (also yes/no, 1/0), got 'maybe'" in text and "Kept the existing file." in text
+    )
     assert len(json.loads(path.read_text(encoding="utf-8"))) == 4
 
 
@@ -72,13 +76,14 @@ class Interrupting(io.StringIO):
         raise KeyboardInterrupt
 
 
-def test_ctrl_c_and_the_end_of_input_leave_cleanly(monkeypatch, capsys):
-    assert run([], stdin=Interrupting())[1].rstrip().endswith("Bye.")
+def test_ctrl_c_interrupts_and_the_end_of_input_leaves_cleanly(monkeypatch, capsys):
     assert run(["4"])[1].rstrip().endswith("Bye.")  # input ends in the middle of a question
-    monkeypatch.setattr("sys.stdin", Interrupting())
+    monkeypatch.setattr("sys.stdin", io.StringIO("0\n"))
     assert main(["menu"]) == 0
+    monkeypatch.setattr("sys.stdin", Interrupting())
+    assert main(["menu"]) == 130  # interrupted, as a build interrupted from the command line
     captured = capsys.readouterr()
-    assert "Bye." in captured.out and captured.err == ""
+    assert "Interrupted." in captured.out and captured.err == "interrupted\n" and "Traceback" not in captured.err
 
 
 def test_the_build_action_asks_for_a_loyalty_file_off_the_samples(tmp_path):

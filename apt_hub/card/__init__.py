@@ -22,12 +22,12 @@ from ..chat.recipes import training
 from ..clean import checks
 from ..configs import CONFIGS
 from ..errors import AptHubError
-from ..folder import atomic_write, repair, transaction
-from ..layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from ..folder import atomic_write
+from ..layout import read_record, splits_on_disk
 from ..options import option_defaults
 from ..report import check_lines
 from ..sources import SOURCES
-from ..stats import compute_stats, drops, write_stats
+from ..stats import compute_stats, drops
 from .chart import write_histogram
 from .fields import EXAMPLE_CHARS, example_json, example_row, field_docs
 from .rules import LICENSES, metadata_errors
@@ -332,22 +332,6 @@ def repo_id_in(card: str | None) -> str | None:
     """The repository of the `load_dataset` examples of an existing card, unless it is the placeholder."""
     match = re.search(r'load_dataset\("([\w.-]+/[\w.-]+)"', card or "")
     return match[1] if match and match[1] != PLACEHOLDER_REPO_ID else None
-
-
-def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, repo_id: str | None = None) -> str:
-    """Render the dataset card of a build folder (README.md, stats.json, images/); your own text is kept.
-
-    Args:
-        output_dir: the build folder (default dist/apt).
-        repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
-    """
-    repair(output_dir)
-    if not splits_on_disk(output_dir):
-        raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
-    with transaction(output_dir, existing=True) as staging:
-        write_card(staging, write_stats(staging), repo_id=str(repo_id) if repo_id else None)
-    path = Path(output_dir) / CARD_FILE
-    return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"
 
 
 def _merge_bodies(old: str, new: str) -> str:

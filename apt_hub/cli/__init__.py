@@ -1,56 +1,39 @@
-"""The `apt-hub` command line: each command is a function whose signature is checked before it runs, whose
-docstring is its `--help`, and which fire calls with the values already converted."""
+"""The `apt-hub` command line, on fire: fire splits the command line into a command, its words and its flags; each
+command's declaration (`apt_hub.options.Spec`) checks and converts them once, before the command runs.
+
+fire hands every value over as the text that was typed (`SetParseFn(str)`): it never guesses a type (`1234567`
+stays a text where a text is declared, `no` is false only where a switch is). A command line that does not fit is
+one line on stderr and exit status 2; a command that fails on its input is exit status 1.
+"""
 
 import ast
 import difflib
 import importlib
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fire
-
 from .. import __version__
-from ..commandline import Spec, UsageError, os_error_message, parse_docstring
-from ..errors import AptHubError
-
-
-def sources_command(sources_file: str | None = None) -> str:
-    """List the sources: Hub repository, pinned revision, files read per config and split, license.
-
-    Args:
-        sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
-    """
-    from ..sources import SOURCES
-    from ..sources.custom import describe_custom, use_sources_file
-
-    use_sources_file(sources_file)
-    lines = []
-    for source in SOURCES.values():
-        kind = describe_custom(source)
-        lines.append(f"{source.name}  {source.location}  license: {source.license}  ({kind})")
-        for config, splits in source.feeds.items():
-            for split, patterns in splits.items():
-                lines.append(f"    {config}/{split}: {', '.join(patterns) or source.location}")
-    return "\n".join(lines)
-
+from ..errors import AptHubError, os_error_message
+from ..options import Spec, UsageError, parse_docstring
 
 # Each command as "module:function": only the command that runs is imported, so that `apt-hub stats` or
 # `apt-hub validate` do not wait for `datasets` to load.
 COMMANDS = {
     "build": "apt_hub.cli.build:build_command",
-    "sources": "apt_hub.cli:sources_command",
+    "sources": "apt_hub.cli.commands:sources_command",
     "stats": "apt_hub.cli.commands:stats_command",
-    "card": "apt_hub.card:card_command",
-    "publish": "apt_hub.publish:publish_command",
-    "loyalty-template": "apt_hub.loyalty.template:template_command",
-    "validate": "apt_hub.loyalty:validate_command",
-    "export": "apt_hub.export:export_command",
-    "merge": "apt_hub.merge:merge_command",
-    "menu": "apt_hub.cli.menu:menu_command",
+    "card": "apt_hub.cli.commands:card_command",
+    "publish": "apt_hub.cli.commands:publish_command",
+    "loyalty-template": "apt_hub.cli.commands:template_command",
+    "validate": "apt_hub.cli.commands:validate_command",
+    "export": "apt_hub.cli.commands:export_command",
+    "merge": "apt_hub.cli.commands:merge_command",
+    "menu": "apt_hub.cli.commands:menu_command",
 }
 
 # The build folder is --build-dir in every command; the commands that called it --output-dir still accept that.
@@ -58,14 +41,14 @@ BUILD_DIR = ("build-dir", "output-dir")
 FLAGS = {name: {"output_dir": BUILD_DIR} for name in ("build", "stats", "card", "publish")}
 
 
-def load_command(name: str) -> Callable:
+def load_command(name: str) -> Callable[..., Any]:
     """The function of a command, imported on demand."""
     module, function = COMMANDS[name].split(":")
     return getattr(importlib.import_module(module), function)
 
 
 def command_spec(name: str) -> Spec:
-    """What a command accepts, read from its signature and docstring."""
+    """What a command accepts, read from its declaration: its signature and docstring."""
     return Spec.of(name, load_command(name), FLAGS.get(name))
 
 
@@ -87,11 +70,13 @@ def overview() -> str:
 
 
 def run(args: list[str]) -> None:
-    """Check a command line against its command, then let fire call the command with the converted values.
+    """Run a command line: fire finds the command and splits its words and flags, the declaration binds them.
 
     Raises:
-        UsageError: the command line does not match the command; nothing ran.
+        UsageError: the command line does not fit the command; nothing ran.
     """
+    import fire
+
     if not args or args[0] in ("-h", "--help"):
         print(overview())
         return
@@ -105,28 +90,75 @@ def run(args: list[str]) -> None:
         hint = f" (did you mean {close[0]}?)" if close else "; apt-hub --help lists the commands"
         raise UsageError(f"unknown {what} {name}{hint}")
     spec = command_spec(name)
-    options = args[1 : args.index("--")] if "--" in args else args[1:]
-    if "-h" in options or "--help" in options:
+    if "-h" in args[1:] or "--help" in args[1:]:
         print(spec.help())
         return
-    values, given = spec.parse(args[1:])
-    # Every value goes to fire as a Python literal, so that fire's own typing (`no` is a true string) never applies.
-    command = [repr(value) for value in values] + [f"--{key}={value!r}" for key, value in given.items()]
-    fire.Fire(spec.function, command=command, name=f"apt-hub {name}")
+    check_words(spec, args[1:])
+    fire.Fire({name: bound(spec)}, command=list(args), name="apt-hub")
+
+
+def bound(spec: Spec) -> Callable[..., Any]:
+    """The command as fire calls it: every word and flag, as typed, checked and converted by the declaration."""
+    import fire
+
+    @fire.decorators.SetParseFn(str)
+    def command(*words: str, **flags: str) -> Any:
+        values, given = spec.bind(words, flags)
+        return spec.function(*values, **given)
+
+    command.__name__ = command.__qualname__ = spec.function.__name__
+    return command
+
+
+def check_words(spec: Spec, args: list[str]) -> None:
+    """What fire would take otherwise than it was meant, refused before it runs: a short option (fire takes `-n`
+    for any option starting with n), an option given twice (fire keeps the last), an option that takes a value
+    given none (fire makes it true), and `--` or `-` (fire's own separators).
+
+    Raises:
+        UsageError: the first of these, in one line.
+    """
+    seen: set[str] = set()
+    for index, arg in enumerate(args):
+        if arg in ("--", "-"):
+            raise UsageError(
+                f"apt-hub {spec.name} takes no {arg!r}: give each argument as it is, each option as --NAME"
+            )
+        if not _is_flag(arg):
+            continue
+        if not arg.startswith("--"):
+            raise UsageError(
+                f"unknown option {arg}: the only short option is -h; apt-hub {spec.name} --help lists them"
+            )
+        flag, equals, _ = arg.partition("=")
+        declared = spec.option(flag)
+        if declared.parameter in seen:
+            raise UsageError(f"{declared.flag} is given twice")
+        seen.add(declared.parameter)
+        bare = not equals and (index + 1 == len(args) or _is_flag(args[index + 1]))
+        if bare and declared.kind is not bool:
+            raise UsageError(f"{declared.flag} needs a value ({declared.metavar})")
+
+
+def _is_flag(arg: str) -> bool:
+    """Whether fire takes a word for a flag: a dash then a letter, or two dashes (a negative number is a value)."""
+    return arg.startswith("--") or bool(re.match(r"-[A-Za-z]", arg))
 
 
 def __getattr__(name: str) -> Any:
-    """`build_command` and `check_build_options`, from `apt_hub.cli.build`, loaded when first asked for: their
-    flags come from the build options, whose declarations import every source."""
-    if name in ("build_command", "check_build_options"):
+    """`build_command`, from `apt_hub.cli.build`, loaded when first asked for: its flags come from the build
+    options, whose declarations import every source."""
+    if name == "build_command":
         from . import build
 
-        return getattr(build, name)
+        return build.build_command
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input, 2 for a wrong command line."""
+    from fire.core import FireExit
+
     try:
         run(sys.argv[1:] if argv is None else list(argv))
     except UsageError as error:
@@ -135,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     except AptHubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except FireExit as error:  # fire's own usage errors, which the checks above leave none of
+        return int(error.code or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

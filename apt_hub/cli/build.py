@@ -5,7 +5,6 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Literal
 
-from ..commandline import UsageError
 from ..layout import DEFAULT_OUTPUT_DIR
 
 
@@ -14,7 +13,7 @@ def build_command(
     output_dir: str = DEFAULT_OUTPUT_DIR,
     sources_file: str | None = None,
     num_proc: int | None = None,
-    **options,
+    **options: Any,
 ) -> str:
     """Build configs (sft, ruozhiba, dpo, storm, loyalty, and the *_chat twins; none named: all) into the Hub layout.
 
@@ -24,23 +23,15 @@ def build_command(
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
     """
-    check_build_options(configs, options)
     from ..build import build, format_report  # here, not at the top: `datasets` takes a second to import
-    from ..options import whole_number
 
-    report = build(
-        configs,
-        output_dir=output_dir,
-        sources_file=sources_file,
-        num_proc=whole_number(num_proc, "--num-proc"),
-        **options,
-    )
+    report = build(configs, output_dir=output_dir, sources_file=sources_file, num_proc=num_proc, **options)
     return format_report(report)
 
 
-def _declare_options(command: Callable) -> None:
-    """Give a command taking `**options` the build options as its flags, with their types, defaults and help, from
-    where they are declared (`apt_hub.options`): the command line is checked against them before the command runs."""
+def _declare_options(command: Callable[..., Any]) -> None:
+    """Give a command taking `**options` the build options as its keyword-only flags, with their types, defaults
+    and help, from where they are declared (`apt_hub.options`)."""
     from ..options import option_defaults, option_docs
 
     signature = inspect.signature(command)
@@ -49,9 +40,9 @@ def _declare_options(command: Callable) -> None:
         inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=_option_type(n))
         for n, d in option_defaults().items()
     ]
-    command.__signature__ = signature.replace(parameters=[*kept, *flags])
+    command.__signature__ = signature.replace(parameters=[*kept, *flags])  # type: ignore[attr-defined]
     help_lines = "".join(f"\n        {name}: {doc}" for name, doc in option_docs().items())
-    command.__doc__ = command.__doc__.rstrip() + help_lines + "\n"  # after the Args the function has
+    command.__doc__ = (command.__doc__ or "").rstrip() + help_lines + "\n"  # after the Args the function has
 
 
 def _option_type(name: str) -> Any:
@@ -63,29 +54,8 @@ def _option_type(name: str) -> Any:
 
     declared = declared_options()
     if name in declared:
-        return Literal[declared[name].choices] if declared[name].choices else str
+        return Literal[declared[name].choices] if declared[name].choices else str  # type: ignore[valid-type]
     return get_type_hints(BuildOptions)[name]
 
 
 _declare_options(build_command)
-
-
-def check_build_options(configs: tuple[str, ...], given: dict[str, Any]) -> None:
-    """Refuse an option that would change nothing for the configs asked for, rather than ignore it silently.
-
-    Raises:
-        UsageError: `--max-samples` below 1, `--seed` without `--max-samples`, or an option of a source
-            (`--storm-trace`, `--loyalty-file`) when no config it feeds is among those named.
-    """
-    from ..sources import SOURCES
-
-    if given.get("max_samples") is not None and given["max_samples"] < 1:  # here too, to name the flag, not the field
-        raise UsageError(f"--max-samples must be a positive whole number, got {given['max_samples']}")
-    if given.get("seed") is not None and given.get("max_samples") is None:
-        raise UsageError("--seed only chooses the rows of --max-samples: add --max-samples N, or drop --seed")
-    for source in SOURCES.values():
-        for option in source.options:
-            fed = sorted(source.feeds)
-            if given.get(option.name) is not None and configs and not set(fed) & set(configs):
-                named = ", ".join(configs)
-                raise UsageError(f"{option.flag} applies to {', '.join(fed)}, which is not among the configs: {named}")

@@ -1,10 +1,12 @@
 """`apt-hub menu`: the data side of the old APT launcher as a terminal menu.
 
 Every action calls the function of the matching command (`build`, `stats`, `loyalty-template`, `validate`,
-`export`), so the menu does nothing the commands do not. A wrong answer asks again; Ctrl-C or the end of input
-leaves the menu without a traceback.
+`export`), so the menu does nothing the commands do not, and every answer for an option is converted and checked by
+that option's declaration (`apt_hub.options.convert`), as on the command line. A wrong answer asks again; the end
+of input or `0` leaves the menu; Ctrl-C interrupts it (exit status 130), without a traceback.
 """
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,8 +14,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..configs import CONFIGS
-from ..errors import AptHubError
-from ..layout import DEFAULT_OUTPUT_DIR
+from ..errors import AptHubError, os_error_message
+from ..layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR
+from ..options import Option, UsageError, convert
 
 
 class _Leave(Exception):
@@ -31,7 +34,7 @@ class Settings:
     output_dir: str = DEFAULT_OUTPUT_DIR
     # The local files of sources that read one (`Source.file_option`), by option name, such as `loyalty_file`.
     files: dict[str, str | None] = field(default_factory=lambda: {"loyalty_file": None})
-    export_dir: str = "data/apt_datasets"
+    export_dir: str = DEFAULT_EXPORT_DIR
 
     def describe(self) -> str:
         files = "".join(f" | {name.replace('_', ' ')}: {path or 'none'}" for name, path in self.files.items())
@@ -65,13 +68,18 @@ class Menu:
         return answer if answer or default is None else default
 
     def ask_until(self, question: str, parse: Callable[[str], Any], default: str | None = None) -> Any:
-        """Ask until `parse` accepts the answer; `parse` raises `ValueError` with the reason to ask again."""
+        """Ask until `parse` accepts the answer; `parse` raises `ValueError` or `UsageError` with the reason to ask
+        again."""
         while True:
             answer = self.ask(question, default)
             try:
                 return parse(answer)
-            except ValueError as error:
+            except (ValueError, UsageError) as error:
                 self.say(f"  {error}")
+
+    def ask_option(self, question: str, declared: Option, default: Any) -> Any:
+        """Ask for the value of an option until its declaration accepts it."""
+        return self.ask_until(question, lambda answer: convert(answer, declared), str(default))
 
     def run(self) -> int:
         """Show the menu until the user quits; returns the exit status (0)."""
@@ -83,13 +91,14 @@ class Menu:
                     self.say(f"  {key:>2}. {label}")
                 choice = self.ask_until("Choice", lambda answer: _choice(answer, actions))
                 self._perform(actions[choice][1])
-        except (_Leave, KeyboardInterrupt):
+        except _Leave:
             self.say("\nBye.")
+        except KeyboardInterrupt:
+            self.say("\nInterrupted.")
+            raise
         return 0
 
     def _perform(self, action: Callable[[], str | None]) -> None:
-        from ..commandline import os_error_message
-
         try:
             result = action()
         except AptHubError as error:
@@ -163,7 +172,12 @@ class Menu:
         return self.ask_until(question, lambda answer: _pick(answer, options), "")
 
     def set_max_samples(self) -> None:
-        self.settings.max_samples = self.ask_until("Max samples per source and split (empty: all)", _max_samples, "")
+        from ..options import BuildOptions, build_options
+
+        declared = build_options()["max_samples"]
+        question = f"{declared.help.rstrip('.').capitalize()} (empty: all)"
+        value = self.ask_until(question, lambda answer: BuildOptions(max_samples=answer or None).max_samples, "")
+        self.settings.max_samples = value
 
     def set_upstream(self) -> None:
         self.settings.upstream = self.ask_until("Upstream", _upstream, self.settings.upstream)
@@ -177,14 +191,17 @@ class Menu:
         return stats_command(self.settings.output_dir)
 
     def loyalty_template(self) -> str | None:
-        from ..loyalty.template import DEFAULT_TEMPLATE, template_command
+        from . import command_spec
+        from .commands import template_command
 
-        output = self.ask("Write the template to", DEFAULT_TEMPLATE)
-        n = self.ask_until("How many prompts", _positive, "100")
-        seed = self.ask_until("Seed", _whole, "42")
+        options = command_spec("loyalty-template").options
+        output = self.ask("Write the template to", options["output"].default)
+        n = self.ask_option(_question(options["n"]), options["n"], options["n"].default)
+        seed = self.ask_option(_question(options["seed"]), options["seed"], options["seed"].default)
         force = False
         if Path(output).exists():
-            force = self.ask_until(f"{output} exists and may hold your edits. Replace it? (y/n)", _yes_no, "n")
+            question = f"{output} exists and may hold your edits. Replace it? (y/n)"
+            force = self.ask_option(question, options["force"], "n")
             if not force:
                 return "Kept the existing file."
         written = template_command(output, n=n, seed=seed, upstream=self.settings.upstream, force=force)
@@ -193,7 +210,7 @@ class Menu:
         return f"{written}\nThe menu builds with it once it validates (9. Validate a loyalty file)."
 
     def validate(self) -> str:
-        from ..loyalty import validate_command
+        from .commands import validate_command
 
         default = self.settings.files["loyalty_file"] or "loyalty_template.json"
         file = self.ask_until("Loyalty file", _existing_file, default)
@@ -202,7 +219,7 @@ class Menu:
         return summary
 
     def export(self) -> str:
-        from ..export import export_command
+        from .commands import export_command
 
         self.settings.export_dir = self.ask("Export into", self.settings.export_dir)
         return export_command(self.settings.output_dir, output_dir=self.settings.export_dir)
@@ -231,22 +248,9 @@ def _pick(answer: str, options: list[str]) -> list[str] | None:
     return list(dict.fromkeys(picked)) or None
 
 
-def _whole(answer: str) -> int:
-    try:
-        return int(answer)
-    except ValueError:
-        raise ValueError(f"Expected a whole number, got {answer!r}.") from None
-
-
-def _positive(answer: str) -> int:
-    value = _whole(answer)
-    if value < 1:
-        raise ValueError(f"Expected a positive whole number, got {answer!r}.")
-    return value
-
-
-def _max_samples(answer: str) -> int | None:
-    return _positive(answer) if answer else None
+def _question(declared: Option) -> str:
+    """A menu question from an option's help: `how many prompts (default 100).` asks `How many prompts`."""
+    return re.split(r" \(|[.;:]", declared.help)[0].capitalize()
 
 
 def _upstream(answer: str) -> str:
@@ -263,17 +267,3 @@ def _existing_file(answer: str) -> str:
 
 def _existing_file_or_empty(answer: str) -> str:
     return _existing_file(answer) if answer else ""
-
-
-def _yes_no(answer: str) -> bool:
-    if answer.lower() in ("y", "yes"):
-        return True
-    if answer.lower() in ("n", "no"):
-        return False
-    raise ValueError(f"Answer y or n, got {answer!r}.")
-
-
-def menu_command() -> None:
-    """Open the interactive menu: choose configs and sources, build, view stats, make and check the loyalty
-    template, export in the old layout."""
-    Menu().run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import check_choice
 from . import dpo, loyalty, ruozhiba, sft, storm
 from .base import MESSAGES, Config, Export, TrlRecipe, Twin, features_of, twin_of, with_recorded
 
@@ -26,12 +26,9 @@ def get_config(name: str) -> Config:
     """The config of that name; the error lists the available ones.
 
     Raises:
-        ConfigError: no config has that name.
+        UsageError: no config has that name; the message names the closest.
     """
-    try:
-        return CONFIGS[name]
-    except KeyError:
-        raise ConfigError(f"Unknown config {name!r}. Available: {list(CONFIGS)}") from None
+    return CONFIGS[check_choice(name, CONFIGS, "config")]
 
 
 def flat_of(name: str) -> Config:

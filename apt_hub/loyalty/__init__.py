@@ -21,6 +21,7 @@ from ..read.jsontext import JsonValue, Text, decode_utf8, parse_json_array, pars
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
 TEXT_FIELDS = ("prompt", "owner_response", "public_response")
 DEFAULT_REWARD_BONUS = 2.0
+DEFAULT_TEMPLATE = "loyalty_template.json"
 PLACEHOLDER = "TODO: write the owner response"
 # Markers a row must not keep: ours, and the one the old APT tool put in both responses.
 PLACEHOLDERS = (PLACEHOLDER, "[待填写]")
@@ -108,15 +109,6 @@ def summarize(rows: list[dict[str, Any]]) -> str:
     bonus = str(bonuses[0]) if len(bonuses) == 1 else f"{bonuses[0]} to {bonuses[-1]}"
     share = round(100 * owners / len(rows)) if rows else 0
     return f"{len(rows)} rows, {owners} owner ({share}%), {len(rows) - owners} public, reward_bonus {bonus}"
-
-
-def validate_command(file: str) -> str:
-    """Check a loyalty file: every problem with its file, line and field; a one-line summary when clean.
-
-    Args:
-        file: the loyalty file (JSON array or JSON Lines).
-    """
-    return f"{file}: OK, {summarize(read_loyalty_file(file))}"
 
 
 def parse_objects(text: Text) -> tuple[list[JsonValue], list[Issue]]:

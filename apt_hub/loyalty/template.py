@@ -26,20 +26,18 @@ from typing import Any
 from ..clean.text import normalize_text
 from ..errors import AptHubError
 from ..folder import atomic_write
-from ..options import whole_number
 from ..progress import bar
 from ..read.readers import Problem, read_rows
 from ..read.upstream import open_upstream
 from ..sources import Drop, get_source
 from ..sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
-from . import DEFAULT_REWARD_BONUS, PLACEHOLDER
+from . import DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, PLACEHOLDER
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
 OWNER_PLACEHOLDER = (
     f"{PLACEHOLDER} here: more detailed, personal and proactive than public_response, as you want the model to "
     "answer its owner."
 )
-DEFAULT_TEMPLATE = "loyalty_template.json"
 
 
 @dataclass(frozen=True)
@@ -217,35 +215,3 @@ def write_rows(path: str | Path, rows: list[dict[str, Any]], *, force: bool = Fa
         atomic_write(path, text, clobber=force)
     except FileExistsError:
         raise AptHubError(f"{path} exists and may hold your edits; pass --force to replace it.") from None
-
-
-def template_command(
-    output: str = DEFAULT_TEMPLATE,
-    n: int = 100,
-    seed: int = 42,
-    upstream: str = "hub",
-    reward_bonus: float = DEFAULT_REWARD_BONUS,
-    is_owner: bool = True,
-    force: bool = False,
-) -> str:
-    """Write a loyalty template: N hh-rlhf prompts with a drafted public response and an owner response to write.
-
-    Args:
-        output: the file to write: .json (a JSON array) or .jsonl (JSON Lines).
-        n: how many prompts (default 100).
-        seed: the same seed gives the same prompts.
-        upstream: hub (the Hugging Face Hub or HF_ENDPOINT), samples, or a directory laid out like the Hub.
-        reward_bonus: the reward_bonus of every row (default 2.0).
-        is_owner: the is_owner of every row (default true).
-        force: replace an existing file (it may hold your edits).
-    """
-    n, seed = whole_number(n, "--n"), whole_number(seed, "--seed")
-    report = make_template(
-        output, n=n, seed=seed, upstream=str(upstream), reward_bonus=reward_bonus, is_owner=is_owner, force=force
-    )
-    return (
-        f"Wrote {report.rows} rows to {report.path} ({report.single_turn} single-turn; read "
-        f"{', '.join(report.files_read)}).\nNext: replace every owner_response placeholder, review each "
-        f"public_response, then run `apt-hub validate {report.path}` and "
-        f"`apt-hub build loyalty --loyalty-file {report.path}`."
-    )
