@@ -66,13 +66,15 @@ fuzz: install
 stress: install
 	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q tests/test_folder.py
 
+# make quality: lint, format and type checks ([tool.mypy] in pyproject.toml: apt_hub and builders)
 quality: install
-	$(BIN)/ruff check apt_hub builders tests tools
-	$(BIN)/ruff format --check apt_hub builders tests tools
+	$(BIN)/ruff check apt_hub builders tests tools bench
+	$(BIN)/ruff format --check apt_hub builders tests tools bench
+	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff check --fix apt_hub builders tests tools
-	$(BIN)/ruff format apt_hub builders tests tools
+	$(BIN)/ruff check --fix apt_hub builders tests tools bench
+	$(BIN)/ruff format apt_hub builders tests tools bench
 
 # make bench-data [SCALE=1]: a full-scale upstream mirror in bench/data/scale-$(SCALE) (SCALE=2 doubles every count)
 SCALE ?= 1

@@ -5,7 +5,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,14 +52,16 @@ def convert_file(
         UpstreamError: the file is not data (a Git LFS pointer) or unreadable as a whole.
     """
     counter = counts.setdefault((item.split, context.tag), Counter())
-    batch, notes, chars = [], [], 0
+    batch: list[Row | _Settled] = []
+    notes: list[tuple[str, ...]] = []
+    chars = 0
     name = f"{source.repo_id}/{item.path}" if source.repo_id else item.local
     read = counter["rows"]
     check, row_id = ColumnCheck(source.columns), _row_ids(source, item.path)
     settled = _settled_rows(source, item, name, context, row_id, features)
     for line, row in _rows(source, item, name) if settled is None else settled:
         counter["rows"] += 1
-        if type(row) is _Settled:  # a row the table mapper settled
+        if isinstance(row, _Settled):  # a row the table mapper settled
             batch.append(row)
             notes.append(())
             chars += row.chars
@@ -166,7 +168,7 @@ def _screened(
 ) -> pa.Table:
     """The table of some unified rows once screened, with the notes of the rows kept counted: dicts, or with
     `mixed` dicts and rows a table mapper settled."""
-    table = _merged(rows, features) if mixed else _table(rows, features)
+    table = _merged(rows, features) if mixed else _table(cast(list[Row], rows), features)
     kept = None
     if screen is not None:
         table, kept = screen(table, counter)
@@ -180,15 +182,18 @@ def _screened(
 def _merged(rows: list[Row | _Settled], features: Features) -> pa.Table:
     """The table of unified rows given as dicts or as settled rows, in their order: each run of settled rows of one
     table is a slice of it, each run of dicts a table of its own."""
-    pieces, run = [], []
+    pieces: list[pa.Table] = []
+    run: list[Row | _Settled] = []
     for row in [*rows, None]:
         if run and (row is None or type(row) is not type(run[-1]) or not _follows(run[-1], row)):
-            if type(run[0]) is _Settled:
-                pieces.append(run[0].table.slice(run[0].index, len(run)))
+            first = run[0]
+            if isinstance(first, _Settled):
+                pieces.append(first.table.slice(first.index, len(run)))
             else:
-                pieces.append(_table(run, features))
+                pieces.append(_table(cast(list[Row], run), features))
             run = []
-        run.append(row)
+        if row is not None:
+            run.append(row)
     if len(pieces) == 1:
         return pieces[0]
     return pa.concat_tables(pieces).combine_chunks()
@@ -197,7 +202,9 @@ def _merged(rows: list[Row | _Settled], features: Features) -> pa.Table:
 def _follows(previous: Row | _Settled, row: Row | _Settled) -> bool:
     """Whether `row` goes on a run that ends with `previous`: dicts always, a settled row if it is the next one of
     the same table."""
-    return type(row) is not _Settled or (row.table is previous.table and row.index == previous.index + 1)
+    if not isinstance(row, _Settled):
+        return True
+    return isinstance(previous, _Settled) and row.table is previous.table and row.index == previous.index + 1
 
 
 def _convert(

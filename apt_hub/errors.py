@@ -22,8 +22,8 @@ class AptHubError(Exception):
         return _restored, (type(self), self.args, self.__dict__)
 
 
-def _restored(kind: type, args: tuple, state: dict) -> "AptHubError":
-    error = Exception.__new__(kind)
+def _restored(kind: type["AptHubError"], args: tuple, state: dict) -> "AptHubError":
+    error: AptHubError = Exception.__new__(kind)
     error.args = args
     error.__dict__.update(state)
     return error

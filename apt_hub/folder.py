@@ -409,11 +409,17 @@ def recover(target: Path) -> None:
     # Only this folder's leftovers: another folder's, set aside by its own killed commit, waits for its next run.
     of = glob.escape(target.name)
     if not os.path.lexists(target):
-        olds = [path for path in leftovers(target.parent, of=of) if LEFTOVER.fullmatch(path.name)["kind"] == "old"]
+        olds = [path for path in leftovers(target.parent, of=of) if _kind(path) == "old"]
         if olds:
             os.replace(olds[-1], target)
             _marker_of(olds[-1]).unlink(missing_ok=True)
     clean_leftovers(target.parent, of=of)
+
+
+def _kind(leftover: Path) -> str:
+    """The kind of a leftover (`staging`, `old`, `tmp`), from its name."""
+    match = LEFTOVER.fullmatch(leftover.name)
+    return match["kind"] if match else ""
 
 
 def _stage(target: Path, staging: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +62,7 @@ def _file_digest(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def compared(schema: pl.Schema, text: list[str]) -> bool:
+def compared(schema: Collection[str], text: list[str]) -> bool:
     """Whether rows are compared (duplicates, train overlap, preference pairs): not those of message lists, which
     are the rows of their flat config, compared there; normalising every text again would double the cost."""
     return bool(text) and not any(name.startswith(TURNS_PREFIX) for name in schema)
@@ -146,7 +146,7 @@ def _measured(batches: list[pa.RecordBatch], *, keyed: bool) -> pl.DataFrame:
     """The per-row measures of some record batches taken together (see `measuring`)."""
     import pyarrow as pa
 
-    frame = pl.from_arrow(pa.Table.from_batches(batches))
+    frame = pl.DataFrame(pl.from_arrow(pa.Table.from_batches(batches)))
     schema = frame.schema
     roles = {name: roles_in(frame.lazy(), name) for name in message_columns(schema)}
     shaped, schema = as_text(frame.lazy(), schema, roles)
@@ -229,9 +229,10 @@ def read_measures(root: Path, config: str, digests: dict[str, str]) -> dict[str,
     """
     measured = {}
     for split, digest in digests.items():
-        measured[split] = _split_measures(root / MEASURES_DIR / config / f"{split}.arrow", digest)
-        if measured[split] is None:
+        found = _split_measures(root / MEASURES_DIR / config / f"{split}.arrow", digest)
+        if found is None:
             return None
+        measured[split] = found
     return measured
 
 
@@ -259,7 +260,7 @@ def _measures_tie(shards: str, measures: str) -> dict[str, Any]:
     }
 
 
-def measured_schema(schema: pl.Schema, measured: Iterable[pl.DataFrame]) -> pl.Schema:
+def measured_schema(schema: Mapping[str, pl.DataType], measured: Iterable[pl.DataFrame]) -> pl.Schema:
     """The schema `_frames` gives a config (message lists as text per role), from its parquet schema and the
     roles its measures hold."""
     columns = {name for frame in measured for name in frame.columns}

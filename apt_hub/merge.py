@@ -271,7 +271,7 @@ def _describe(schema: pa.Schema) -> str:
 
 
 def _merge_split(split: str, by_input: dict[str, pa.Table], inputs, shares, seed: int) -> pa.Table:
-    seen: dict[bytes, str] = {}
+    seen: dict[tuple, str] = {}
     kept = {}
     for item in inputs:
         table = by_input.get(item.name)
@@ -300,11 +300,10 @@ def _drop_duplicates(table: pa.Table, item: MergeInput, split: str, seen: dict[t
     ]
     texts = pl.DataFrame({f"t{i}": pl.Series(column, dtype=pl.String) for i, column in enumerate(columns)})
     fields = list(texts.columns)
+    keys: list[tuple] = [()] * table.num_rows
     if fields:
-        keys = with_keys(texts.lazy(), fields).select(combined_key(fields).alias("key")).collect()
-        keys = keys.unnest("key").rows()
-    else:
-        keys = [()] * table.num_rows
+        keyed = with_keys(texts.lazy(), fields).select(combined_key(fields).alias("key")).collect()
+        keys = keyed.unnest("key").rows()
     keep = []
     for key in keys:
         owner = seen.get(key)

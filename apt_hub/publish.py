@@ -27,7 +27,7 @@ from .stats import STATS_FILE, write_stats
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
     from httpx2 import TimeoutException, TransportError
 except ImportError:  # pragma: no cover
-    from httpx import TimeoutException, TransportError
+    from httpx import TimeoutException, TransportError  # type: ignore[no-redef]
 
 # Remote paths a publish may delete when they are not in the folder; anything else a user put in the repo stays.
 MANAGED_PREFIXES = ("data/", f"{IMAGES_DIR}/lengths-")
@@ -376,7 +376,7 @@ def hub_errors(repo_id: str, token: str, endpoint: str) -> Iterator[None]:
         raise PublishError(_mask(message, token)) from None
 
 
-def _timeout_message(error: Exception, endpoint: str) -> str:
+def _timeout_message(error: TimeoutException, endpoint: str) -> str:
     """Which request timed out, where, and how to wait longer."""
     try:
         request = f"{error.request.method} {error.request.url}"

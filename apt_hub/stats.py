@@ -149,17 +149,17 @@ def config_stats(
             texts are read and measured here, which gives the same numbers.
     """
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
-    measured, schema, num_bytes = _per_row(files, measured)
+    rows, schema, num_bytes = _per_row(files, measured)
     text = text_fields(schema)
     counts = record.get("counts", {})
-    train = measured["train"].lazy() if "train" in measured and compared(schema, text) else None
+    train = rows["train"].lazy() if "train" in rows and compared(schema, text) else None
     result = {}
     first = next(iter(files))
     for split in sorted(files, key=lambda s: (s != "train", s)):
         leak = train if split != "train" else None
-        result[split] = split_stats(measured[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
+        result[split] = split_stats(rows[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
         result[split] |= file_sizes(root, splits[split], num_bytes=num_bytes.get(split))
-        result[split]["histograms"] = histograms(measured[split].lazy(), text)
+        result[split]["histograms"] = histograms(rows[split].lazy(), text)
     return {
         "text_fields": text,
         # The stored columns, message lists included (`schema` has their text per role instead).

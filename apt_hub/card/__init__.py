@@ -115,11 +115,12 @@ def card_data(root: str | Path, stats: dict[str, Any]) -> DatasetCardData:
     licenses = {SOURCES[n].license if n in SOURCES else s.get("license", "unknown") for n, s in sources.items()}
     license_ = next(iter(licenses)) if len(licenses) == 1 and licenses <= HUB_LICENSES else "other"
     rows = sum(split["rows"] for entry in stats["configs"].values() for split in entry["splits"].values())
+    other: dict[str, Any] = {"license_name": "mixed-upstream-licenses", "license_link": LICENSE_LINK}
     data = DatasetCardData(
         pretty_name=PRETTY_NAME,
         language=LANGUAGES,
         license=license_,
-        **({"license_name": "mixed-upstream-licenses", "license_link": LICENSE_LINK} if license_ == "other" else {}),
+        **(other if license_ == "other" else {}),
         task_categories=TASK_CATEGORIES,
         size_categories=[size_category(rows)],
         source_datasets=sorted({s["repo_id"] for s in sources.values()}),
@@ -288,7 +289,7 @@ def chart_of(config: str, stats: dict[str, Any]) -> str:
     """The config whose length chart a config's section shows: a twin's texts are its flat config's, so it shows
     that chart when the flat config is in the build (drawing it again would say nothing new)."""
     flat = CONFIGS[config].flat if config in CONFIGS else None
-    return flat if flat in stats["configs"] else config
+    return flat if flat is not None and flat in stats["configs"] else config
 
 
 def merge_card(existing: str, rendered: str) -> str:

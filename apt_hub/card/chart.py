@@ -205,7 +205,7 @@ def _upright_text(image: "Image.Image", text: str, center: tuple[int, int], font
     from PIL import Image, ImageDraw
 
     left, top, right, bottom = font.getbbox(text, anchor="ls")
-    mask = Image.new("L", (right - left, bottom - top))
+    mask = Image.new("L", (int(right - left), int(bottom - top)))
     ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255, anchor="ls")
     mask = mask.transpose(Image.Transpose.ROTATE_90)
     corner = (center[0] - mask.width // 2, center[1] - mask.height // 2)

@@ -6,13 +6,15 @@ blank line) and a `_turns_<column>` count, so that lengths, empties, duplicates,
 taken as for the flat configs, and `turns` says how many messages each list holds.
 """
 
+from collections.abc import Mapping
+
 import polars as pl
 
 TURNS_PREFIX = "_turns_"
 ROLES = ("system", "user", "assistant")
 
 
-def message_columns(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
+def message_columns(schema: Mapping[str, pl.DataType]) -> list[str]:
     """The columns holding lists of `{role, content}` messages.
 
     >>> message_columns({"prompt": pl.List(pl.Struct({"role": pl.String, "content": pl.String})), "id": pl.String})
@@ -33,7 +35,9 @@ def roles_in(frame: pl.LazyFrame, column: str) -> list[str]:
     return sorted(found, key=lambda role: (ROLES.index(role) if role in ROLES else len(ROLES), role))
 
 
-def as_text(frame: pl.LazyFrame, schema: pl.Schema, roles: dict[str, list[str]]) -> tuple[pl.LazyFrame, pl.Schema]:
+def as_text(
+    frame: pl.LazyFrame, schema: Mapping[str, pl.DataType], roles: dict[str, list[str]]
+) -> tuple[pl.LazyFrame, pl.Schema]:
     """The frame with each message column replaced by its text per role and its number of messages.
 
     Args:
@@ -45,7 +49,7 @@ def as_text(frame: pl.LazyFrame, schema: pl.Schema, roles: dict[str, list[str]])
         The new frame and its schema: `<column>[<role>]` strings in place of the column, `_turns_<column>` counts.
     """
     if not roles:
-        return frame, schema
+        return frame, pl.Schema(schema)
     exprs = []
     for name in schema:
         if name not in roles:

@@ -197,7 +197,9 @@ class RowScreen:
 
     def __init__(self, config: Config, dropping: frozenset[str]):
         self.dropping = dropping
-        self.checks = tuple(c for c in CHECKS.values() if c.test is not None and c.name in config.checks)
+        self.checks = tuple(
+            (c.name, c.test) for c in CHECKS.values() if c.test is not None and c.name in config.checks
+        )
         self.trimmed = config.trimmed
 
     def __call__(self, table: pa.Table, counter: Counter) -> tuple[pa.Table, pa.Array]:
@@ -206,7 +208,7 @@ class RowScreen:
         Every check runs over whole columns; only the rows a check catches or whose mapper set flags are decided
         one at a time (`decide`), and only the texts that start or end with white space go through `trim`.
         """
-        hits = {check.name: check.test(table) for check in self.checks}
+        hits = {name: test(table) for name, test in self.checks}
         special = _flagged_by_mapper(table)
         for hit in hits.values():
             special = pc.or_(special, hit)

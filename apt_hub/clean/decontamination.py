@@ -11,6 +11,7 @@ N-grams are hashed to 64 bits and looked up in a hash set, column-wise (polars a
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -78,13 +79,18 @@ def _hub_benchmark(spec: str, upstream) -> Benchmark:
     from ..read.upstream import HubUpstream
 
     upstream = upstream or HubUpstream()
-    source = Source(name=f"benchmark {spec}", repo_id=repo_id, revision="main", feeds={}, columns={}, convert=None)
+    source = Source(name=f"benchmark {spec}", repo_id=repo_id, revision="main", feeds={}, columns={}, convert=_unused)
     commit = upstream.commit(source)
     paths = [p for p in upstream.list_files(source, commit) if _in_split(p, config, split or "test")]
     if not paths:
         raise UpstreamError(f"--decontaminate {spec!r}: no data file of split {split or 'test'!r} in {repo_id}.")
     files = tuple((upstream.fetch(source, commit, p)[0], f"{repo_id}/{p}") for p in paths)
     return Benchmark(spec, commit, files, column, f"{repo_id}@{commit}:{paths}")
+
+
+def _unused(row: dict, context: Any) -> dict:
+    """The row mapper of a benchmark's source, which is only listed and fetched, never converted."""
+    raise NotImplementedError
 
 
 def _in_split(path: str, config: str, split: str) -> bool:

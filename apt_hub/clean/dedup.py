@@ -50,7 +50,7 @@ def chunks(paths: list[Path], columns: list[str]) -> Iterator[pa.Table]:
 def key_fields(config: Config) -> list[str]:
     """The fields whose keys the split checks take: those compared for duplicates, the prompt, and every text
     field of the config, whose keys `stats` reuses (`apt_hub.measures.write_measures`)."""
-    schema = pl.from_arrow(config.arrow_schema.empty_table()).schema
+    schema = pl.DataFrame(pl.from_arrow(config.arrow_schema.empty_table())).schema
     return list(dict.fromkeys([*config.duplicate, config.prompt, *text_fields(schema)]))
 
 
@@ -65,7 +65,8 @@ def split_marks(
     columns = list(dict.fromkeys([*fields, *(pair or ()), "source"]))
     parts = []
     for table in chunks(paths, columns):
-        keyed = with_keys(pl.from_arrow(table).lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
+        frame = pl.DataFrame(pl.from_arrow(table))
+        keyed = with_keys(frame.lazy(), fields, pair, normal=[prompt] if benchmarks else []).collect()
         part = keyed.select(
             "file",
             # A copy: polars shares Arrow's string buffers, and this one is a slice of the whole batch read.
@@ -139,7 +140,9 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
     temporary = path.with_name(f"{path.name}.checked")
     rows = start = 0
     column_bytes: Counter = Counter()
-    kept, flagged, writer = Counter(), Counter(), None
+    kept: Counter = Counter()
+    flagged: Counter = Counter()
+    writer = None
     with contextlib.ExitStack() as stack:
         for group in batch_groups(stream(path), CHUNK_BYTES, lambda batch: batch.nbytes):
             read = sum(batch.num_rows for batch in group)
@@ -154,7 +157,7 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
             rows += sum(batch.num_rows for batch in group)
             for batch in group:
                 column_bytes.update(dict(zip(batch.schema.names, (c.nbytes for c in batch.columns), strict=True)))
-            labels = pl.from_arrow(pa.Table.from_batches(group).select(["source", "quality_flags"]))
+            labels = pl.DataFrame(pl.from_arrow(pa.Table.from_batches(group).select(["source", "quality_flags"])))
             kept.update(dict(labels.group_by("source").len().iter_rows()))
             flags = labels.explode("quality_flags").drop_nulls("quality_flags")
             flagged.update(
@@ -167,7 +170,8 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
 
 def _checked(batches: list[pa.RecordBatch], decided: pl.DataFrame) -> list[pa.RecordBatch]:
     """Batches without their dropped rows and with the new flags after their own, each batch on its own."""
-    own = pl.from_arrow(pa.Table.from_batches(batches).select(["quality_flags"])).with_columns(decided["flags"])
+    own = pl.DataFrame(pl.from_arrow(pa.Table.from_batches(batches).select(["quality_flags"])))
+    own = own.with_columns(decided["flags"])
     merged = own.select(pl.concat_list("quality_flags", "flags").list.unique(maintain_order=True)).to_series()
     merged, keep = merged.to_arrow().cast(pa.list_(pa.string())), decided["reason"].is_null().to_arrow()
     index = batches[0].schema.get_field_index("quality_flags")

@@ -88,7 +88,7 @@ def _fold_tables() -> tuple[dict[str, str], str]:
             ranges[-1][1] = code
         else:
             ranges.append([code, code])
-    ranges += _UNKNOWN_PLANES
+    ranges += [list(plane) for plane in _UNKNOWN_PLANES]
     unsafe_class = "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
     return replace, f"[{unsafe_class}]"
 

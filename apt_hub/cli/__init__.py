@@ -56,7 +56,9 @@ def command_summary(name: str) -> str:
     """The first paragraph of a command's docstring, read from its source: importing every command would take
     seconds (`datasets`, `polars`)."""
     module, function = COMMANDS[name].split(":")
-    tree = ast.parse(Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8"))
+    found = importlib.util.find_spec(module)
+    assert found is not None and found.origin is not None, module
+    tree = ast.parse(Path(found.origin).read_text(encoding="utf-8"))
     node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
     return parse_docstring(ast.get_docstring(node) or "")[0]
 

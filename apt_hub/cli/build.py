@@ -54,7 +54,7 @@ def _option_type(name: str) -> Any:
 
     declared = declared_options()
     if name in declared:
-        return Literal[declared[name].choices] if declared[name].choices else str  # type: ignore[valid-type]
+        return Literal[declared[name].choices] if declared[name].choices else str
     return get_type_hints(BuildOptions)[name]
 
 

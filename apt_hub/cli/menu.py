@@ -176,8 +176,11 @@ class Menu:
 
         declared = build_options()["max_samples"]
         question = f"{declared.help.rstrip('.').capitalize()} (empty: all)"
-        value = self.ask_until(question, lambda answer: BuildOptions(max_samples=answer or None).max_samples, "")
-        self.settings.max_samples = value
+
+        def checked(answer: str) -> int | None:
+            return BuildOptions(max_samples=convert(answer or None, declared)).max_samples
+
+        self.settings.max_samples = self.ask_until(question, checked, "")
 
     def set_upstream(self) -> None:
         self.settings.upstream = self.ask_until("Upstream", _upstream, self.settings.upstream)

@@ -10,9 +10,9 @@ import json
 import math
 import sys
 from collections.abc import Iterator
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..clean.text import normalize_text
 from ..errors import AptHubError, Problem, ProblemsError, short
@@ -77,12 +77,13 @@ def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Iss
         data = Path(path).read_bytes()
     except OSError as error:
         raise AptHubError(f"Cannot read the loyalty file {path}: {error}") from error
-    text = decode_utf8(data)
-    if isinstance(text, Problem):
-        return [], [text]
-    text = Text(text)
+    decoded = decode_utf8(data)
+    if isinstance(decoded, Problem):
+        return [], [decoded]
+    text = Text(decoded)
     objects, issues = parse_objects(text)
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for obj in objects:
         if isinstance(obj.value, Problem):
             issues.append(obj.value)
@@ -95,7 +96,7 @@ def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Iss
             rows.append({**obj.value, "reward_bonus": float(obj.value["reward_bonus"])})
     if not objects and not issues:
         issues.append(Issue(1, None, "no rows: expected a JSON array of rows, or one JSON object a line"))
-    return rows, sorted(issues, key=lambda issue: issue.line)
+    return rows, sorted(issues, key=lambda issue: issue.line or 0)
 
 
 def summarize(rows: list[dict[str, Any]]) -> str:
@@ -184,7 +185,7 @@ def _duplicate_prompt(value: Any, line: int, seen: dict[str, int]) -> list[Issue
 def _key_lines(text: Text, obj: JsonValue) -> tuple[dict[str, int], list[Issue]]:
     """The line of each top-level key of an object, and an issue per key given twice (JSON keeps the last)."""
     lines: dict[str, int] = {}
-    issues = []
+    issues: list[Issue] = []
     if not isinstance(obj.value, dict):
         return lines, issues
     source, depth, expect_key, i = text.text, 0, True, obj.start + 1
@@ -214,7 +215,7 @@ def _unknown(name: str) -> str:
     return f"unknown field (expected only {list(FIELDS)}){hint}"
 
 
-def _filled(value: Any) -> bool:
+def _filled(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 

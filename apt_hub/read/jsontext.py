@@ -107,12 +107,16 @@ def surrogate_problem(value: Any, line: int) -> Any:
 
 
 def _escape(text: str) -> str:
-    return f"\\u{ord(_SURROGATE.search(text)[0]):04x}"
+    found = _SURROGATE.search(text)
+    assert found is not None  # called for texts that hold one
+    return f"\\u{ord(found[0]):04x}"
 
 
 def parse_json_lines(text: Text) -> tuple[list[JsonValue], list[Problem]]:
     """Every value of a JSON Lines text, and one problem per line that is not valid JSON."""
-    values, problems, offset = [], [], 0
+    values: list[JsonValue] = []
+    problems: list[Problem] = []
+    offset = 0
     for number, line in enumerate(text.text.split("\n"), start=1):
         if line.strip():
             start = offset + len(line) - len(line.lstrip())
@@ -127,7 +131,8 @@ def parse_json_lines(text: Text) -> tuple[list[JsonValue], list[Problem]]:
 
 def parse_json_array(text: Text) -> tuple[list[JsonValue], Problem | None]:
     """The items of a top-level JSON array, each with its line; parsing stops at the first syntax problem."""
-    decoder, values, source = json.JSONDecoder(), [], text.text
+    decoder, source = json.JSONDecoder(), text.text
+    values: list[JsonValue] = []
     position = skip_space(source, 0)
     if not source.startswith("[", position):
         return values, _syntax(text, position, "expected a JSON array starting with '['")

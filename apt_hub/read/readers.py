@@ -8,7 +8,7 @@ counted as dropped. A file that is not data at all (a Git LFS pointer, an unknow
 import gzip
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ def read_rows(
     """
     path, name = Path(path), name or str(path)
     suffixes = "".join(Path(path.name).suffixes[-2:])
+    reader: Callable[[Path, str, list[str] | None], Iterator[tuple[int, dict[str, Any] | Problem]]]
     if path.suffix == ".parquet":
         reader = _read_parquet
     elif suffixes.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
@@ -141,7 +142,9 @@ def _open(path: Path):
     return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
 
 
-def _read_json_lines(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+def _read_json_lines(
+    path: Path, name: str, columns: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     """The rows of a JSON Lines file, read in blocks of whole lines (`_json_block`)."""
     first, rest = 1, []  # the start of a line not yet ended, in pieces
     try:
@@ -211,14 +214,16 @@ def _failing_line(path: Path) -> int:
     return number + 1
 
 
-def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+def _read_json_array(
+    path: Path, name: str, columns: list[str] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     try:
         with _open(path) as file:
             text = decode_utf8(file.read())
     except _GZIP_ERRORS as error:
         raise UpstreamError(f"{name}: cannot read the file: {one_line(error)}") from error
     if isinstance(text, Problem):
-        yield text.line, Problem(text.line, None, f"{text.message}; the rest of the array is unreadable")
+        yield text.line or 1, Problem(text.line, None, f"{text.message}; the rest of the array is unreadable")
         return
     if not text.strip():
         return
@@ -227,7 +232,7 @@ def _read_json_array(path: Path, name: str, columns=None) -> Iterator[tuple[int,
         yield value.line, value.value
     if problem is not None:
         message = f"{problem.message}; the rest of the array is unreadable"
-        yield problem.line, Problem(problem.line, problem.field, message)
+        yield problem.line or 1, Problem(problem.line, problem.field, message)
 
 
 def _read_parquet(

@@ -91,6 +91,7 @@ class HubUpstream(Upstream):
                 f"Cannot read {where}: {error}. Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use "
                 "the files already in the HF cache."
             ) from error
+        assert info.sha is not None  # the Hub always answers with the commit of a revision
         if source.revision != info.sha:
             # Files are downloaded by commit id, so the cache would never learn what the branch meant;
             # recording it lets an offline build find the snapshot.

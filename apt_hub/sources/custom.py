@@ -86,7 +86,8 @@ class _Problems:
     """Problems of a sources file, each naming file, line, entry and field; raised together."""
 
     def __init__(self, path: Path):
-        self.path, self.found = path, []
+        self.path = path
+        self.found: list[Problem] = []
 
     def add(self, line: int | None, entry: str, field: str | None, message: str) -> None:
         self.found.append(Problem(line, field, message, str(self.path), entry))
@@ -248,7 +249,8 @@ def load_sources_file(path: str | Path) -> list[Source]:
     problems.raise_if_any()
     if not isinstance(entries, list):  # checked by _read_entries; here for the type checker
         return []
-    sources, names = [], set()
+    sources: list[Source] = []
+    names: set[str] = set()
     for index, entry in enumerate(entries):
         source = _entry_source(entry, index, lines[index] if index < len(lines) else {}, path, problems, names)
         if source is not None:
@@ -385,7 +387,7 @@ def _entry_source(
     feeds = _feeds(entry, problem)
     where = Problem(lines.get("mapping", lines.get("")), "mapping", "", str(path), label)
     convert, columns = _converter(entry, config, path.parent, problem, where)
-    if len(problems.found) > count or config is None:
+    if len(problems.found) > count or config is None or convert is None:
         return None
     return Source(
         name=entry["name"],
