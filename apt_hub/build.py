@@ -14,7 +14,7 @@ from .card import write_card
 from .clean.decontamination import resolve_benchmark
 from .configs import CONFIGS, Config, flat_of, get_config, shape, unit_of
 from .convert import finish_counts, input_notes
-from .errors import ConfigError
+from .errors import UsageError
 from .folder import check_output_dir, checkpoint, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
 from .measures import forget_measures, measuring, write_measures
@@ -115,11 +115,22 @@ def build(
 def format_report(report: BuildReport) -> str:
     """A short summary of a build: rows per config and split, drops by reason, and how to load it."""
     lines = [f"Built {', '.join(report.configs) or 'nothing'} into {report.output_dir}"]
+    sampled = set()
     for config, entry in report.configs.items():
         for split, info in entry["splits"].items():
-            reasons = drops(total_counts(entry["counts"].get(split, {})))
-            dropped = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items()))
-            lines.append(f"  {config}/{split}: {info['rows']} rows" + (f" (dropped: {dropped})" if dropped else ""))
+            counts = total_counts(entry["counts"].get(split, {}))
+            reasons = drops(counts)
+            parts = [f"sampled out {counts['sampled_out']}"] if counts.get("sampled_out") else []
+            if reasons:
+                parts.append("dropped: " + ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items())))
+            lines.append(f"  {config}/{split}: {info['rows']} rows" + (f" ({'; '.join(parts)})" if parts else ""))
+        options = entry.get("options", {})
+        if options.get("max_samples") is not None:
+            sampled.add((options["max_samples"], options.get("seed")))
+    lines += [
+        f"  sampled: at most {n} rows per source and split, drawn with --seed {seed} (--max-samples {n})"
+        for n, seed in sorted(sampled)
+    ]
     lines += [f"  note: {note}" for note in report.notes]
     if report.configs:
         first = next(iter(report.configs))
@@ -223,8 +234,8 @@ def _config_names(configs, options: BuildOptions, notes: list[str]) -> list[str]
         config = CONFIGS[name]
         if not sources_of(config, options):
             if named:
-                raise ConfigError(f"No source of --only {list(options.only or ())} feeds config {name!r}.")
-            notes.append(f"{name} skipped: no source of --only {list(options.only or ())} feeds it.")
+                raise UsageError(f"No source of --only {','.join(options.only or ())} feeds config {name!r}.")
+            notes.append(f"{name} skipped: no source of --only {','.join(options.only or ())} feeds it.")
         elif not named and (lacking := _lacking_file(config, options)):
             notes.append(f"{name} skipped: no {lacking.option(lacking.file_option).flag} given ({lacking.file_hint}).")
         else:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from .chat import is_message_list
 from .configs import CONFIGS, Export, of_columns
-from .errors import AptHubError
+from .errors import AptHubError, check_choice
 from .folder import repair, replacing_file
 from .layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
 from .progress import bar
@@ -55,7 +55,7 @@ def export(
     first is written: two configs that would write one file (a merged config named like a source) are refused.
 
     Args:
-        build_dir: the build folder (`apt-hub build --output-dir`).
+        build_dir: the build folder (`apt-hub build --build-dir`).
         output_dir: where the JSON files go.
         configs: the configs to export; none means every config of the build.
 
@@ -136,7 +136,7 @@ def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> di
         if name in found and name not in on_disk:
             raise AptHubError(f"Config {name!r} holds chat messages, which the old layout has no file for.")
         if name not in on_disk:
-            raise AptHubError(f"Config {name!r} is not in {build_dir}. Available: {sorted(on_disk)}")
+            check_choice(name, sorted(on_disk), f"a config of {build_dir}")
     return {name: on_disk[name] for name in names}
 
 

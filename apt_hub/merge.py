@@ -24,6 +24,7 @@ Semantics, in the order they apply, split by split:
    same parquet layout as the built configs, with an entry in `DIR/build.json` (`merged_from`) and in the card.
 """
 
+import difflib
 import math
 import os
 import random
@@ -41,7 +42,7 @@ import pyarrow.compute as pc
 from .chat import is_message_list, message_text
 from .clean.text import combined_key, with_keys
 from .configs import CONFIGS, FLAT, of_columns
-from .errors import ConfigError
+from .errors import ConfigError, UsageError, check_choice
 from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
 from .options import names as parse_names
@@ -101,8 +102,9 @@ def merge(
         A `MergeReport`: rows read, duplicates removed, rows sampled out and kept, per input and split.
 
     Raises:
-        ConfigError: an unknown name, inputs of different schemas, a bad weight, or a taken output name (a
-            config, a source, or a `data/` folder no merge wrote).
+        UsageError: an unknown name, a bad weight, or a taken output name (a config, a source, or a `data/`
+            folder no merge wrote).
+        ConfigError: no build folder, or inputs of different schemas.
         FolderError: another process is writing the build folder, or its `build.json` is damaged.
 
     Example:
@@ -124,10 +126,14 @@ def merge(
 def _names(given) -> list[str]:
     names = list(parse_names(given) or ())
     if not names:
-        raise ConfigError("merge needs at least one config or source name.")
+        raise UsageError("merge needs at least one config or source name (apt-hub merge --help).")
     if len(set(names)) != len(names):
-        raise ConfigError(f"A name is given twice: {names}")
+        raise UsageError(f"{_twice(names)!r} is given twice; name each input once.")
     return names
+
+
+def _twice(names: list[str]) -> str:
+    return next(name for name in names if names.count(name) > 1)
 
 
 def _resolve(build_dir: Path, name: str) -> MergeInput:
@@ -138,18 +144,19 @@ def _resolve(build_dir: Path, name: str) -> MergeInput:
     config, _, source = name.rpartition(":")
     if config:
         if config not in on_disk:
-            raise ConfigError(f"Config {config!r} of {name!r} is not in {build_dir}. Available: {sorted(on_disk)}")
+            check_choice(config, sorted(on_disk), f"the config of {name!r}")
         if not _matching_rows(build_dir, config, source):
-            raise ConfigError(f"Config {config!r} of {build_dir} has no rows of source {source!r}.")
+            raise UsageError(f"Config {config!r} of {build_dir} has no rows of source {source!r}.")
         return MergeInput(name, config)
     if name in on_disk:
         return MergeInput(name, name)
     found = {config: n for config in on_disk if (n := _matching_rows(build_dir, config, name))}
     if not found:
         known = sorted({tag for config in on_disk for tag in _source_names(build_dir, config)})
-        raise ConfigError(
-            f"Unknown name {name!r}: neither a config of {build_dir} ({sorted(on_disk)}) nor a source in one "
-            f"({known})."
+        close = difflib.get_close_matches(name, [*on_disk, *known], n=1)
+        raise UsageError(
+            f"{name!r} is neither a config of {build_dir} ({', '.join(sorted(on_disk))}) nor a source in one "
+            f"({', '.join(known)})" + (f" (did you mean {close[0]!r}?)" if close else "")
         )
     return MergeInput(name, max(found, key=lambda config: (found[config], -_config_rank(config))))
 
@@ -187,21 +194,21 @@ def _source_names(build_dir: Path, config: str) -> set[str]:
 
 def _check_output(build_dir: Path, output: str, inputs: list[MergeInput]) -> None:
     if not isinstance(output, str) or not NAME.fullmatch(output):
-        raise ConfigError(f"--output must be a config name of letters, digits, '_', '.' or '-'; got {output!r}")
+        raise UsageError(f"--output must be a config name of letters, digits, '_', '.' or '-'; got {output!r}")
     if output in CONFIGS:
-        raise ConfigError(f"--output {output!r} is a built config; choose a new name (built: {list(CONFIGS)}).")
+        raise UsageError(f"--output {output!r} is a built config; choose a new name (built: {', '.join(CONFIGS)}).")
     if any(item.config == output for item in inputs):
-        raise ConfigError(f"--output {output!r} is one of the inputs; choose a new name.")
+        raise UsageError(f"--output {output!r} is one of the inputs; choose a new name.")
     configs = read_record(build_dir)["configs"]
     entry = configs.get(output)
     if entry is not None and "merged_from" not in entry:
-        raise ConfigError(f"--output {output!r} is a config of {build_dir} that no merge wrote; choose a new name.")
+        raise UsageError(f"--output {output!r} is a config of {build_dir} that no merge wrote; choose a new name.")
     sources = set(SOURCES) | {name for entry in configs.values() for name in entry.get("sources", {})}
     if output in sources:
         # `export` names files after sources: a config named like one would write over that source's files.
-        raise ConfigError(f"--output {output!r} is the name of a source; choose a new name.")
+        raise UsageError(f"--output {output!r} is the name of a source; choose a new name.")
     if entry is None and os.path.lexists(build_dir / "data" / output):
-        raise ConfigError(
+        raise UsageError(
             f"--output {output!r}: {build_dir / 'data' / output} exists but no merge wrote it; choose a new name."
         )
 
@@ -209,20 +216,20 @@ def _check_output(build_dir: Path, output: str, inputs: list[MergeInput]) -> Non
 def _shares(names: list[str], weights, fractions) -> tuple[str, dict[str, float]] | None:
     """`("weights" | "fractions", {name: value})` with a value for every name, or `None` to keep every row."""
     if weights is not None and fractions is not None:
-        raise ConfigError("Give --weights or --fractions, not both.")
+        raise UsageError("Give --weights or --fractions, not both.")
     if weights is None and fractions is None:
         return None
     kind, given = ("weights", weights) if weights is not None else ("fractions", fractions)
     values = _parse_shares(given, kind)
     for name, value in values.items():
         if name not in names:
-            raise ConfigError(f"--{kind} names {name!r}, which is not among the inputs {names}.")
+            raise UsageError(f"--{kind} names {name!r}, which is not among the inputs {', '.join(names)}.")
         if not math.isfinite(value) or value < 0 or (kind == "fractions" and value > 1):
             expected = "a number from 0 to 1" if kind == "fractions" else "a number of 0 or more"
-            raise ConfigError(f"--{kind} {name}={value!r}: expected {expected}.")
+            raise UsageError(f"--{kind} {name}={value!r}: expected {expected}.")
     values = {name: values.get(name, 1.0) for name in names}
     if kind == "weights" and not any(values.values()):
-        raise ConfigError("--weights are all 0: nothing would be kept.")
+        raise UsageError("--weights are all 0: nothing would be kept.")
     return kind, values
 
 
@@ -238,7 +245,7 @@ def _parse_shares(given, kind: str) -> dict[str, float]:
         try:
             values[str(name).strip()] = float(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"--{kind} expects NAME=NUMBER pairs, got {name}={value!r}") from None
+            raise UsageError(f"--{kind} expects NAME=NUMBER pairs, got {name}={value!r}") from None
     return values
 
 

@@ -449,9 +449,7 @@ class BuildOptions:
         own, declared = build_options(), declared_options()
         for name in flags:
             if name not in own and name not in declared:
-                close = difflib.get_close_matches(name, [*own, *declared], n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise UsageError(f"Unknown option {name!r}{hint}. Available: {sorted([*own, *declared])}")
+                check_choice(name, sorted([*own, *declared]), "an option")
         given = {name: value for name, value in flags.items() if value is not None}
         return cls(
             **{name: value for name, value in given.items() if name in own},
@@ -536,7 +534,7 @@ def _checked_source_options(values: dict[str, Any]) -> dict[str, Any]:
     checked = {}
     for name, value in values.items():
         if name not in declared:
-            raise UsageError(f"Unknown source option {name!r}. Available: {sorted(declared)}")
+            check_choice(name, sorted(declared), "a source option")
         checked[name] = str(convert(value, source_option(declared[name])))
     return dict(sorted(checked.items()))
 

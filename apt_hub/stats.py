@@ -414,6 +414,6 @@ def shards_of(root: Path) -> dict[str, dict[str, list[str]]]:
     if not on_disk:
         raise AptHubError(
             f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
-            "Build first: apt-hub build --output-dir " + str(root)
+            "Build first: apt-hub build --build-dir " + str(root)
         )
     return on_disk

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from huggingface_hub import DatasetCard
 
-from apt_hub.build import build
+from apt_hub.build import build, format_report
 from apt_hub.clean.checks import trim
 from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
@@ -117,6 +117,11 @@ def test_max_samples_draws_the_same_rows_for_the_same_seed(tmp_path):
         assert report.configs["dpo"]["splits"]["train"]["rows"] == 6  # 3 per source
         counts = report.configs["dpo"]["counts"]["train"]
         assert sum(c.get("sampled_out", 0) for c in counts.values()) > 0
+    summary = format_report(other)
+    out = sum(c.get("sampled_out", 0) for c in other.configs["dpo"]["counts"]["train"].values())
+    assert f"dpo/train: 6 rows (sampled out {out}; dropped: " in summary
+    assert "sampled: at most 3 rows per source and split, drawn with --seed 2 (--max-samples 3)" in summary
+    assert "sampled" not in format_report(build(["dpo"], upstream="samples", output_dir=tmp_path / "d"))
 
 
 def test_building_one_config_keeps_the_others(samples_build, tmp_path):

@@ -47,6 +47,12 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["stats", "a", "b"], "apt-hub stats takes [BUILD_DIR]; unexpected: b"),
         (["stats", "a", "--build-dir", "b"], "apt-hub stats takes no argument; unexpected: a"),
         (["stats", "--build-dir", "a", "--output-dir", "b"], "--build-dir is given twice"),
+        (["build", "sfty"], "config must be one of sft, ruozhiba, dpo, storm, loyalty, sft_chat, ruozhiba_chat, "
+                            "dpo_chat, storm_chat; got 'sfty' (did you mean 'sft'?)"),
+        (["build", "--drop", "duplicat"], "--drop must be one of response_role_prefix, "),
+        (["build", "--drop", "duplicate", "--keep", "duplicate"], "A check given to both --drop and --keep: dup"),
+        (["build", "--upstream", "sample"], "--upstream must be hub, samples or a directory; got 'sample', which is "
+                                            "no directory (did you mean 'samples'?)"),
     ],
 )  # fmt: skip
 def test_a_wrong_command_line_stops_with_one_line_before_anything_runs(args, message, capsys, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from apt_hub.build import build
 from apt_hub.clean.text import normalize_text
 from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
-from apt_hub.errors import AptHubError, ConfigError
+from apt_hub.errors import AptHubError, ConfigError, UsageError
 from apt_hub.export import export
 from apt_hub.layout import RECORD, read_record, write_json, write_split
 from apt_hub.merge import merge
@@ -177,26 +177,37 @@ def test_an_input_left_without_unique_rows_takes_no_part_in_the_weights(small_bu
 
 
 @pytest.mark.parametrize(
-    "names, options, message",
+    "names, options, error, message",
     [
-        (["sft", "dpo"], {}, r"Cannot merge 'sft' \(sft schema\) with 'dpo' \(dpo schema\)"),
-        (["sft", "nowhere"], {}, r"Unknown name 'nowhere': neither a config of .* \(\['dpo', 'ruozhiba', 'sft'\]\)"),
-        (["nowhere"], {}, r"nor a source in one \(\['alpha', 'alpha/part', 'beta', 'beta/part', 'd', 'gamma'"),
-        (["sft", "sft"], {}, "A name is given twice"),
-        (["sft"], {"output": "sft"}, "is a built config"),
-        (["sft"], {"output": "a/b"}, "--output must be a config name"),
-        (["sft", "ruozhiba"], {"weights": "sft=1", "fractions": "sft=1"}, "not both"),
-        (["sft", "ruozhiba"], {"weights": "dpo=1"}, "names 'dpo', which is not among the inputs"),
-        (["sft", "ruozhiba"], {"fractions": "sft=1.5"}, r"sft=1.5: expected a number from 0 to 1"),
-        (["sft", "ruozhiba"], {"weights": "sft=x"}, "expects NAME=NUMBER pairs"),
-        (["sft", "ruozhiba"], {"weights": "sft=0,ruozhiba=0"}, "all 0"),
-        (["dpo:alpha"], {}, "has no rows of source 'alpha'"),
+        (["sft", "dpo"], {}, ConfigError, r"Cannot merge 'sft' \(sft schema\) with 'dpo' \(dpo schema\)"),
+        (["sft", "nowhere"], {}, UsageError, r"'nowhere' is neither a config of .* \(dpo, ruozhiba, sft\)"),
+        (["nowhere"], {}, UsageError, r"nor a source in one \(alpha, alpha/part, beta, beta/part, d, gamma"),
+        (["alpah"], {}, UsageError, r"\(did you mean 'alpha'\?\)"),
+        (["sftt:alpha"], {}, UsageError, r"the config of 'sftt:alpha' must be one of dpo, .*\(did you mean 'sft'\?\)"),
+        (["sft", "sft"], {}, UsageError, "'sft' is given twice"),
+        ([], {}, UsageError, "merge needs at least one config or source name"),
+        (["sft"], {"output": "sft"}, UsageError, "is a built config"),
+        (["sft"], {"output": "a/b"}, UsageError, "--output must be a config name"),
+        (["sft", "ruozhiba"], {"weights": "sft=1", "fractions": "sft=1"}, UsageError, "not both"),
+        (
+            ["sft", "ruozhiba"],
+            {"weights": "dpo=1"},
+            UsageError,
+            "names 'dpo', which is not among the inputs sft, ruozhiba",
+        ),
+        (["sft", "ruozhiba"], {"fractions": "sft=1.5"}, UsageError, r"sft=1.5: expected a number from 0 to 1"),
+        (["sft", "ruozhiba"], {"weights": "sft=x"}, UsageError, "expects NAME=NUMBER pairs"),
+        (["sft", "ruozhiba"], {"weights": "sft=0,ruozhiba=0"}, UsageError, "all 0"),
+        (["dpo:alpha"], {}, UsageError, "has no rows of source 'alpha'"),
     ],
 )
-def test_wrong_merges_are_refused_with_the_reason(small_build, names, options, message):
+def test_wrong_merges_are_refused_with_the_reason(small_build, names, options, error, message):
+    """A wrong word of the command line is a usage error (exit 2); inputs that cannot be merged are not."""
     before = sorted(p.relative_to(small_build) for p in small_build.rglob("*"))
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as raised:
         merge(names, **({"output": "new"} | options), build_dir=small_build)
+    assert type(raised.value) is error
+    assert "[" not in str(raised.value)
     assert sorted(p.relative_to(small_build) for p in small_build.rglob("*")) == before
 
 

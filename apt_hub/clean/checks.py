@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..configs import FLAT, Config
-from ..errors import ConfigError
+from ..errors import UsageError, check_choice
 from ..sources.base import whitespace
 
 
@@ -144,14 +144,13 @@ def dropped_checks(drop: Iterable[str] = (), keep: Iterable[str] = ()) -> frozen
     """The checks that drop, after `--drop` and `--keep` moved some.
 
     Raises:
-        ConfigError: an unknown check name, or one given to both.
+        UsageError: an unknown check name, or one given to both.
     """
     drop, keep = set(drop), set(keep)
     for name in sorted(drop | keep):
-        if name not in CHECKS:
-            raise ConfigError(f"Unknown quality check {name!r}. Available: {sorted(CHECKS)}")
+        check_choice(name, CHECKS, "a quality check")
     if drop & keep:
-        raise ConfigError(f"Checks given to both --drop and --keep: {sorted(drop & keep)}")
+        raise UsageError(f"A check given to both --drop and --keep: {', '.join(sorted(drop & keep))}")
     return frozenset(name for name, check in CHECKS.items() if (check.drops or name in drop) and name not in keep)
 
 

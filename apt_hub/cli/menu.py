@@ -233,7 +233,7 @@ class Menu:
 
 def _choice(answer: str, actions: dict[str, Any]) -> str:
     if answer not in actions:
-        raise ValueError(f"Not a choice: {answer!r}. Type one of the numbers {list(actions)}.")
+        raise ValueError(f"Not a choice: {answer!r}. Type one of the numbers {', '.join(actions)}.")
     return answer
 
 

@@ -187,7 +187,7 @@ def _read_pools(upstream_spec: str, n: int) -> tuple[list[list[Candidate]], list
     commit = upstream.commit(source)
     files = template_files(upstream.list_files(source, commit))
     if not files:
-        raise AptHubError(f"{upstream.describe} has no hh-rlhf file of {list(SUBSET_ORDER)} (train or test).")
+        raise AptHubError(f"{upstream.describe} has no hh-rlhf file of {', '.join(SUBSET_ORDER)} (train or test).")
     singles, multis, read, distinct = [], [], [], set()
     for path in bar(files, desc="Reading hh-rlhf", unit="file"):
         local, _ = upstream.fetch(source, commit, path)

@@ -5,12 +5,14 @@ holds at that commit, and where a file is on this machine. `resolve_inputs` turn
 into the concrete, fingerprinted files a build reads, so that a changed file or revision never hits a stale cache.
 """
 
+import difflib
 import hashlib
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UpstreamError
+from ..errors import UpstreamError, UsageError
 from ..sources import Source, matches
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
@@ -171,6 +173,13 @@ def open_upstream(spec: str | Path, *, token: str | None = None) -> Upstream:
         return HubUpstream(token=token)
     if str(spec) == "samples":
         return DirectoryUpstream(SAMPLES, describe="samples (bundled with apt-hub)", label="samples")
+    if not Path(spec).exists() and os.sep not in str(spec):
+        close = difflib.get_close_matches(str(spec), ["hub", "samples"], n=1)
+        if close:
+            raise UsageError(
+                f"--upstream must be hub, samples or a directory; got {str(spec)!r}, which is no directory "
+                f"(did you mean {close[0]!r}?)"
+            )
     return DirectoryUpstream(spec)
 
 

@@ -3,7 +3,7 @@
 Built-in sources live one module each in this package; `register` adds a user's own.
 """
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_choice
 from . import coig_cqia, hh_rlhf, loyalty, s1k, ultrafeedback
 from .base import ColumnCheck, Context, Drop, Option, Row, Source, TableMapper, check_columns, matches
 
@@ -28,10 +28,7 @@ def register(source: Source, *, replace: bool = False) -> Source:
 
 def get_source(name: str) -> Source:
     """The registered source of that name; the error lists the available ones."""
-    try:
-        return SOURCES[name]
-    except KeyError:
-        raise ConfigError(f"Unknown source {name!r}. Available: {sorted(SOURCES)}") from None
+    return SOURCES[check_choice(name, sorted(SOURCES), "a source")]
 
 
 def sources_for(config: str) -> list[Source]:
