@@ -285,6 +285,15 @@ def run_job(job: Job) -> JobResult:
     return result
 
 
+def checked_tables(
+    config: Config, source: Source, items: list[InputFile], options: BuildOptions, counts: Counts
+) -> Iterator[pa.Table]:
+    """The rows of a source's files as a build of `config` has them after its row checks (the split checks, which
+    weigh rows against each other, aside); rows dropped are counted in `counts`, as in a build."""
+    features = with_recorded(config)
+    yield from _source_tables(source, items, features, options, counts, RowScreen(config, options.dropping))
+
+
 def _source_tables(
     source: Source,
     items: list[InputFile],

@@ -4,6 +4,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from apt_hub.build import build
@@ -34,6 +35,8 @@ FILES = {
         multi("Fix my bike", "What is broken?", "The chain"),
         single("how do i BOIL an   egg?"),  # the same prompt once folded: never twice in a template
         {"chosen": "\n\nHuman: Same?\n\nAssistant: Same.", "rejected": "\n\nHuman: Same?\n\nAssistant: Same."},
+        single("Say hi to me", chosen="Human: hi there"),  # dropped by dpo's response_role_prefix check
+        single("Thank me", chosen="Sure.\n\nHuman: thanks\n\nAssistant: welcome"),  # response_extra_turn
     ],
     "helpful-base/test": [single("What rhymes with orange?")],
     "helpful-online/train": [single("Recommend a book"), single("Explain compound interest"), single("Hello!")],
@@ -106,10 +109,32 @@ def test_single_turn_helpful_prompts_come_first_then_harmless_then_multi_turn(tm
     assert report.single_turn == SINGLES
 
 
-def test_more_prompts_than_the_upstream_holds_is_an_error(tmp_path, hh_mirror):
-    with pytest.raises(AptHubError, match="only 14 distinct usable prompts"):
-        make_template(tmp_path / "t.json", n=50, upstream=str(hh_mirror))
-    assert not (tmp_path / "t.json").exists()
+def test_more_prompts_than_the_upstream_holds_gives_them_all_and_says_so(tmp_path, hh_mirror, capsys):
+    rows, report = template(tmp_path, hh_mirror, n=50)
+    assert (report.rows, report.asked, len(rows)) == (14, 50, 14)
+    assert main(["loyalty-template", "--output", str(tmp_path / "all.json"), "--upstream", str(hh_mirror)]) == 0
+    out = capsys.readouterr().out
+    assert "Only 14 of the 100 asked for: the upstream holds no more distinct prompts that a dpo build keeps." in out
+    assert "Skipped 3 upstream rows that the dpo checks drop (identical_responses 1, response_extra_turn 1, " in out
+
+
+def test_no_draft_comes_from_a_row_that_the_dpo_checks_drop(tmp_path, hh_mirror):
+    rows, report = template(tmp_path, hh_mirror, n=50)
+    assert not {"Say hi to me", "Thank me", "Same?"} & {r["prompt"] for r in rows}
+    assert report.skipped == {"identical_responses": 1, "response_extra_turn": 1, "response_role_prefix": 1}
+
+
+def test_every_draft_of_the_samples_is_a_row_of_their_dpo_build(tmp_path):
+    """The template and the build judge hh-rlhf rows by one conversion and one set of row checks."""
+    report = make_template(tmp_path / "t.json", n=1000, upstream="samples")
+    build(["dpo"], upstream="samples", output_dir=tmp_path / "apt", keep=("duplicate", "test_overlap"))
+    built = set()
+    for split in ("train", "test"):
+        table = pq.read_table(next((tmp_path / "apt/data/dpo").glob(f"{split}-*.parquet")))
+        built |= set(zip(table["prompt"].to_pylist(), table["chosen"].to_pylist(), strict=True))
+    drafts = json.loads(report.path.read_text(encoding="utf-8"))
+    assert report.skipped and len(drafts) == report.rows
+    assert all((d["prompt"], d["public_response"]) in built for d in drafts)
 
 
 def test_an_existing_file_is_never_overwritten_without_force(tmp_path, hh_mirror, capsys):

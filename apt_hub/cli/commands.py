@@ -168,9 +168,21 @@ def template_command(
     report = make_template(
         output, n=n, seed=seed, upstream=upstream, reward_bonus=reward_bonus, is_owner=is_owner, force=force
     )
-    return (
+    skipped = sum(report.skipped.values())
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(report.skipped.items()))
+    lines = [
         f"Wrote {report.rows} rows to {report.path} ({report.single_turn} single-turn; read "
-        f"{', '.join(report.files_read)}).\nNext: replace every owner_response placeholder, review each "
+        f"{', '.join(report.files_read)})."
+    ]
+    if report.rows < report.asked:
+        lines.append(
+            f"Only {report.rows} of the {report.asked} asked for: the upstream holds no more distinct prompts "
+            "that a dpo build keeps."
+        )
+    if skipped:
+        lines.append(f"Skipped {skipped} upstream rows that the dpo checks drop ({reasons}).")
+    return "\n".join(lines) + (
+        "\nNext: replace every owner_response placeholder, review each "
         f"public_response, then run `apt-hub validate {report.path}` and "
         f"`apt-hub build loyalty --loyalty-file {report.path}`."
     )

@@ -6,18 +6,22 @@ is rewritten), `is_owner` and `reward_bonus`.
 
 How prompts are drawn, so that the same seed always gives the same rows:
 
+- Only prompts that a `dpo` build keeps are drawn: each file's rows go through the conversion and the row checks
+  of `dpo` (a transcript that does not split, a response holding another turn, ... is skipped and counted).
 - Files are read in this order, only as far as needed to find N distinct single-turn prompts: `helpful-base`,
   `helpful-online`, `helpful-rejection-sampled`, then `harmless-base`, each `train` then `test`.
 - Every file read gives two pools, its single-turn prompts and its multi-turn ones. The pools are taken in the
   order: single-turn pools file by file, then multi-turn pools file by file. So single-turn prompts always come
   first, helpful ones before harmless ones.
 - Each pool is shuffled with `random.Random(f"{seed}:{file}:{pool}")`; prompts already taken (equal after
-  `normalize_text`) are skipped; the first N are written. A larger N with the same seed extends the same list.
+  `normalize_text`) are skipped; the first N are written. A larger N with the same seed extends the same list;
+  an upstream with fewer distinct prompts gives them all.
 """
 
 import json
 import math
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +31,9 @@ from ..clean.text import normalize_text
 from ..errors import AptHubError
 from ..folder import atomic_write
 from ..progress import bar
-from ..read.readers import Problem, read_rows
-from ..read.upstream import open_upstream
-from ..sources import Drop, get_source
-from ..sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
+from ..read.upstream import InputFile, open_upstream
+from ..sources import get_source
+from ..stats import drops
 from . import DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, PLACEHOLDER
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
@@ -52,12 +55,15 @@ class Candidate:
 
 @dataclass(frozen=True)
 class TemplateReport:
-    """What `make_template` wrote."""
+    """What `make_template` wrote: the rows (fewer than asked when the upstream holds fewer distinct prompts that
+    a `dpo` build keeps), and the rows of the files read that the `dpo` row checks dropped, by reason."""
 
     path: Path
     rows: int
+    asked: int
     single_turn: int
     files_read: list[str]
+    skipped: dict[str, int]
 
 
 def template_files(available: list[str]) -> list[str]:
@@ -70,22 +76,25 @@ def template_files(available: list[str]) -> list[str]:
     return [path for path in wanted if path in available]
 
 
-def candidates(path: str | Path, name: str) -> Iterator[Candidate]:
-    """The usable prompts of one hh-rlhf file: rows whose transcripts split into a prompt and two responses."""
-    for _, row in read_rows(path, name=name):
-        if (
-            isinstance(row, Problem)
-            or not isinstance(row.get("chosen"), str)
-            or not isinstance(row.get("rejected"), str)
+def candidates(path: str | Path, name: str, counter: Counter) -> Iterator[Candidate]:
+    """The prompts of one hh-rlhf file that a `dpo` build keeps: its rows converted and screened by the row checks
+    of `dpo`, as the build does (a broken row skipped). Every row read is counted in `counter` (`rows`, `kept`,
+    `dropped_<reason>`)."""
+    from ..configs import get_config
+    from ..options import BuildOptions
+    from ..pipeline import checked_tables
+
+    split = "test" if name.endswith("/test.jsonl.gz") else "train"
+    item = InputFile(source="hh-rlhf", split=split, path=name, local=str(path), fingerprint="")
+    counts: dict = {}
+    tables = checked_tables(get_config("dpo"), get_source("hh-rlhf"), [item], BuildOptions(on_bad_rows="skip"), counts)
+    for table in tables:
+        for prompt, chosen, turns in zip(
+            table["prompt"].to_pylist(), table["chosen"].to_pylist(), table["prompt_messages"].to_pylist(), strict=True
         ):
-            continue
-        split = split_transcripts(row["chosen"], row["rejected"])
-        if isinstance(split, Drop):
-            continue
-        history, chosen, _ = split
-        prompt = history_to_prompt(history).strip()
-        if prompt:
-            yield Candidate(prompt, chosen.strip(), name, single_turn=history.count(HUMAN) == 1)
+            yield Candidate(prompt, chosen, name, single_turn=len(turns) == 1)
+    for counted in counts.values():
+        counter.update(counted)
 
 
 def draw_prompts(pools: list[list[Candidate]], n: int, seed: int) -> list[Candidate]:
@@ -148,22 +157,21 @@ def make_template(
         A `TemplateReport`.
 
     Raises:
-        AptHubError: the file exists (without `force`), a bad option, or fewer than `n` distinct prompts.
+        AptHubError: the file exists (without `force`), a bad option, or no prompt at all to draw.
 
     Example:
         >>> make_template("loyalty.json", n=100, upstream="samples")  # doctest: +SKIP
     """
     path = Path(output)
     _check_options(path, n, seed, reward_bonus, force)
-    pools, files_read = _read_pools(upstream, n)
+    counter: Counter = Counter()
+    pools, files_read = _read_pools(upstream, n, counter)
     drawn = draw_prompts(pools, n, seed)
-    if len(drawn) < n:
-        raise AptHubError(
-            f"hh-rlhf at {upstream!r} has only {len(drawn)} distinct usable prompts; ask for at most that."
-        )
+    if not drawn:
+        raise AptHubError(f"hh-rlhf at {upstream!r} has no prompt that a dpo build keeps; nothing to draft from.")
     rows = [template_row(candidate, reward_bonus=float(reward_bonus), is_owner=is_owner) for candidate in drawn]
     write_rows(path, rows, force=force)
-    return TemplateReport(path, len(rows), sum(c.single_turn for c in drawn), files_read)
+    return TemplateReport(path, len(rows), n, sum(c.single_turn for c in drawn), files_read, drops(counter))
 
 
 def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bool) -> None:
@@ -181,7 +189,7 @@ def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bo
         raise AptHubError(f"--reward-bonus expects a finite number, got {reward_bonus!r}")
 
 
-def _read_pools(upstream_spec: str, n: int) -> tuple[list[list[Candidate]], list[str]]:
+def _read_pools(upstream_spec: str, n: int, counter: Counter) -> tuple[list[list[Candidate]], list[str]]:
     """Single-turn pools then multi-turn pools, reading files until `n` distinct single-turn prompts are found."""
     source, upstream = get_source("hh-rlhf"), open_upstream(upstream_spec)
     commit = upstream.commit(source)
@@ -191,7 +199,7 @@ def _read_pools(upstream_spec: str, n: int) -> tuple[list[list[Candidate]], list
     singles, multis, read, distinct = [], [], [], set()
     for path in bar(files, desc="Reading hh-rlhf", unit="file"):
         local, _ = upstream.fetch(source, commit, path)
-        found = list(candidates(local, path))
+        found = list(candidates(local, path, counter))
         singles.append([c for c in found if c.single_turn])
         multis.append([c for c in found if not c.single_turn])
         read.append(path)
