@@ -395,7 +395,8 @@ class BuildOptions:
     Args:
         upstream: hub (the Hugging Face Hub or HF_ENDPOINT), samples (the bundled mirror), or a directory
             laid out like the Hub: DIR/<org>/<name>/<path in repo>.
-        only: comma-separated source names; only those feed the configs.
+        only: comma-separated sources (hh-rlhf) or subsets as the counts name them (hh-rlhf/helpful-base,
+            coig-cqia/ruozhiba); only those feed the configs.
         max_samples: at most this many rows per source and split, drawn with --seed.
         seed: the seed of --max-samples draws.
         on_bad_rows: error (stop at a structurally broken upstream row) or skip (count it as dropped).
@@ -427,7 +428,7 @@ class BuildOptions:
         if self.max_samples is not None and self.max_samples < 1:
             raise UsageError(f"--max-samples must be a positive whole number, got {self.max_samples}")
         for name in self.only or ():
-            get_source(name)
+            get_source(name.split("/", 1)[0])
         dropped_checks(self.drop or (), self.keep or ())
 
     @property

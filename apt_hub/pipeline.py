@@ -119,7 +119,15 @@ class Converted:
 def sources_of(config: Config, options: BuildOptions) -> list[Source]:
     """The registered sources that feed a config under `--only`, in registration order."""
     flat = config.flat or config.name
-    return [s for s in sources_for(flat) if options.only is None or s.name in options.only]
+    named = None if options.only is None else {name.split("/", 1)[0] for name in options.only}
+    return [s for s in sources_for(flat) if named is None or s.name in named]
+
+
+def subsets_of(source: Source, options: BuildOptions) -> frozenset[str] | None:
+    """The subsets of a source that `--only` names (`hh-rlhf/helpful-base`), or `None` for all of them."""
+    if options.only is None or source.name in options.only:
+        return None
+    return frozenset(name for name in options.only if name.split("/", 1)[0] == source.name)
 
 
 def resolve(
@@ -146,7 +154,9 @@ def resolve(
             continue
         upstream = upstream or open_upstream(options.upstream)
         others = [other.name for other in sources if other is not source]
-        commits[source.name], found = resolve_inputs(upstream, source, flat, others=others)
+        commits[source.name], found = resolve_inputs(
+            upstream, source, flat, others=others, subsets=subsets_of(source, options)
+        )
         inputs += found
     return commits, tuple(inputs)
 

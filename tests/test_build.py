@@ -107,6 +107,33 @@ def test_hub_upstream_gives_the_same_rows_as_samples(samples_build, hub, tmp_pat
     assert not any("COIG-CQIA-full" in path or "red-team" in path for path in downloads)
 
 
+def test_only_takes_a_subset_as_the_counts_name_it(samples_build, hub, tmp_path, capsys):
+    """`--only hh-rlhf/helpful-base` reads that subset's files only (none other is downloaded); the subset of
+    COIG-CQIA that feeds `ruozhiba` can be all of `sft` too; build.json and the card record the choice."""
+    for source in SOURCES.values():
+        revision = source.revision if len(source.revision) == 40 else None
+        hub.add_repo(source.repo_id, SAMPLES / source.repo_id, sha=revision)
+    out = tmp_path / "apt"
+    build(["dpo", "sft"], upstream="hub", output_dir=out, only="hh-rlhf/helpful-base,coig-cqia/ruozhiba")
+    expected = [r for r in rows(samples_build, "dpo") if r["source"] == "hh-rlhf/helpful-base"]
+    assert {r["source"] for r in rows(out, "dpo")} == {"hh-rlhf/helpful-base"}
+    built = [r["prompt"] for r in rows(out, "dpo")]
+    # the rows of the full build, in order; a few more whose duplicate was of another subset
+    assert [p for p in built if p in {r["prompt"] for r in expected}] == [r["prompt"] for r in expected]
+    assert len(expected) < len(built) <= len(expected) + 2
+    assert {r["source"] for r in rows(out, "sft")} == {"coig-cqia/ruozhiba"}
+    downloads = {r["path"].split("/resolve/")[1] for r in hub.requests if "/resolve/" in r["path"]}
+    assert not any("harmless" in path or "helpful-online" in path for path in downloads), downloads
+    assert not any(path.endswith(".jsonl") and "ruozhiba" not in path for path in downloads), downloads
+    record = read_record(out)["configs"]["dpo"]["options"]
+    assert record["only"] == ["hh-rlhf/helpful-base", "coig-cqia/ruozhiba"]
+    card = (out / "README.md").read_text("utf-8")
+    assert re.search(r"\| `dpo` \| hub \(http://127.0.0.1:\d+\) \| hh-rlhf/helpful-base, coig-cqia/ruozhiba \|", card)
+    status = main(["build", "dpo", "--upstream", "hub", "--build-dir", str(out), "--only", "hh-rlhf/helpfull-base"])
+    assert status == 2
+    assert "(did you mean 'hh-rlhf/helpful-base'?)" in capsys.readouterr().err
+
+
 def test_max_samples_draws_the_same_rows_for_the_same_seed(tmp_path):
     first = build(["dpo"], upstream="samples", output_dir=tmp_path / "a", max_samples=3, seed=1)
     again = build(["dpo"], upstream="samples", output_dir=tmp_path / "b", max_samples=3, seed=1)

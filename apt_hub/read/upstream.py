@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UpstreamError, UsageError
+from ..errors import UpstreamError, UsageError, check_choice
 from ..sources import Source, matches
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
@@ -184,7 +184,12 @@ def open_upstream(spec: str | Path, *, token: str | None = None) -> Upstream:
 
 
 def resolve_inputs(
-    upstream: Upstream, source: Source, config: str, *, others: list[str] | None = None
+    upstream: Upstream,
+    source: Source,
+    config: str,
+    *,
+    others: list[str] | None = None,
+    subsets: frozenset[str] | None = None,
 ) -> tuple[str, list[InputFile]]:
     """The commit and the files a source feeds into a config, every pattern resolved against the repository.
 
@@ -193,16 +198,22 @@ def resolve_inputs(
         source: the source to resolve.
         config: the config it feeds.
         others: the other sources feeding the config in this build, named by the hint of a missing file.
+        subsets: only the files of these subsets (`hh-rlhf/helpful-base`, by `Source.tag_for`); all when `None`.
 
     Raises:
         UpstreamError: a pattern matches no file; the message names the source, repository and pattern.
+        UsageError: a subset that no file of the source belongs to.
     """
     commit = upstream.commit(source)
     available = upstream.list_files(source, commit)
     inputs = []
+    if subsets is not None:
+        available = _of_subsets(source, config, available, subsets)
     for split, patterns in source.feeds[config].items():
         for pattern in patterns:
             found = [path for path in available if matches(pattern, path)]
+            if not found and subsets is not None:
+                continue  # a subset holds only some of the files a source feeds (no test split, say)
             if not found:
                 raise UpstreamError(
                     f"Missing upstream file: no file matches {pattern!r} in {source.repo_id}@{commit} "
@@ -213,6 +224,15 @@ def resolve_inputs(
                 local, fingerprint = upstream.fetch(source, commit, path)
                 inputs.append(InputFile(source.name, split, path, local, fingerprint))
     return commit, inputs
+
+
+def _of_subsets(source: Source, config: str, available: list[str], subsets: frozenset[str]) -> list[str]:
+    """The files of the named subsets among those a source feeds into a config; a subset with none is an error."""
+    fed = [path for path in available if any(matches(p, path) for ps in source.feeds[config].values() for p in ps)]
+    tags = sorted({source.tag_for(path) for path in fed})
+    for subset in sorted(subsets):
+        check_choice(subset, tags, f"--only: a subset of {source.name} in {config}")
+    return [path for path in available if source.tag_for(path) in subsets]
 
 
 def _without(name: str, config: str, others: list[str]) -> str:
