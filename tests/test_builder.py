@@ -8,7 +8,7 @@ from apt_hub.builders import Apt, AptConfig
 
 from apt_hub.build import build
 from apt_hub.configs import CONFIGS
-from apt_hub.errors import ConfigError
+from apt_hub.errors import AptHubError, ConfigError
 from apt_hub.options import BuildOptions
 from apt_hub.pipeline import sources_of
 from apt_hub.read.upstream import SAMPLES
@@ -101,3 +101,19 @@ def test_a_source_registered_from_python_keys_the_cache_with_its_mapper(python_s
         builder.download_and_prepare()
         responses.append(builder.as_dataset("train")["response"])
     assert all(r.endswith("!") for r in responses[0]) and all(r.endswith("...") for r in responses[1])
+
+
+def assistant_first(row, context):
+    turns = [{"role": "assistant", "content": "Hello."}, {"role": "user", "content": row["instruction"]}]
+    return {"prompt": row["instruction"], "chosen": row["output"], "rejected": "No.", "source": context.tag,
+            "prompt_messages": turns}  # fmt: skip
+
+
+def test_a_twin_row_out_of_trl_form_stops_the_build(python_source, tmp_path):
+    """Every row of a `*_chat` config is checked to be in TRL's conversational form as it is written."""
+    base, upstream = python_source
+    register(replace(base, feeds={"dpo": {"train": ("qa.jsonl",)}}, convert=assistant_first), replace=True)
+    wrong = r"dpo_chat: row my-qa:qa.jsonl:1 is not in TRL's conversational form \(prompt: expected user and "
+    with pytest.raises(AptHubError, match=wrong + r"assistant turns, user first and last\)"):
+        build(["dpo_chat"], upstream=upstream, only="my-qa", output_dir=tmp_path / "apt")
+    assert build(["dpo"], upstream=upstream, only="my-qa", output_dir=tmp_path / "flat").configs["dpo"]

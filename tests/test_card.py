@@ -122,6 +122,10 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_
     assert header + " loyalty file |" in text
     assert "| `storm` | samples | all | all | 42 | error | - | - | - | deepseek | - |" in text
     assert "| `loyalty` | samples | all | all | 42 | error | - | - | - | - | loyalty.json |" in text
+    twins = [c for c in stats["configs"] if c.endswith("_chat")]
+    checked = sum(split["rows"] for c in twins for split in stats["configs"][c]["splits"].values())
+    assert twins and f"apt-hub checked every row of them as it wrote it ({checked:,} rows in this build)" in text
+    assert "every row is checked with TRL" not in text  # TRL runs on the samples in the tests, not in a build
 
 
 def test_a_twin_shows_its_flat_configs_chart_unless_built_alone(card_build, tmp_path):

@@ -5,15 +5,18 @@ import shutil
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from apt_hub.builders import Apt
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tokenizers import Tokenizer, models
 from transformers import PreTrainedTokenizerFast
 from trl.data_utils import is_conversational, maybe_apply_chat_template
 
 from apt_hub.build import build
-from apt_hub.chat import THINK_CLOSE, THINK_OPEN, join_transcript, transcript_messages
+from apt_hub.chat import THINK_CLOSE, THINK_OPEN, form_problem, join_transcript, transcript_messages
 from apt_hub.configs import CONFIGS
 from apt_hub.layout import read_record, splits_on_disk
 from apt_hub.read.upstream import SAMPLES
@@ -214,3 +217,32 @@ def test_stats_count_messages_per_prompt_and_characters_per_role(samples_build):
     assert train["fields"]["prompt[user]"]["mean"] == round(sum(users) / len(users), 2)
     card = (samples_build / "README.md").read_text(encoding="utf-8")
     assert f"{sum(n > 1 for n in turns)} multi-turn prompts" in card
+
+
+ROLES = st.sampled_from(["user", "assistant", "system", None])
+MESSAGE_LISTS = st.one_of(
+    st.none(),
+    st.lists(st.fixed_dictionaries({"role": ROLES, "content": st.one_of(st.none(), st.text(max_size=3))}), max_size=4),
+)
+
+
+def in_form(row: dict) -> str | None:
+    """The conversational form, row by row: what `form_problem` finds over whole columns."""
+    prompt, completion = row["prompt"], row["completion"]
+    complete = all(m["role"] is not None and m["content"] is not None for m in (prompt or []) + (completion or []))
+    if prompt is None or not alternates(prompt) or not all(m["content"] is not None for m in prompt):
+        return "prompt"
+    if completion is None or len(completion) != 1 or completion[0]["role"] != "assistant" or not complete:
+        return "completion"
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"prompt": MESSAGE_LISTS, "completion": MESSAGE_LISTS}), min_size=1, max_size=6))
+def test_the_conversational_form_is_checked_over_columns_as_row_by_row(rows):
+    message = pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))
+    table = pa.table({"prompt": pa.array([r["prompt"] for r in rows], message),
+                      "completion": pa.array([r["completion"] for r in rows], message)})  # fmt: skip
+    wrong = [(i, column) for i, row in enumerate(rows) if (column := in_form(row))]
+    found = form_problem(table)
+    assert (found[0], found[1].split(":")[0]) == min(wrong) if wrong else found is None

@@ -239,9 +239,9 @@ def test_the_lock_of_a_killed_writer_is_taken_over(tmp_path, cli_env):
 # ------------------------------------------------------------------------------------------- output paths
 
 
-def refused(capsys, *args: str) -> str:
-    """Run the CLI in-process; it must fail with a one-line error and no traceback."""
-    assert main(list(args)) == 1
+def refused(capsys, *args: str, status: int = 1) -> str:
+    """Run the CLI in-process; it must fail with a one-line error and no traceback (2: a usage error)."""
+    assert main(list(args)) == status
     err = capsys.readouterr().err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     return err
@@ -303,7 +303,7 @@ def test_merge_refuses_an_output_named_like_a_source_or_a_folder_no_merge_wrote(
         ("dpo", "built config"),
         ("mine", "no merge wrote it"),
     ]:
-        err = refused(capsys, "merge", "sft", "--output", output, "--build-dir", str(out))
+        err = refused(capsys, "merge", "sft", "--output", output, "--build-dir", str(out), status=2)
         assert why in err, err
     assert snapshot(out) == before
 

@@ -212,6 +212,12 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
         "training": training(order, repo_id),
+        "twin_rows": sum(
+            split["rows"]
+            for c in order
+            if CONFIGS.get(c) and CONFIGS[c].is_twin
+            for split in stats["configs"][c]["splits"].values()
+        ),
         "local_sources": [{"name": n, "license": SOURCES[n].license} for n in _built({}, stats)],
         "example_chars": EXAMPLE_CHARS,
         "option_names": [name.replace("_", " ") for name in option_defaults()],

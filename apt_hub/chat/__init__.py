@@ -26,24 +26,62 @@ _MARKER = re.compile(r"\n\n(Human|Assistant):")
 
 @cache
 def _messages_type() -> pa.DataType:
-    """The Arrow type of a message list (`messages_feature`), known without importing `datasets`."""
+    """The Arrow type of a message list, `[{role, content}]`, known without importing `datasets`."""
     import pyarrow as pa
 
     return pa.list_(pa.struct([pa.field("role", pa.string()), pa.field("content", pa.string())]))
 
 
-@cache
-def messages_feature():
-    """The feature of a message list: `[{role, content}]`. (`datasets` is imported here, not with this package:
-    `apt-hub stats` does without it.)"""
-    from datasets import List, Value
-
-    return List({"role": Value("string"), "content": Value("string")})
-
-
 def is_message_list(arrow_type: pa.DataType) -> bool:
     """Whether an Arrow column type is a list of `{role, content}` messages."""
     return arrow_type.equals(_messages_type())
+
+
+def form_problem(table: pa.Table) -> tuple[int, str] | None:
+    """The first row of a twin's table that is not in TRL's conversational form, and what is wrong with it; `None`
+    when every row is. The form: `prompt` a list of messages that alternate user and assistant, from a user turn to
+    a user turn; each of `completion`, `chosen` and `rejected` one assistant message; no role or content missing.
+    Checked over whole columns.
+
+    >>> import pyarrow as pa
+    >>> good = [{"role": "user", "content": "Hi"}]
+    >>> form_problem(pa.table({"prompt": [good], "completion": [[{"role": "assistant", "content": "Hey"}]]}))
+    >>> form_problem(pa.table({"prompt": [good], "completion": [good]}))
+    (0, 'completion: expected one assistant message')
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def first(bad: pa.Array, what: str) -> tuple[int, str] | None:
+        where = pc.indices_nonzero(pc.fill_null(bad, True))
+        return (where[0].as_py(), what) if len(where) else None
+
+    problems = []
+    for name in ("prompt", "completion", "chosen", "rejected"):
+        if name not in table.column_names:
+            continue
+        column = table[name].combine_chunks()
+        lengths = pc.list_value_length(column)
+        items = pc.list_flatten(column)
+        roles, contents = pc.struct_field(items, "role"), pc.struct_field(items, "content")
+        parents = pc.list_parent_indices(column)
+        missing = pc.or_(pc.is_null(roles), pc.is_null(contents))
+        if name == "prompt":
+            starts = pc.take(column.offsets, parents)
+            position = pc.subtract(pa.array(range(len(items)), pa.int64()), pc.cast(starts, pa.int64()))
+            expected = pc.if_else(pc.equal(pc.bit_wise_and(position, 1), 0), "user", "assistant")
+            shape = pc.equal(pc.bit_wise_and(lengths, 1), 0)
+            what = "expected user and assistant turns, user first and last"
+            wrong = pc.or_(pc.not_equal(roles, expected), missing)
+        else:
+            shape, what = pc.not_equal(lengths, 1), "expected one assistant message"
+            wrong = pc.or_(pc.not_equal(roles, "assistant"), missing)
+        bad_item = pc.indices_nonzero(pc.fill_null(wrong, True))
+        rows = pc.take(parents, bad_item) if len(bad_item) else pa.array([], pa.int64())
+        bad = pc.or_(shape, pc.is_in(pa.array(range(len(column)), pa.int64()), value_set=pc.cast(rows, pa.int64())))
+        problems.append(first(bad, f"{name}: {what}"))
+    found = [problem for problem in problems if problem is not None]
+    return min(found, key=lambda problem: problem[0]) if found else None  # the first row; its first column
 
 
 def message_text(messages: list[dict[str, str]] | None) -> str:

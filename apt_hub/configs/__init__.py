@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..errors import check_choice
+from ..chat import form_problem
+from ..errors import AptHubError, check_choice
 from . import dpo, loyalty, ruozhiba, sft, storm
 from .base import MESSAGES, Config, Export, TrlRecipe, Twin, features_of, twin_of, with_recorded
 
@@ -83,7 +84,14 @@ def shape(config: Config, table: pa.Table) -> pa.Table:
     assert recipe is not None
     messages = recipe.build(table)
     columns = [messages[name] if name in messages else table[name] for name in config.field_names]
-    return pa.table(columns, schema=config.arrow_schema)
+    twin = pa.table(columns, schema=config.arrow_schema)
+    if (problem := form_problem(twin)) is not None:  # every row of every build: a twin TRL cannot read is a bug
+        row, what = problem
+        raise AptHubError(
+            f"{config.name}: row {twin['id'][row].as_py()} is not in TRL's conversational form ({what}). This is "
+            "a bug of apt-hub: please report it with the command that built this."
+        )
+    return twin
 
 
 __all__ = [
