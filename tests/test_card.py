@@ -231,3 +231,39 @@ def test_cli_card_sets_the_repository_and_reports_a_missing_build(folder, tmp_pa
     assert 'load_dataset("team/apt-v2", "dpo")' in card_of(folder).text
     assert main(["card", str(tmp_path / "nothing")]) == 1
     assert "Run apt-hub build first" in capsys.readouterr().err
+
+
+def field_tables(text: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """`{config: {field: (type, doc)}}` from the field tables of the card's config sections."""
+    tables, config = {}, None
+    for line in text.splitlines():
+        if line.startswith("### "):
+            config = line.removeprefix("### ").strip("`").split()[0].strip("`")
+        elif config and line.startswith("| `") and line.count(" | ") == 2:
+            name, kind, doc = (cell.strip() for cell in line.strip("| ").split(" | "))
+            tables.setdefault(config, {})[name.strip("`")] = (kind, doc)
+    return tables
+
+
+def test_each_field_doc_says_what_every_row_of_its_config_holds(card_build):
+    """The field tables are held against the rows: a message column's doc says which messages every row holds,
+    a text column's never speaks of messages, and no doc speaks of another config."""
+    tables = field_tables(card_of(card_build).text)
+    assert set(tables) >= set(CONFIGS)
+    for config, fields in tables.items():
+        rows = datasets.load_dataset(str(card_build), config, split="train").to_list()
+        for name, (kind, doc) in fields.items():
+            assert doc, (config, name)
+            values = [row[name] for row in rows]
+            assert not any(f"({other}:" in doc for other in CONFIGS), (config, name, doc)
+            if kind == "string":
+                assert all(isinstance(v, str) for v in values) and "message" not in doc, (config, name, doc)
+            if kind.endswith("messages"):
+                assert "message" in doc and all(isinstance(v, list) for v in values), (config, name, doc)
+            if doc.startswith(("one user message", "one assistant message")):
+                role = doc.split()[1]
+                assert all([m["role"] for m in v] == [role] for v in values), (config, name)
+            if doc.startswith("the conversation so far"):
+                assert all([m["role"] for m in v][-1] == "user" for v in values), (config, name)
+            if "`<think>\\n`" in doc:
+                assert all(v[0]["content"].startswith("<think>\n") for v in values), (config, name)

@@ -63,6 +63,18 @@ def of_columns(columns: Iterable[str]) -> Config | None:
     return next((config for config in CONFIGS.values() if config.field_names == columns), None)
 
 
+def of_fields(features: dict[str, str]) -> Config | None:
+    """The config whose files have exactly these fields and types, in this order (`dpo_chat` for its own, which
+    share their names with `dpo`'s); else the first with these column names (`sft` for `ruozhiba`'s).
+
+    >>> of_fields(dict(CONFIGS["dpo_chat"].fields)).name, of_fields(dict(CONFIGS["ruozhiba"].fields)).name
+    ('dpo_chat', 'sft')
+    """
+    fields = tuple(features.items())
+    exact = next((config for config in CONFIGS.values() if config.fields == fields), None)
+    return exact or of_columns(features)
+
+
 def shape(config: Config, table: pa.Table) -> pa.Table:
     """A converted table (a flat config's fields, then the columns recorded for its twin) as `config` stores it:
     the flat rows without the recorded columns, or the twin, made over whole columns.
@@ -106,6 +118,7 @@ __all__ = [
     "flat_of",
     "get_config",
     "of_columns",
+    "of_fields",
     "shape",
     "twin_of",
     "unit_of",

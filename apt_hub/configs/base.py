@@ -23,7 +23,7 @@ MESSAGES = "list of {role, content} messages"
 # What the message columns of a twin hold, for the card.
 TWIN_DOCS = {
     "prompt": "the conversation so far: `{role, content}` messages, user and assistant in turn, the user last",
-    "completion": "one assistant message: the answer (storm: `<think>\\n` trace `\\n</think>\\n\\n` attempt)",
+    "completion": "one assistant message: the reference answer",
     "chosen": "one assistant message: the preferred response",
     "rejected": "one assistant message: the response that was not preferred",
 }

@@ -38,7 +38,7 @@ def instruction_twin() -> Twin:
         messages=("prompt", "completion"),
         turned=("prompt", "response"),
         build=messages,
-        docs=TWIN_DOCS,
+        docs=TWIN_DOCS | {"prompt": "one user message: the instruction, then the upstream `input` after a blank line"},
         trl=TrlRecipe(trainer="SFTTrainer", code=SFT_CODE),
     )
 

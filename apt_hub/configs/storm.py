@@ -74,7 +74,11 @@ CONFIG = Config(
         messages=("prompt", "completion"),
         turned=("problem", "cot_explicit", "attempt"),
         build=messages,
-        docs=TWIN_DOCS,
+        docs=TWIN_DOCS
+        | {
+            "prompt": "one user message: the problem statement",
+            "completion": "one assistant message: `<think>\\n`, the trace, `\\n</think>\\n\\n`, then the attempt",
+        },
         trl=TrlRecipe(trainer="GRPOTrainer, rewarded on `answer`", code=GRPO_CODE, reward=STORM_REWARD),
     ),
     custom=("problem", "cot_explicit", "answer"),
