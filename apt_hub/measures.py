@@ -33,7 +33,7 @@ _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (in `MEASURES_DIR`, hidden: never published) are an Arrow
 # file per config and split and a JSON file that ties it to the shards measured. The layout of the measures is part
 # of that tie: a change in what they hold leaves older ones aside.
-MEASURES_LAYOUT = 1
+MEASURES_LAYOUT = 2  # 2: answer_kind instead of whether a row has an answer
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
 PROMPT_FIELDS = ("prompt", "problem")
@@ -89,12 +89,11 @@ def with_text_keys(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> p
 def row_measures(schema: pl.Schema, text: list[str], *, keyed: bool) -> list[pl.Expr]:
     """The per-row numbers of `measure_rows`, each taken from its own row only; with `keyed`, those taken from the
     text keys (`with_text_keys`) too."""
-    columns = [pl.col(name) for name in ("source", "grade", "is_owner", "reward_bonus") if name in schema]
+    carried = ("source", "grade", "answer_kind", "is_owner", "reward_bonus")
+    columns = [pl.col(name) for name in carried if name in schema]
     columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
-    if {"answer", "grade"} <= set(schema):
-        columns.append((~is_empty("answer")).alias("_has_answer"))
     return columns + (key_measures(schema, text) if keyed else [])
 
 

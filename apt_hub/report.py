@@ -63,17 +63,11 @@ def check_lines(split: str, group: dict[str, Any]) -> list[str]:
                 f"{split}: messages per prompt: mean {_number(turns['mean'], '.2f')}, max {_number(turns['max'])}; "
                 f"{turns['multi']:,} multi-turn prompts{others}."
             )
-    if "answers" in group:
-        answers = group["answers"]
-        grades = ", ".join(
-            f"grade {grade or 'none'}: {v['with_answer']:,} of {v['rows']:,}"
-            for grade, v in group.get("answers_by_grade", {}).items()
-        )
-        lines.append(
-            f"{split}: rows with an extracted answer {answers['with_answer']:,} ({_number(answers['share'], '.1%')}); "
-            f"{grades}."
-        )
-        correct, rows = group.get("answers_by_grade", {}).get("Yes", {}).get("rows", 0), group["rows"]
+    if "answers_by_kind" in group:
+        kinds = ", ".join(f"{kind or 'none'} {n:,}" for kind, n in group["answers_by_kind"].items()) or "no rows"
+        none = group.get("build", {}).get("dropped_empty_answer", 0)
+        lines.append(f"{split}: answers found as {kinds}; rows dropped for having none (empty_answer) {none:,}.")
+        correct, rows = group["answers_by_grade"].get("Yes", 0), group["rows"]
         share = correct / max(rows, 1)
         lines.append(f"{split}: attempts graded correct upstream {correct:,} of {rows:,} ({share:.1%}).")
     if "loyalty" in group:

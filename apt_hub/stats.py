@@ -42,7 +42,7 @@ from .measures import (
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
-STATS_LAYOUT = 2  # 2: length histograms per split
+STATS_LAYOUT = 3  # 2: length histograms per split; 3: answers by kind
 # Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
 BINS_PER_DECADE = 4
 DECADES = 6
@@ -68,7 +68,8 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
         "splits": {split: {"rows", "files", "num_bytes", "download_size", "histograms", "all": {...},
         "sources": {tag: {...}}}}}}}`
         where each `{...}` holds `rows`, per-field `fields` lengths (`mean`, `median`, `p95`, `max`, `empty`),
-        `duplicates`, `in_train` (splits other than train), `pairs`, `answers` or `loyalty` where they apply, and
+        `duplicates`, `in_train` (splits other than train), `pairs`, `answers_by_grade` and `answers_by_kind`
+        (rows), or `loyalty` where they apply, and
         the `build` counts (`rows` read, `kept`, `dropped_<reason>`, `sampled_out`).
 
     Raises:
@@ -257,9 +258,6 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     if {"chosen", "rejected"} <= set(schema) and compared(schema, text):
         exprs += [pl.col("_pair_identical").sum().alias("pairs.identical")]
         exprs += [pl.col("_pair_prefix").sum().alias("pairs.prefix_related")]
-    if {"answer", "grade"} <= set(schema):
-        has = pl.col("_has_answer")
-        exprs += [has.sum().alias("answers.with_answer"), has.mean().round(4).alias("answers.share")]
     if {"is_owner", "reward_bonus"} <= set(schema):
         exprs += loyalty_exprs()
     return exprs
@@ -294,16 +292,14 @@ def loyalty_exprs() -> list[pl.Expr]:
 
 
 def grade_stats(frame: pl.LazyFrame, schema: pl.Schema) -> pl.DataFrame | None:
-    """Rows and rows with an extracted answer per source and grade (`storm`-like configs only)."""
-    if not {"answer", "grade", "source"} <= set(schema):
+    """Rows per source, upstream grade and way the answer was found (`storm`-like configs only: every row has an
+    answer, since a row without one is dropped as `empty_answer`)."""
+    if not {"answer", "grade", "answer_kind", "source"} <= set(schema):
         return None
     return (
-        frame.group_by("source", "grade")
-        .agg(
-            pl.len().alias("rows"),
-            pl.col("_has_answer").sum().alias("with_answer"),
-        )
-        .sort("source", "grade")
+        frame.group_by("source", "grade", "answer_kind")
+        .agg(pl.len().alias("rows"))
+        .sort("source", "grade", "answer_kind")
         .collect()
     )
 
@@ -388,8 +384,11 @@ def _by_grade(grades: pl.DataFrame | None, tag: str | None) -> dict[str, Any]:
     if grades is None:
         return {}
     rows = grades if tag is None else grades.filter(pl.col("source") == tag)
-    summed = rows.group_by("grade").agg(pl.col("rows").sum(), pl.col("with_answer").sum()).sort("grade")
-    return {"answers_by_grade": {row.pop("grade"): row for row in summed.to_dicts()}}
+    by = {
+        key: dict(rows.group_by(key).agg(pl.col("rows").sum()).sort(key).iter_rows())
+        for key in ("grade", "answer_kind")
+    }
+    return {"answers_by_grade": by["grade"], "answers_by_kind": by["answer_kind"]}
 
 
 def _one_row(frame: pl.DataFrame) -> dict[str, Any]:

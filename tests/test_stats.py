@@ -6,6 +6,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +20,7 @@ from apt_hub.folder import MEASURES_DIR
 from apt_hub.layout import splits_on_disk
 from apt_hub.measures import read_measures, shard_digest
 from apt_hub.merge import merge
+from apt_hub.report import check_lines
 from apt_hub.stats import (
     STATS_FILE,
     compute_stats,
@@ -106,10 +108,16 @@ def test_pairs_identical_or_prefix_related_once_normalised(stats):
     assert ultrafeedback["pairs"] == {"identical": 1, "prefix_related": 1}
 
 
-def test_storm_answers_by_grade_and_loyalty_shares(stats):
+def test_storm_answers_by_grade_and_kind_and_loyalty_shares(stats, fixture_build):
     storm = stats["configs"]["storm"]["splits"]["train"]["all"]
-    assert storm["answers"] == {"with_answer": 2, "share": 1.0}
-    assert storm["answers_by_grade"] == {"No": {"rows": 1, "with_answer": 1}, "Yes": {"rows": 1, "with_answer": 1}}
+    rows = rows_of(fixture_build, "storm", "train")
+    assert "answers" not in storm  # every row has an answer: a row without one is dropped as empty_answer
+    assert storm["answers_by_grade"] == dict(sorted(Counter(r["grade"] for r in rows).items())) == {"No": 1, "Yes": 1}
+    assert storm["answers_by_kind"] == dict(sorted(Counter(r["answer_kind"] for r in rows).items()))
+    lines = check_lines("train", storm)
+    kinds = ", ".join(f"{kind} {n}" for kind, n in storm["answers_by_kind"].items())
+    dropped = storm["build"].get("dropped_empty_answer", 0)
+    assert f"train: answers found as {kinds}; rows dropped for having none (empty_answer) {dropped}." in lines
     loyalty = stats["configs"]["loyalty"]["splits"]["train"]["all"]["loyalty"]
     assert (loyalty["owner"], loyalty["public"], loyalty["owner_share"]) == (1, 1, 0.5)
     assert loyalty["reward_bonus"] == {

@@ -7,8 +7,9 @@ from apt_hub.stats import compute_stats, measure_files
 
 _DESCRIPTION = """\
 Rows, characters per text field (mean, median, p95, max), empty fields, exact duplicates within a split and
-across train/test, identical or prefix-related preference pairs, extracted answers by grade, loyalty shares and the
-build's drop counts by reason, for an apt-hub build folder or for a set of parquet files of one split.
+across train/test, identical or prefix-related preference pairs, answers by grade and by how they were found,
+loyalty shares and the build's drop counts by reason, for an apt-hub build folder or for a set of parquet files of
+one split.
 """
 
 _KWARGS_DESCRIPTION = """\
