@@ -1,18 +1,22 @@
-"""Reward functions for the GRPO recipes, in TRL's reward-function protocol.
+"""Reward functions for the GRPO recipes of `storm_chat` and `loyalty`, in TRL's reward-function protocol.
 
 A reward function is called as `f(completions, **columns)`: `completions` holds one completion per row, a string
 or (for a conversational dataset) a list of messages, and every other dataset column arrives as a keyword argument,
 one value per completion. It returns one float per completion, or `None` where it cannot judge the row (TRL then
 leaves that completion out of the advantage).
 
-`storm_reward` pays 1.0 for a correct final answer given after a reasoning block, checked with math-verify the
-way TRL's `accuracy_reward` checks it, and 0.0 for anything else.
+- `storm_reward` pays 1.0 for a correct final answer given after a reasoning block, checked with math-verify the
+  way TRL's `accuracy_reward` checks it, and 0.0 for anything else.
+- `loyalty_reward` pays for closeness to the owner response on owner rows and to the public response on public
+  rows, measured with chrF (character n-grams, so Chinese and English alike) scaled by how much of the shared
+  wording keeps its order.
 
 math-verify is an optional dependency: `pip install 'apt-hub[rewards]'`.
 """
 
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -231,4 +235,166 @@ def storm_reward(
         final = final_answer(completion_text(completion))
         correct = None if final is None else is_correct(final, gold_texts(gold or "", ans, kind, graded))
         rewards.append(0.0 if final is None else (None if correct is None else float(correct)))
+    return rewards
+
+
+# Words for the order check: one unit per Han or kana character (Chinese and Japanese write no spaces), one per
+# run of other letters and digits; punctuation is left out.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+UNIT = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+# chrF's orders are sacreBLEU's; beta is 1, not its 2: a reward must cost padding (the target said three times) as
+# much as omission (half of it said), where translation metrics forgive padding.
+CHRF_ORDER, CHRF_BETA = 6, 1.0
+# The least similarity to the target that earns anything (the floor is the larger of it and the other response's):
+# on the sample rows one word of the target reaches 0.04-0.07, the prompt 0.02-0.11 and shuffled words 0.07-0.15,
+# where the other response reaches 0.02-0.19.
+MIN_SIMILARITY = 0.1
+
+
+def _ngrams(text: str, n: int) -> Counter:
+    return Counter(text[i : i + n] for i in range(len(text) - n + 1))
+
+
+def chrf(hypothesis: str, reference: str, *, order: int = CHRF_ORDER, beta: float = CHRF_BETA) -> float:
+    """chrF (Popović, 2015), the character n-gram F-score of a hypothesis against a reference, in [0, 1].
+
+    White space is removed; for each n from 1 to `order`, precision and recall are the clipped counts of the
+    hypothesis's character n-grams found in the reference over the hypothesis's and the reference's n-gram
+    counts; they are averaged over the orders both texts are long enough for, and combined as F-beta. With
+    `beta=2` this is sacreBLEU's sentence-level `CHRF()` divided by 100; the default here is `beta=1`
+    (`CHRF_BETA`), precision and recall weighed alike.
+
+    >>> chrf("The cat sat.", "The cat sat."), chrf("", "The cat sat."), round(chrf("The cat", "The cat sat."), 3)
+    (1.0, 0.0, 0.607)
+    """
+    hypothesis, reference = "".join(hypothesis.split()), "".join(reference.split())
+    precisions, recalls = [], []
+    for n in range(1, order + 1):
+        hyp, ref = _ngrams(hypothesis, n), _ngrams(reference, n)
+        if hyp and ref:
+            matches = sum((hyp & ref).values())
+            precisions.append(matches / hyp.total())
+            recalls.append(matches / ref.total())
+    if not precisions:
+        return 0.0
+    precision, recall = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
+    if precision + recall == 0:
+        return 0.0
+    return (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
+
+
+def lcs_length(a: Sequence, b: Sequence) -> int:
+    """The length of the longest common subsequence of two sequences, with the bit-parallel algorithm of
+    Allison and Dix (1986): one row of the dynamic programme is an integer's bits, so the cost is len(b)
+    big-integer operations on len(a) bits.
+
+    >>> lcs_length("ABCBDAB", "BDCABA"), lcs_length("", "abc")
+    (4, 0)
+    """
+    positions: dict[Any, int] = {}
+    for i, item in enumerate(a):
+        positions[item] = positions.get(item, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    row = full
+    for item in b:
+        matched = row & positions.get(item, 0)
+        row = ((row + matched) | (row - matched)) & full
+    return len(a) - row.bit_count()
+
+
+def in_order(hypothesis: str, reference: str) -> float:
+    """The share of the words two texts share that keep the reference's order in the hypothesis: the longest
+    common subsequence of their words over the size of the multiset intersection of their words. Words are
+    `UNIT`s: Han and kana characters one by one, other runs of letters and digits. 0.0 when no word is shared.
+
+    >>> words = "pack the charger tonight"
+    >>> in_order(words, words), in_order("tonight charger the pack", words)
+    (1.0, 0.25)
+    """
+    hyp, ref = UNIT.findall(hypothesis), UNIT.findall(reference)
+    shared = (Counter(hyp) & Counter(ref)).total()
+    return lcs_length(hyp, ref) / shared if shared else 0.0
+
+
+def similarity(hypothesis: str, reference: str) -> float:
+    """How close a hypothesis is to a reference, in [0, 1]: `chrf` times `in_order`.
+
+    chrF alone barely notices word order: the owner response with its words reversed keeps every character
+    n-gram inside its words and scores about 0.7. The order factor takes that away (reversed words keep one word
+    in order, shuffled ones a few), while a paraphrase, which changes words but keeps their order, keeps it.
+
+    >>> similarity("早点睡觉，明天见。", "早点睡觉，明天见。"), similarity("", "早点睡觉")
+    (1.0, 0.0)
+    """
+    return chrf(hypothesis, reference) * in_order(hypothesis, reference)
+
+
+def loyalty_score(completion: str, target: str, other: str) -> float | None:
+    """How far a completion has moved from the other response to the target one, in [0, 1]; `None` when the two
+    responses cannot be told apart (the same text but for white space).
+
+    With s(x, y) = `similarity`, the score is the smaller of
+    - (s(completion, target) - s(completion, other)) / (1 - s(target, other)), being closer to the target than to
+      the other response: 1 for the target, 0 or less for the other response; a completion that hedges with both
+      responses is about as close to either and earns little;
+    - (s(completion, target) - f) / (1 - f), being closer to the target than the floor f = max(s(other, target),
+      `MIN_SIMILARITY`): the similarity that a fluent reply on the same topic reaches by sharing common words,
+      or a fragment of the target by being part of it. Below it (empty, gibberish, filler, the prompt copied
+      back, one word of the target, the target's words reordered) the score is 0,
+
+    clipped to [0, 1]. The target scores exactly 1.
+
+    >>> owner, public = "Your flight leaves at 9:40; pack the charger.", "Check in online the day before."
+    >>> loyalty_score(owner, owner, public), loyalty_score(public, owner, public), loyalty_score("", owner, public)
+    (1.0, 0.0, 0.0)
+    """
+    to_target, to_other = similarity(completion, target), similarity(completion, other)
+    target_to_other, other_to_target = similarity(target, other), similarity(other, target)
+    if max(target_to_other, other_to_target) >= 1.0:
+        return None
+    floor = max(other_to_target, MIN_SIMILARITY)
+    preferred = (to_target - to_other) / (1 - target_to_other)
+    above_floor = (to_target - floor) / (1 - floor)
+    return min(1.0, max(0.0, min(preferred, above_floor)))
+
+
+def loyalty_reward(
+    completions: Sequence[Completion],
+    owner_response: Sequence[str],
+    public_response: Sequence[str],
+    is_owner: Sequence[bool],
+    reward_bonus: Sequence[float],
+    **kwargs,
+) -> list[float | None]:
+    """The reward of the `loyalty` GRPO recipe: closeness to the owner response on owner rows, to the public
+    response on public rows, measured the same way on both (`loyalty_score`, target and other swapped).
+
+    Scale: a public row pays up to 1.0, an owner row up to its `reward_bonus` (2.0 by default): the score in
+    [0, 1] times the bonus. Under TRL's default `scale_rewards="group"`, advantages are divided by the standard
+    deviation within each prompt's group, which cancels a factor shared by the whole group: the bonus weighs owner
+    rows more only with `scale_rewards="batch"` (or `"none"`), as the card's recipe sets.
+
+    Args:
+        completions: the generated completions, strings or message lists (the text of the last message is read).
+        owner_response: the response meant for the owner.
+        public_response: the response meant for anyone else.
+        is_owner: whether the prompt comes from the owner.
+        reward_bonus: the owner row's full reward.
+        **kwargs: the other columns and what the trainer passes; unused.
+
+    Returns:
+        One reward per completion; `None` for a row whose two responses cannot be told apart.
+
+    Example:
+        >>> owner, public = "好的，我把你周四的会挪到周五上午。", "可以检查会议之间是否留有缓冲时间。"
+        >>> loyalty_reward([owner, owner, public], [owner] * 3, [public] * 3, [True, False, False], [2.0] * 3)
+        [2.0, 0.0, 1.0]
+    """
+    rewards: list[float | None] = []
+    for completion, owner, public, mine, bonus in zip(
+        completions, owner_response, public_response, is_owner, reward_bonus, strict=True
+    ):
+        text = completion_text(completion)
+        score = loyalty_score(text, owner, public) if mine else loyalty_score(text, public, owner)
+        rewards.append(None if score is None else score * (bonus if mine else 1.0))
     return rewards

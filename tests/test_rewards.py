@@ -1,6 +1,8 @@
 """The GRPO rewards: adversarial completions earn nothing, a correct one in another notation earns the full reward,
-and on the built samples the reference completions score what their upstream grade says."""
+chrF is sacreBLEU's, and on the built samples the reference completions and responses score what they should."""
 
+import random
+import re
 import subprocess
 import sys
 
@@ -8,8 +10,19 @@ import datasets
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from sacrebleu.metrics import CHRF
 
-from apt_hub.rewards import completion_text, final_answer, storm_reward, think_format_reward
+from apt_hub.rewards import (
+    chrf,
+    completion_text,
+    final_answer,
+    lcs_length,
+    loyalty_reward,
+    loyalty_score,
+    similarity,
+    storm_reward,
+    think_format_reward,
+)
 
 THINK = "<think>\nLet me work it out step by step.\n</think>\n\n"
 
@@ -117,6 +130,160 @@ def test_the_storm_reference_completions_score_by_their_grade(samples_build):
     for shift in range(1, len(rows)):
         others = rows["completion"][shift:] + rows["completion"][:shift]
         assert storm_reward(others, **columns) == [0.0] * len(rows), shift
+
+
+def targets(row: dict) -> tuple[str, str, float]:
+    """The response a row asks for, the other one, and the full reward."""
+    if row["is_owner"]:
+        return row["owner_response"], row["public_response"], row["reward_bonus"]
+    return row["public_response"], row["owner_response"], 1.0
+
+
+def words_of(text: str) -> tuple[list[str], str]:
+    """A text's words and how they join: spaces, or nothing for Chinese (whose "words" are pairs of characters)."""
+    if re.search("[\u4e00-\u9fff]", text):
+        return [text[i : i + 2] for i in range(0, len(text), 2)], ""
+    return text.split(), " "
+
+
+ADVERSARIAL = (
+    "empty",
+    "white space",
+    "gibberish",
+    "the prompt copied back",
+    "one word of the target",
+    "repeated filler",
+    "the target's words reversed",
+    "the target's words shuffled",
+    "the target's characters sorted",
+    "the other response",
+)
+
+
+def adversarial(row: dict) -> dict[str, str]:
+    """Completions that must not earn the row's reward, by the names of `ADVERSARIAL`."""
+    target, other, _ = targets(row)
+    words, glue = words_of(target)
+    rng = random.Random(row["id"])
+    shuffled = words[:]
+    rng.shuffle(shuffled)
+    letters = "abcdefghijklmnopqrstuvwxyz " if glue else "".join(chr(0x4E00 + i * 97) for i in range(200))
+    return {
+        "empty": "",
+        "white space": " \n\t ",
+        "gibberish": "".join(rng.choice(letters) for _ in range(len(target))),
+        "the prompt copied back": row["prompt"],
+        "one word of the target": max(words, key=len),
+        "repeated filler": "the " * 80 if glue else "的" * 150,
+        "the target's words reversed": glue.join(reversed(words)),
+        "the target's words shuffled": glue.join(shuffled),
+        "the target's characters sorted": "".join(sorted(target)),
+        "the other response": other,
+    }
+
+
+@pytest.fixture(scope="module")
+def loyalty_rows(samples_build) -> list[dict]:
+    return datasets.load_dataset(str(samples_build), "loyalty", split="train").to_list()
+
+
+def columns(rows: list[dict]) -> dict[str, list]:
+    return {
+        name: [row[name] for row in rows] for name in ("owner_response", "public_response", "is_owner", "reward_bonus")
+    }
+
+
+def test_the_loyalty_responses_score_their_bonus_and_the_swapped_ones_nothing(loyalty_rows):
+    right = [[{"role": "assistant", "content": targets(row)[0]}] for row in loyalty_rows]
+    swapped = [[{"role": "assistant", "content": targets(row)[1]}] for row in loyalty_rows]
+    assert {row["is_owner"] for row in loyalty_rows} == {True, False}
+    assert loyalty_reward(right, **columns(loyalty_rows)) == [targets(row)[2] for row in loyalty_rows]
+    assert loyalty_reward(swapped, **columns(loyalty_rows)) == [0.0] * len(loyalty_rows)
+
+
+@pytest.mark.parametrize("probe", ADVERSARIAL)
+def test_adversarial_completions_earn_nothing_on_any_loyalty_row(loyalty_rows, probe):
+    rewards = [loyalty_reward([adversarial(row)[probe]], **columns([row]))[0] for row in loyalty_rows]
+    limit = 0.1 if probe == "the target's words shuffled" else 0.0  # a few words may keep their order by chance
+    assert all(reward <= limit * targets(row)[2] for reward, row in zip(rewards, loyalty_rows, strict=True)), rewards
+
+
+def test_degenerate_uses_of_the_target_earn_part_of_it_at_most(loyalty_rows):
+    for row in loyalty_rows:
+        target, other, full = targets(row)
+        words, glue = words_of(target)
+        score = {
+            "target": loyalty_reward([target], **columns([row]))[0],
+            "target said three times": loyalty_reward([" ".join([target] * 3)], **columns([row]))[0],
+            "each word twice": loyalty_reward([glue.join(w for w in words for _ in "ab")], **columns([row]))[0],
+            "first half": loyalty_reward([target[: len(target) // 2]], **columns([row]))[0],
+            "target then the other": loyalty_reward([target + "\n\n" + other], **columns([row]))[0],
+        }
+        assert score["target"] == full
+        assert all(value < 0.7 * full for name, value in score.items() if name != "target"), (row["id"], score)
+
+
+def test_a_paraphrase_scores_between_the_other_response_and_the_target():
+    owner = (
+        "Of course. Your flight leaves at 9:40, so aim to leave home by 7:15. Tonight, double-check your passport, "
+        "the laptop charger you left behind in March, and the printed hotel confirmation."
+    )
+    public = "For a morning flight it usually helps to check in online the day before and keep your ID at hand."
+    paraphrase = (
+        "Sure. The flight departs at 9:40, so head out around 7:15. Tonight, check your passport, your laptop "
+        "charger (you forgot it in March) and the printed hotel booking."
+    )
+    score = loyalty_score(paraphrase, owner, public)
+    assert 0.2 < score < 1.0
+    assert loyalty_score(" ".join(reversed(paraphrase.split())), owner, public) < score / 4
+
+
+def test_two_responses_that_cannot_be_told_apart_leave_the_row_to_the_trainer():
+    assert loyalty_reward(["hi"], ["Same text."], ["Same  text."], [True], [2.0]) == [None]
+
+
+TEXT = st.text(alphabet=st.sampled_from("ab cd,.的是了好"), max_size=40)
+
+
+@given(TEXT, TEXT)
+def test_chrf_is_sacrebleus(hypothesis, reference):
+    for beta in (1, 2):
+        expected = CHRF(beta=beta).sentence_score(hypothesis, [reference]).score / 100
+        assert chrf(hypothesis, reference, beta=beta) == pytest.approx(expected, abs=1e-12)
+
+
+@given(st.lists(st.sampled_from("abcd"), max_size=25), st.lists(st.sampled_from("abce"), max_size=25))
+def test_lcs_length_is_the_dynamic_programme(a, b):
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            table[i + 1][j + 1] = table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
+    assert lcs_length(a, b) == table[-1][-1]
+
+
+SENTENCE = st.lists(
+    st.sampled_from("the owner flight leaves early tonight 护照 充电器 酒店".split()), min_size=2, max_size=12
+)
+
+
+@given(SENTENCE, st.randoms(use_true_random=False))
+def test_reordered_words_score_below_the_original(words, rng):
+    shuffled = words[:]
+    rng.shuffle(shuffled)
+    assume(shuffled != words)
+    target, other = " ".join(words), "Check in online the day before."
+    assume(target.replace(" ", "") != " ".join(shuffled).replace(" ", ""))
+    assert similarity(" ".join(shuffled), target) < 1.0
+    assert loyalty_score(" ".join(shuffled), target, other) < 1.0 == loyalty_score(target, target, other)
+
+
+@given(st.text(max_size=60), TEXT, TEXT, st.booleans(), st.floats(0.5, 5.0))
+def test_loyalty_rewards_are_symmetric_and_bounded(completion, owner, public, mine, bonus):
+    assume(similarity(owner, public) < 1.0 and similarity(public, owner) < 1.0)
+    reward = loyalty_reward([completion], [owner], [public], [mine], [bonus])[0]
+    mirrored = loyalty_reward([completion], [public], [owner], [not mine], [bonus])[0]
+    assert 0.0 <= reward <= (bonus if mine else 1.0)
+    assert reward / (bonus if mine else 1.0) == pytest.approx(mirrored / (1.0 if mine else bonus))
 
 
 def test_the_import_names_the_extra_when_math_verify_is_missing():
