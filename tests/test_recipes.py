@@ -1,10 +1,12 @@
-"""The training recipes of the card and the README: the reward functions run on built rows, every snippet is valid
-Python, and every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`."""
+"""The training recipes of the card and the README: every snippet is valid Python and imports its reward from the
+package, and every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`.
+The rewards themselves are tested in `test_rewards.py`."""
 
+import ast
+import importlib
 import json
 from pathlib import Path
 
-import datasets
 import pytest
 
 from apt_hub.chat.recipes import llama_factory_entry, trl_snippet
@@ -18,45 +20,21 @@ ENTRY_KEYS = {"hf_hub_url", "subset", "split", "folder", "ranking", "formatting"
 ALPACA_COLUMNS = {"prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag"}
 
 
-def reward_function(config: str):
-    namespace: dict = {}
-    exec(CONFIGS[config].trl.reward, namespace)  # the very text the card shows
-    return next(value for name, value in namespace.items() if name.endswith("_reward"))
-
-
-def test_the_storm_reward_pays_the_reference_completion_and_not_another(samples_build):
-    rows = datasets.load_dataset(str(samples_build), "storm_chat", split="train")
-    reward = reward_function("storm_chat")
-    assert reward(rows["completion"], rows["answer"]) == [1.0] * len(rows)
-    others = rows["completion"][1:] + rows["completion"][:1]
-    assert reward(others, rows["answer"]) != [1.0] * len(rows)
-
-
-def test_the_loyalty_reward_pays_the_bonus_for_the_owner_answer(samples_build):
-    rows = datasets.load_dataset(str(samples_build), "loyalty", split="train").to_list()
-    reward = reward_function("loyalty")
-    columns = {key: [row[key] for row in rows] for key in rows[0]}
-    del columns["prompt"]
-
-    def answers(key: str) -> list:
-        return [[{"role": "assistant", "content": row[key]}] for row in rows]
-
-    right = reward(
-        [
-            a if r["is_owner"] else p
-            for a, p, r in zip(answers("owner_response"), answers("public_response"), rows, strict=True)
-        ],
-        **columns,
+@pytest.mark.parametrize(("config", "reward"), [("storm_chat", "storm_reward"), ("loyalty", "loyalty_reward")])
+def test_the_grpo_snippets_train_with_the_package_rewards(config, reward):
+    tree = ast.parse(trl_snippet(config, "org/apt"))
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert ("apt_hub.rewards", reward) in imported
+    assert callable(getattr(importlib.import_module("apt_hub.rewards"), reward))
+    trainer = next(
+        node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "GRPOTrainer"
     )
-    assert right == [row["reward_bonus"] if row["is_owner"] else 1.0 for row in rows]
-    wrong = reward(
-        [
-            p if r["is_owner"] else a
-            for a, p, r in zip(answers("owner_response"), answers("public_response"), rows, strict=True)
-        ],
-        **columns,
-    )
-    assert wrong == [0.0] * len(rows)
+    assert {keyword.arg: ast.unparse(keyword.value) for keyword in trainer.keywords}["reward_funcs"] == reward
 
 
 @pytest.mark.parametrize("config", TRL)

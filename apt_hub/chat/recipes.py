@@ -24,7 +24,7 @@ def trl_snippet(config: str, repo_id: str) -> str | None:
     recipe = get_config(config).trl
     if recipe is None:
         return None
-    return recipe.code.format(repo_id=repo_id, config=config, model=MODEL, reward=recipe.reward.strip())
+    return recipe.code.format(repo_id=repo_id, config=config, model=MODEL)
 
 
 def llama_factory_entry(config: str, repo_id: str) -> dict[str, Any] | None:

@@ -34,13 +34,12 @@ class TrlRecipe:
     """How TRL trains on a config as it is: the trainer, said in a few words, and the code the card shows.
 
     Args:
-        trainer: the trainer and what it is given (`GRPOTrainer, rewarded on answer`).
+        trainer: the trainer and what it is given (`GRPOTrainer, rewarded with ...`).
         code: the training code; `{repo_id}`, `{config}` and `{model}` are filled in.
     """
 
     trainer: str
     code: str
-    reward: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,24 +3,17 @@
 from ..chat import THINK_CLOSE, THINK_OPEN, one_message
 from .base import STRING, STRINGS, TWIN_DOCS, Config, Export, TrlRecipe, Twin
 
-# The reward is kept apart from the code, so that a test runs it on built rows.
-STORM_REWARD = '''def answer_reward(completions, answer, **kwargs):
-    """1.0 when the text after the reasoning holds the reference answer, else 0.0."""
-    finals = [completion[0]["content"].rpartition("</think>")[2] for completion in completions]
-    return [1.0 if ref and ref in final else 0.0 for final, ref in zip(finals, answer)]
-'''
 GRPO_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
 
+from apt_hub.rewards import storm_reward  # pip install 'apt-hub[rewards]'
+
 model = "{model}"
-# GRPO generates the completion: the reference one is left out, `answer` reaches the reward function.
+# GRPO generates the completion: the reference one is left out; `solution`, `answer`, `answer_kind` and `grade`
+# reach the reward, which pays 1.0 for a correct final answer after a <think> block (math-verify), else 0.0.
 train = load_dataset("{repo_id}", "storm_chat", split="train").remove_columns("completion")
-
-{reward}
-
-
 args = GRPOConfig(output_dir="storm")
-trainer = GRPOTrainer(model=model, reward_funcs=answer_reward, train_dataset=train, args=args)
+trainer = GRPOTrainer(model=model, reward_funcs=storm_reward, train_dataset=train, args=args)
 trainer.train()
 """
 
@@ -75,7 +68,7 @@ CONFIG = Config(
         turned=("problem", "cot_explicit", "attempt"),
         build=messages,
         docs=TWIN_DOCS,
-        trl=TrlRecipe(trainer="GRPOTrainer, rewarded on `answer`", code=GRPO_CODE, reward=STORM_REWARD),
+        trl=TrlRecipe(trainer="GRPOTrainer, rewarded with `apt_hub.rewards.storm_reward`", code=GRPO_CODE),
     ),
     custom=("problem", "cot_explicit", "answer"),
     llama_factory={"prompt": "problem", "response": "attempt"},
