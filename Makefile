@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -88,6 +88,46 @@ bench: install
 # make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
 bench-report: install
 	$(BIN)/python -m bench.report bench/out/results.json bench/results.md
+
+# make train-check: two steps of every training recipe of the card, TRL and LLaMA-Factory, on the samples with a tiny
+# model and tokenizer made here (nothing downloaded), checking finite losses and the SFT loss masks (minutes; not in
+# make test). Each framework has its own venv under $(TRAIN)/, torch from the CPU wheel on this disk; LLaMA-Factory
+# comes with --no-deps, its text stages' dependencies from training/requirements-llamafactory.txt (pip then lists
+# the GUI, API and media packages it asks for as missing: they are left out on purpose).
+TRAIN ?= .train
+TORCH ?= torch==2.13.0
+LLAMAFACTORY ?= llamafactory==0.9.5
+TRAIN_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
+
+$(TRAIN)/trl/.installed: training/requirements-trl.txt pyproject.toml
+	$(PYTHON) -m venv $(TRAIN)/trl
+	$(TRAIN)/trl/bin/python -m pip install --quiet --upgrade pip
+	$(TRAIN)/trl/bin/python -m pip install --quiet "$(TORCH)"
+	$(TRAIN)/trl/bin/python -m pip install --quiet -r training/requirements-trl.txt -e ".[rewards]"
+	@touch $@
+
+$(TRAIN)/llamafactory/.installed: training/requirements-llamafactory.txt pyproject.toml
+	$(PYTHON) -m venv $(TRAIN)/llamafactory
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --upgrade pip
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet "$(TORCH)"
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --no-deps "$(LLAMAFACTORY)"
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet -r training/requirements-llamafactory.txt -e .
+	@touch $@
+
+# Each step's output goes to its log under $(TRAIN)/runs/, shown when the step fails.
+define train_step
+	@echo "$(1)"; $(TRAIN_ENV) $(2) > $(TRAIN)/runs/$(1).log 2>&1 || { tail -n 40 $(TRAIN)/runs/$(1).log; exit 1; }
+endef
+
+train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
+	rm -rf $(TRAIN)/apt $(TRAIN)/tiny $(TRAIN)/runs && mkdir -p $(TRAIN)/runs
+	$(call train_step,build,$(BIN)/apt-hub build --upstream=samples --output-dir=$(TRAIN)/apt)
+	$(call train_step,tiny-model,$(TRAIN)/trl/bin/python training/tiny_model.py --build $(TRAIN)/apt --output $(TRAIN)/tiny)
+	$(call train_step,trl,$(TRAIN)/trl/bin/python training/trl_check.py \
+		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/trl)
+	$(call train_step,llamafactory,$(TRAIN)/llamafactory/bin/python training/llamafactory_check.py \
+		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/llamafactory)
+	@$(PYTHON) training/table.py $(TRAIN)/runs
 
 clean:
 	rm -rf $(OUT) build *.egg-info
