@@ -93,10 +93,12 @@ bench-report: install
 # model and tokenizer made here (nothing downloaded), checking finite losses and the SFT loss masks (minutes; not in
 # make test). Each framework has its own venv under $(TRAIN)/, torch from the CPU wheel on this disk; LLaMA-Factory
 # comes with --no-deps, its text stages' dependencies from training/requirements-llamafactory.txt (pip then lists
-# the GUI, API and media packages it asks for as missing: they are left out on purpose).
+# the GUI, API and media packages it asks for as missing: they are left out on purpose). The last step
+# checks which row shapes LLaMA-Factory reads as turns, on real hh-rlhf rows where $(HH_RLHF) exists.
 TRAIN ?= .train
 TORCH ?= torch==2.13.0
 LLAMAFACTORY ?= llamafactory==0.9.5
+HH_RLHF ?= ../shared/upstream/hh-rlhf/harmless-base/test.jsonl.gz
 TRAIN_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
 
 $(TRAIN)/trl/.installed: training/requirements-trl.txt pyproject.toml
@@ -127,6 +129,9 @@ train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/trl)
 	$(call train_step,llamafactory,$(TRAIN)/llamafactory/bin/python training/llamafactory_check.py \
 		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/llamafactory)
+	$(call train_step,llamafactory-formats,$(TRAIN)/llamafactory/bin/python training/llamafactory_formats.py \
+		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/formats \
+		$(if $(wildcard $(HH_RLHF)),--hh-rlhf $(HH_RLHF)))
 	@$(PYTHON) training/table.py $(TRAIN)/runs
 
 clean:
