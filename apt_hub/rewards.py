@@ -229,7 +229,8 @@ def storm_reward(
         [1.0, 0.0]
     """
     rows = len(completions)
-    extra = zip(answer or [None] * rows, answer_kind or [None] * rows, grade or [None] * rows, strict=True)
+    missing: list[str | None] = [None] * rows
+    extra = zip(answer or missing, answer_kind or missing, grade or missing, strict=True)
     rewards: list[float | None] = []
     for completion, gold, (ans, kind, graded) in zip(completions, solution, extra, strict=True):
         final = final_answer(completion_text(completion))
