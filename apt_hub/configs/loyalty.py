@@ -39,7 +39,14 @@ CONFIG = Config(
     export=Export(
         fields=("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"), per_source=False
     ),
-    trl=TrlRecipe(
-        trainer="GRPOTrainer on the prompts, rewarded with `apt_hub.rewards.loyalty_reward`", code=LOYALTY_CODE
+    trl=(
+        TrlRecipe(
+            trainer="GRPOTrainer",
+            trains="the model's own answers, paid for closeness to the owner response on owner rows and to the "
+            "public one on the others",
+            how="on the prompts, made messages by one `map`, rewarded with `apt_hub.rewards.loyalty_reward`",
+            code=LOYALTY_CODE,
+        ),
     ),
+    sequences=(("prompt", "owner_response"), ("prompt", "public_response")),
 )

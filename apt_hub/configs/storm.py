@@ -1,7 +1,8 @@
 """`storm`: hard problems from s1K-1.1 with an explicit reasoning trace and a final answer, for Storm."""
 
 from ..chat import THINK_CLOSE, THINK_OPEN, one_message
-from .base import STRING, STRINGS, TWIN_DOCS, Config, Export, TrlRecipe, Twin
+from .base import STRING, STRINGS, TWIN_DOCS, Config, Derived, Export, LlamaFactoryEntry, TrlRecipe, Twin
+from .sft import SFT_CODE
 
 GRPO_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
@@ -17,16 +18,26 @@ trainer = GRPOTrainer(model=model, reward_funcs=storm_reward, train_dataset=trai
 trainer.train()
 """
 
+EXPLICIT = "the `<think>` trace, then the attempt: the reasoning made explicit"
 
-def messages(table):
-    """The twin's message columns: the problem as one user message; the trace inside think tags, a blank line,
-    then the attempt, as one assistant message."""
+
+def completion(table):
+    """The flat rows' `completion`: the trace inside think tags, a blank line, then the attempt."""
     import pyarrow.compute as pc
 
-    completion = pc.binary_join_element_wise(
+    joined = pc.binary_join_element_wise(
         THINK_OPEN, table["cot_explicit"], THINK_CLOSE, table["attempt"], "", null_handling="replace"
     )
-    return {"prompt": one_message("user", table["problem"]), "completion": one_message("assistant", completion)}
+    return {"completion": joined}
+
+
+def messages(table):
+    """The twin's message columns: the problem as one user message, the flat `completion` as one assistant
+    message."""
+    return {
+        "prompt": one_message("user", table["problem"]),
+        "completion": one_message("assistant", table["completion"]),
+    }
 
 
 CONFIG = Config(
@@ -48,8 +59,13 @@ CONFIG = Config(
         ("cot_type", STRING),
         ("source_type", STRING),
         ("quality_flags", STRINGS),
+        ("completion", STRING),
     ),
     unified=("problem", "cot_explicit", "answer", "solution", "source"),
+    docs={
+        "completion": "what the Storm stage trains on, as TRL does on `storm_chat`: `<think>\\n` `cot_explicit` "
+        "`\\n</think>\\n\\n` `attempt`"
+    },
     duplicate=("problem", "cot_explicit", "answer"),
     prompt="problem",
     trimmed=("problem", "answer"),
@@ -68,8 +84,32 @@ CONFIG = Config(
         turned=("problem", "cot_explicit", "attempt"),
         build=messages,
         docs=TWIN_DOCS,
-        trl=TrlRecipe(trainer="GRPOTrainer, rewarded with `apt_hub.rewards.storm_reward`", code=GRPO_CODE),
+        trl=(
+            TrlRecipe(trainer="SFTTrainer", trains=EXPLICIT, code=SFT_CODE),
+            TrlRecipe(
+                trainer="GRPOTrainer",
+                trains="the model's own `<think>` reasoning and answer, paid for a correct final answer",
+                how="rewarded with `apt_hub.rewards.storm_reward`",
+                code=GRPO_CODE,
+            ),
+        ),
+        reason="TRL knows no `problem` column: `storm_chat` gives the problem as `prompt` and the `<think>` "
+        "completion as one assistant message, as SFTTrainer and GRPOTrainer read them.",
+        sequences=(("prompt", "completion"),),
     ),
     custom=("problem", "cot_explicit", "answer"),
-    llama_factory={"prompt": "problem", "response": "attempt"},
+    llama_factory=(
+        LlamaFactoryEntry(
+            columns={"prompt": "problem", "response": "completion"},
+            trains=f"{EXPLICIT} (the Storm stage's first step; TRL's SFTTrainer on `storm_chat` trains the same)",
+        ),
+        LlamaFactoryEntry(
+            columns={"prompt": "problem", "response": "attempt"},
+            trains="the attempt alone, without the trace: the reasoning carried implicitly (the Storm stage's second "
+            "step)",
+            suffix="attempt",
+        ),
+    ),
+    derived=Derived(fields=("completion",), build=completion),
+    sequences=(("problem", "cot_explicit", "attempt"),),
 )
