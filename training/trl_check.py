@@ -19,6 +19,7 @@ import datasets
 from transformers import AutoTokenizer
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
+from apt_hub.configs import CONFIGS
 from apt_hub.rewards import loyalty_reward, storm_reward
 
 STEPS = 2
@@ -152,6 +153,9 @@ def main() -> None:
         ("loyalty", lambda: grpo("loyalty", args.build, args.model, args.output)),
     ]
     results = [{"framework": "TRL", "config": config, "steps": STEPS, **timed(run)} for config, run in runs]
+    ran = {(r["config"], r["trainer"].split()[0]) for r in results}
+    if ran != (shown := {(name, r.trainer) for name, config in CONFIGS.items() for r in config.trl}):
+        raise AssertionError(f"the card shows TRL recipes {sorted(shown)}, this ran {sorted(ran)}")
     args.output.mkdir(parents=True, exist_ok=True)
     (args.output / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
 
