@@ -95,11 +95,15 @@ bench-report: install
 # comes with --no-deps, its text stages' dependencies from training/requirements-llamafactory.txt (pip then lists
 # the GUI, API and media packages it asks for as missing: they are left out on purpose). Where $(HH_RLHF) exists, its
 # real rows are built too (the samples with that file in place) and LLaMA-Factory's data code reads every one of
-# them through the card's `apt_dpo_test` entry.
+# them through the card's `apt_dpo_test` entry, and the card's token estimate is checked against Qwen's tokenizer on
+# the real texts of $(REAL).
 TRAIN ?= .train
 TORCH ?= torch==2.13.0
 LLAMAFACTORY ?= llamafactory==0.9.5
-HH_RLHF ?= ../shared/upstream/hh-rlhf/harmless-base/test.jsonl.gz
+REAL ?= ../shared/upstream
+HH_RLHF ?= $(REAL)/hh-rlhf/harmless-base/test.jsonl.gz
+# Qwen's tokenizer ranks, shipped inside this package (read as a file, never imported): the token check's reference.
+DASHSCOPE ?= dashscope==2.0.2
 TRAIN_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
 
 $(TRAIN)/trl/.installed: training/requirements-trl.txt pyproject.toml
@@ -115,6 +119,7 @@ $(TRAIN)/llamafactory/.installed: training/requirements-llamafactory.txt pyproje
 	$(TRAIN)/llamafactory/bin/python -m pip install --quiet "$(TORCH)"
 	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --no-deps "$(LLAMAFACTORY)"
 	$(TRAIN)/llamafactory/bin/python -m pip install --quiet -r training/requirements-llamafactory.txt -e .
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --no-deps "$(DASHSCOPE)"
 	@touch $@
 
 # Each step's output goes to its log under $(TRAIN)/runs/, shown when the step fails.
@@ -132,6 +137,8 @@ train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 	$(call train_step,llamafactory,$(TRAIN)/llamafactory/bin/python training/llamafactory_check.py \
 		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/llamafactory \
 		$(if $(wildcard $(HH_RLHF)),--hh-rlhf $(TRAIN)/hh))
+	$(if $(wildcard $(HH_RLHF)),$(call train_step,tokens,$(TRAIN)/llamafactory/bin/python training/tokens_check.py \
+		--upstream $(REAL) --output $(TRAIN)/runs/tokens))
 	@$(PYTHON) training/table.py $(TRAIN)/runs
 
 # The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone.

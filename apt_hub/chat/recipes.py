@@ -15,6 +15,7 @@ from typing import Any
 
 from ..configs import CONFIGS, get_config
 from ..sources import sources_for
+from ..tokens import CONTEXTS, METHOD
 
 MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 
@@ -97,7 +98,8 @@ def training(configs: list[str], repo_id: str, splits: dict[str, list[str]] | No
 
     Returns:
         `{"trl": [{"config", "trainer", "code"}], "recipes": [{"config", "framework", "entry", "trains"}],
-        "llama_factory": "<JSON of the entries>", "twins": [...], "reasons": [{"config", "twin", "reason"}]}`.
+        "llama_factory": "<JSON of the entries>", "twins": [...], "reasons": [{"config", "twin", "reason"}],
+        "tokens": "<how token counts are estimated>", "contexts": "1k, 2k, ..."}`.
     """
     declared = [CONFIGS[name] for name in configs if name in CONFIGS]
     trl, recipes = [], []
@@ -118,6 +120,8 @@ def training(configs: list[str], repo_id: str, splits: dict[str, list[str]] | No
         "recipes": recipes,
         "llama_factory": json.dumps(entries, indent=2, ensure_ascii=False) if entries else "",
         "twins": [c.name for c in declared if c.is_twin],
+        "tokens": METHOD if any(c.sequences for c in declared) else "",
+        "contexts": ", ".join(f"{size // 1024}k" for size in CONTEXTS),
         "reasons": [
             {"config": c.name, "twin": f"{c.name}_chat", "reason": c.twin.reason}
             for c in declared
