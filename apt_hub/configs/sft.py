@@ -43,7 +43,7 @@ def instruction_twin() -> Twin:
         build=messages,
         docs=TWIN_DOCS,
         trl=(TrlRecipe(trainer="SFTTrainer", trains="the completion: the response", code=SFT_CODE),),
-        reason="SFTTrainer wants `prompt` and `completion` (or `messages`): on `response` it stops with "
+        reason="SFTTrainer reads `prompt` and `completion` (or `messages`), and on `response` it stops with "
         "`KeyError: 'completion'`.",
         sequences=(("prompt", "completion"),),
     )

@@ -93,8 +93,8 @@ CONFIG = Config(
                 code=GRPO_CODE,
             ),
         ),
-        reason="TRL knows no `problem` column: `storm_chat` gives the problem as `prompt` and the `<think>` "
-        "completion as one assistant message, as SFTTrainer and GRPOTrainer read them.",
+        reason="SFTTrainer and GRPOTrainer read `prompt` and `completion`: `storm` holds the problem, trace and "
+        "attempt apart, `storm_chat` the problem as the prompt and the `<think>` completion as one assistant message.",
         sequences=(("prompt", "completion"),),
     ),
     custom=("problem", "cot_explicit", "answer"),
