@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check train-hh-rlhf
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -68,13 +68,13 @@ stress: install
 
 # make quality: lint, format and type checks ([tool.mypy] in pyproject.toml: apt_hub and builders)
 quality: install
-	$(BIN)/ruff check apt_hub builders tests tools bench
-	$(BIN)/ruff format --check apt_hub builders tests tools bench
+	$(BIN)/ruff check apt_hub builders tests tools bench training
+	$(BIN)/ruff format --check apt_hub builders tests tools bench training
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff check --fix apt_hub builders tests tools bench
-	$(BIN)/ruff format apt_hub builders tests tools bench
+	$(BIN)/ruff check --fix apt_hub builders tests tools bench training
+	$(BIN)/ruff format apt_hub builders tests tools bench training
 
 # make bench-data [SCALE=1]: a full-scale upstream mirror in bench/data/scale-$(SCALE) (SCALE=2 doubles every count)
 SCALE ?= 1
@@ -88,6 +88,64 @@ bench: install
 # make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
 bench-report: install
 	$(BIN)/python -m bench.report bench/out/results.json bench/results.md
+
+# make train-check: two steps of every training recipe of the card, TRL and LLaMA-Factory, on the samples with a tiny
+# model and tokenizer made here (nothing downloaded), checking finite losses and the SFT loss masks (minutes; not in
+# make test). Each framework has its own venv under $(TRAIN)/, torch from the CPU wheel on this disk; LLaMA-Factory
+# comes with --no-deps, its text stages' dependencies from training/requirements-llamafactory.txt (pip then lists
+# the GUI, API and media packages it asks for as missing: they are left out on purpose). Where $(HH_RLHF) exists, its
+# real rows are built too (the samples with that file in place) and LLaMA-Factory's data code reads every one of
+# them through the card's `apt_dpo_test` entry, and the card's token estimate is checked against Qwen's tokenizer on
+# the real texts of $(REAL).
+TRAIN ?= .train
+TORCH ?= torch==2.13.0
+LLAMAFACTORY ?= llamafactory==0.9.5
+REAL ?= ../shared/upstream
+HH_RLHF ?= $(REAL)/hh-rlhf/harmless-base/test.jsonl.gz
+# Qwen's tokenizer ranks, shipped inside this package (read as a file, never imported): the token check's reference.
+DASHSCOPE ?= dashscope==2.0.2
+TRAIN_ENV := HF_HUB_OFFLINE=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false
+
+$(TRAIN)/trl/.installed: training/requirements-trl.txt pyproject.toml
+	$(PYTHON) -m venv $(TRAIN)/trl
+	$(TRAIN)/trl/bin/python -m pip install --quiet --upgrade pip
+	$(TRAIN)/trl/bin/python -m pip install --quiet "$(TORCH)"
+	$(TRAIN)/trl/bin/python -m pip install --quiet -r training/requirements-trl.txt -e ".[rewards]"
+	@touch $@
+
+$(TRAIN)/llamafactory/.installed: training/requirements-llamafactory.txt pyproject.toml
+	$(PYTHON) -m venv $(TRAIN)/llamafactory
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --upgrade pip
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet "$(TORCH)"
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --no-deps "$(LLAMAFACTORY)"
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet -r training/requirements-llamafactory.txt -e .
+	$(TRAIN)/llamafactory/bin/python -m pip install --quiet --no-deps "$(DASHSCOPE)"
+	@touch $@
+
+# Each step's output goes to its log under $(TRAIN)/runs/, shown when the step fails.
+define train_step
+	@echo "$(1)"; $(TRAIN_ENV) $(2) > $(TRAIN)/runs/$(1).log 2>&1 || { tail -n 40 $(TRAIN)/runs/$(1).log; exit 1; }
+endef
+
+train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
+	rm -rf $(TRAIN)/apt $(TRAIN)/hh $(TRAIN)/hh-upstream $(TRAIN)/tiny $(TRAIN)/runs && mkdir -p $(TRAIN)/runs
+	$(call train_step,build,$(BIN)/apt-hub build --upstream=samples --output-dir=$(TRAIN)/apt)
+	$(if $(wildcard $(HH_RLHF)),$(call train_step,build-hh-rlhf,$(MAKE) --no-print-directory train-hh-rlhf))
+	$(call train_step,tiny-model,$(TRAIN)/trl/bin/python training/tiny_model.py --build $(TRAIN)/apt --output $(TRAIN)/tiny)
+	$(call train_step,trl,$(TRAIN)/trl/bin/python training/trl_check.py \
+		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/trl)
+	$(call train_step,llamafactory,$(TRAIN)/llamafactory/bin/python training/llamafactory_check.py \
+		--build $(TRAIN)/apt --model $(TRAIN)/tiny --output $(TRAIN)/runs/llamafactory \
+		$(if $(wildcard $(HH_RLHF)),--hh-rlhf $(TRAIN)/hh))
+	$(if $(wildcard $(HH_RLHF)),$(call train_step,tokens,$(TRAIN)/llamafactory/bin/python training/tokens_check.py \
+		--upstream $(REAL) --output $(TRAIN)/runs/tokens))
+	@$(PYTHON) training/table.py $(TRAIN)/runs
+
+# The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone.
+train-hh-rlhf: install
+	cp -r apt_hub/samples $(TRAIN)/hh-upstream
+	cp $(HH_RLHF) $(TRAIN)/hh-upstream/Anthropic/hh-rlhf/harmless-base/test.jsonl.gz
+	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .chat import is_message_list
-from .configs import CONFIGS, Export, of_columns
+from .configs import CONFIGS, Export, of_schema
 from .errors import AptHubError, check_choice
 from .folder import repair, replacing_file
 from .layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
@@ -92,8 +92,9 @@ def export_of(build_dir: str | Path, config: str, split: str) -> Export:
     whose columns it has, one file per config."""
     if config in CONFIGS and (declared := CONFIGS[config].export) is not None:
         return declared
-    names = config_schema(build_dir, config, split).names
-    found = of_columns(names)
+    schema = config_schema(build_dir, config, split)
+    names = schema.names
+    found = of_schema(schema)
     if found is None or found.export is None:
         raise AptHubError(f"Config {config!r} of {build_dir} has columns {names}: no stage fits.")
     return Export(fields=found.export.fields, per_source=False)

@@ -24,6 +24,7 @@ from .chat.stats import ROLES, TURNS_PREFIX, as_text, message_columns, roles_in
 from .clean.text import combined_key, text_fields, with_keys
 from .folder import MEASURES_DIR, replacing_file
 from .layout import batch_groups, write_json
+from .tokens import estimate
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -33,7 +34,7 @@ _KEY_MEASURES = ("_row_key", "_prompt_key", "_pair_identical", "_pair_prefix")
 # The per-row measures a build writes beside its shards (in `MEASURES_DIR`, hidden: never published) are an Arrow
 # file per config and split and a JSON file that ties it to the shards measured. The layout of the measures is part
 # of that tie: a change in what they hold leaves older ones aside.
-MEASURES_LAYOUT = 2  # 2: answer_kind instead of whether a row has an answer
+MEASURES_LAYOUT = 3  # 2: answer_kind instead of whether a row has an answer; 3: estimated tokens per text field
 # Rows measured at once while a build writes its shards (`measuring`).
 MEASURED_ROWS = 16_384
 PROMPT_FIELDS = ("prompt", "problem")
@@ -71,8 +72,9 @@ def compared(schema: Collection[str], text: list[str]) -> bool:
 def measure_rows(frame: pl.LazyFrame, schema: pl.Schema, text: list[str]) -> pl.DataFrame:
     """One pass over a split's text: the small per-row numbers that every measure is computed from.
 
-    Lengths and emptiness of each text field; keys of the normalised row and prompt with first-occurrence
-    flags (duplicates); pair, answer and loyalty flags where the schema has them; `source` and `grade`.
+    Lengths, estimated tokens (`apt_hub.tokens`) and emptiness of each text field; keys of the normalised row and
+    prompt with first-occurrence flags (duplicates); pair, answer and loyalty flags where the schema has them;
+    `source` and `grade`.
     """
     # Collected before the first-occurrence flags, which need every row: the text then streams past in batches.
     measured = with_text_keys(frame, schema, text).select(row_measures(schema, text, keyed=True))
@@ -94,6 +96,7 @@ def row_measures(schema: pl.Schema, text: list[str], *, keyed: bool) -> list[pl.
     columns += [pl.col(name) for name in schema if name.startswith(TURNS_PREFIX)]
     for field in text:
         columns += [pl.col(field).str.len_chars().alias(f"_len_{field}"), is_empty(field).alias(f"_empty_{field}")]
+        columns.append(estimate(pl.col(field)).cast(pl.Float32).alias(f"_tok_{field}"))
     return columns + (key_measures(schema, text) if keyed else [])
 
 
@@ -276,6 +279,7 @@ def with_all_roles(frame: pl.DataFrame, text: list[str]) -> pl.DataFrame:
     return frame.with_columns(
         *(pl.lit(0, pl.UInt32).alias(f"_len_{field}") for field in missing),
         *(pl.lit(True).alias(f"_empty_{field}") for field in missing),
+        *(pl.lit(0.0, pl.Float32).alias(f"_tok_{field}") for field in missing),
     )
 
 

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 
 from .chat import is_message_list, message_text
 from .clean.text import combined_key, with_keys
-from .configs import CONFIGS, FLAT, of_columns
+from .configs import CONFIGS, FLAT, of_schema
 from .errors import ConfigError, UsageError, check_choice
 from .folder import checkpoint, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
@@ -273,7 +273,7 @@ def _load(build_dir: Path, inputs: list[MergeInput]) -> dict[str, dict[str, pa.T
 
 
 def _describe(schema: pa.Schema) -> str:
-    stage = of_columns(schema.names)
+    stage = of_schema(schema)
     return f"{stage.name} schema" if stage else f"columns {schema.names}"
 
 
@@ -333,7 +333,7 @@ def dedup_fields(schema: pa.Schema) -> list[str]:
     messages = [f.name for f in schema if is_message_list(f.type)]
     if messages:
         return messages
-    stage = of_columns(schema.names)
+    stage = of_schema(schema)
     if stage is not None:
         return list(stage.duplicate)
     return [f.name for f in schema if pa.types.is_string(f.type) and f.name not in ("id", "source")]

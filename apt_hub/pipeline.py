@@ -5,9 +5,10 @@ text keys and byte sizes out, as values.
 
 1. **Jobs.** The input files of each split are shared among worker processes in contiguous groups, so that rows
    keep the order of the files. A job converts its files (`apt_hub.convert.convert_file`: read, type-check, the
-   source's row mapper, the config's row checks), draws `max_samples` rows per source, and writes its rows to a
-   file of its own in `scratch`; it returns that file, its counts, and any error, as a value (`JobResult`) that
-   the parent merges, as datatrove's executor sums the stats its steps return.
+   source's row mapper, the config's row checks), draws `max_samples` rows per source, adds the config's derived
+   columns (`apt_hub.configs.with_derived`) and writes its rows to a file of its own in `scratch`; it returns
+   that file, its counts, and any error, as a value (`JobResult`) that the parent merges, as datatrove's executor
+   sums the stats its steps return.
 2. **Split checks** (`apt_hub.clean.dedup`): the test split first, whose prompts train must not hold; each split's
    files are keyed, decided and rewritten in place.
 3. **The result** (`Converted`): per split, the files of the checked rows (the flat fields, then the columns
@@ -43,7 +44,7 @@ import apt_hub
 from .clean import dedup
 from .clean.checks import RowScreen
 from .clean.decontamination import Benchmark, gram_set, read_texts
-from .configs import Config, with_recorded
+from .configs import Config, converted_features, with_derived, with_recorded
 from .convert import Counts, convert_file, sample_rows
 from .errors import AptHubError, ConfigError
 from .options import BuildOptions
@@ -279,7 +280,8 @@ def run_job(job: Job) -> JobResult:
     result = JobResult(job.output)
     screen = RowScreen(config, job.options.dropping)
     try:
-        with pa.OSFile(str(job.output), "wb") as file, pa.ipc.new_stream(file, features.arrow_schema) as writer:
+        schema = converted_features(config).arrow_schema
+        with pa.OSFile(str(job.output), "wb") as file, pa.ipc.new_stream(file, schema) as writer:
             for name in dict.fromkeys(item.source for item in job.inputs):
                 items = [item for item in job.inputs if item.source == name]
                 tables: Iterator[pa.Table] = _source_tables(
@@ -289,7 +291,7 @@ def run_job(job: Job) -> JobResult:
                     seed = f"{job.options.seed}:{name}:{job.split}"
                     tables = iter([sample_rows(tables, features, job.options.max_samples, seed)])
                 for table in tables:
-                    writer.write_table(table)
+                    writer.write_table(with_derived(config, table))
     except AptHubError as error:
         result.error = error
     return result

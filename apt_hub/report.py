@@ -6,6 +6,7 @@ without rows is a split like any other (its lengths and means are `-`).
 from typing import Any
 
 from .stats import drops
+from .tokens import CONTEXTS, TOKENIZER
 
 
 def format_stats(stats: dict[str, Any]) -> str:
@@ -70,6 +71,8 @@ def check_lines(split: str, group: dict[str, Any]) -> list[str]:
         correct, rows = group["answers_by_grade"].get("Yes", 0), group["rows"]
         share = correct / max(rows, 1)
         lines.append(f"{split}: attempts graded correct upstream {correct:,} of {rows:,} ({share:.1%}).")
+    if "tokens" in group:
+        lines.append(token_line(split, group["tokens"]))
     if "loyalty" in group:
         loyalty, bonus = group["loyalty"], group["loyalty"]["reward_bonus"]
         quantiles = ", ".join(f"{k} {_number(bonus[k], '')}" for k in ("min", "p25", "median", "p75", "max", "mean"))
@@ -77,6 +80,19 @@ def check_lines(split: str, group: dict[str, Any]) -> list[str]:
             f"{split}: owner rows {loyalty['owner']:,}, public rows {loyalty['public']:,}; reward_bonus {quantiles}."
         )
     return lines
+
+
+def token_line(split: str, tokens: dict[str, Any]) -> str:
+    """The estimated tokens of a split's rows, and the share longer than each common context size.
+
+    >>> token_line("train", {"median": 410.5, "p95": 2000.0, "max": 9000.0, "over_1024": 0.2, "over_2048": 0.05,
+    ...                      "over_4096": 0.01, "over_8192": 0.001})
+    'train: tokens per row (Qwen2.5, estimated: see *Training*): median 410, p95 2,000, max 9,000; over 1k 20.0%, \
+over 2k 5.0%, over 4k 1.0%, over 8k 0.1%.'
+    """
+    sizes = ", ".join(f"over {c // 1024}k {_number(tokens[f'over_{c}'], '.1%')}" for c in CONTEXTS)
+    lengths = ", ".join(f"{k} {_number(tokens[k], ',.0f')}" for k in ("median", "p95", "max"))
+    return f"{split}: tokens per row ({TOKENIZER}, estimated: see *Training*): {lengths}; {sizes}."
 
 
 def _extras(entry: dict[str, Any]) -> list[str]:

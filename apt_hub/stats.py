@@ -27,6 +27,7 @@ import polars as pl
 from . import __version__
 from .chat.stats import as_text, message_columns, roles_in, turn_exprs
 from .clean.text import text_fields
+from .configs import CONFIGS, of_columns
 from .errors import AptHubError
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 from .measures import (
@@ -39,10 +40,11 @@ from .measures import (
     shard_digest,
     with_all_roles,
 )
+from .tokens import CONTEXTS
 
 STATS_FILE = "stats.json"
 # Part of every config's fingerprint: a change in what stats.json holds measures again what an older one kept.
-STATS_LAYOUT = 3  # 2: length histograms per split; 3: answers by kind
+STATS_LAYOUT = 4  # 2: length histograms per split; 3: answers by kind; 4: estimated tokens per row
 # Length histograms: log-spaced bins of characters, 1 to 10^6 (longer texts land in the last bin).
 BINS_PER_DECADE = 4
 DECADES = 6
@@ -95,7 +97,9 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
     def measure(name: str) -> dict[str, Any]:
         splits, digests, fingerprint = todo[name]
         measured = read_measures(root, name, digests)
-        return config_stats(root, splits, record.get(name, {}), measured=measured) | {"fingerprint": fingerprint}
+        sequences = sequences_of(name, root / next(iter(splits.values()))[0])
+        stats = config_stats(root, splits, record.get(name, {}), measured=measured, sequences=sequences)
+        return stats | {"fingerprint": fingerprint}
 
     # polars leaves the interpreter lock while it computes: configs are measured side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
@@ -106,6 +110,17 @@ def compute_stats(root: str | Path = DEFAULT_OUTPUT_DIR) -> dict[str, Any]:
         "histogram_bins": histogram_edges(),
         "configs": configs,
     }
+
+
+def sequences_of(config: str, shard: Path) -> tuple[tuple[str, ...], ...]:
+    """The sequences a trainer sees in a row of a config (`Config.sequences`): as it declares them, or for a
+    config made by `merge` (or files of no named config) those of the config whose columns it has; none for other
+    columns."""
+    if config in CONFIGS:
+        return CONFIGS[config].sequences
+    schema = pl.read_parquet_schema(shard)
+    found = of_columns(schema, messages=message_columns(schema))
+    return found.sequences if found else ()
 
 
 def config_fingerprint(digests: dict[str, str], record: dict[str, Any]) -> str:
@@ -139,6 +154,7 @@ def config_stats(
     record: dict[str, Any],
     *,
     measured: dict[str, SplitMeasures] | None = None,
+    sequences: tuple[tuple[str, ...], ...] = (),
 ) -> dict[str, Any]:
     """The stats of one config: its text fields, schema, length histograms and per-split measures.
 
@@ -148,6 +164,7 @@ def config_stats(
         record: the config's entry in `build.json`.
         measured: the per-row measures of every split that the build wrote (`read_measures`); without them the
             texts are read and measured here, which gives the same numbers.
+        sequences: the texts of each sequence a trainer sees in a row (`sequences_of`), for the token counts.
     """
     files = {split: [str(root / path) for path in paths] for split, paths in splits.items()}
     rows, schema, num_bytes = _per_row(files, measured)
@@ -158,7 +175,9 @@ def config_stats(
     first = next(iter(files))
     for split in sorted(files, key=lambda s: (s != "train", s)):
         leak = train if split != "train" else None
-        result[split] = split_stats(rows[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}))
+        result[split] = split_stats(
+            rows[split].lazy(), schema, text, train=leak, counts=counts.get(split, {}), sequences=sequences
+        )
         result[split] |= file_sizes(root, splits[split], num_bytes=num_bytes.get(split))
         result[split]["histograms"] = histograms(rows[split].lazy(), text)
     return {
@@ -187,10 +206,12 @@ def _per_row(
 
 
 def measure_files(paths: list[str]) -> dict[str, Any]:
-    """The measures of parquet files taken as one split (no build counts, no train to compare with)."""
+    """The measures of parquet files taken as one split (no build counts, no train to compare with); the token
+    counts of the config whose columns they have."""
     frames, schema = _frames({"all": paths})
     text = text_fields(schema)
-    return split_stats(measure_rows(frames["all"], schema, text).lazy(), schema, text)
+    sequences = sequences_of("", Path(paths[0]))
+    return split_stats(measure_rows(frames["all"], schema, text).lazy(), schema, text, sequences=sequences)
 
 
 def _frames(files: dict[str, list[str]]) -> tuple[dict[str, pl.LazyFrame], pl.Schema]:
@@ -210,6 +231,7 @@ def split_stats(
     *,
     train: pl.LazyFrame | None = None,
     counts: dict[str, dict[str, int]] | None = None,
+    sequences: tuple[tuple[str, ...], ...] = (),
 ) -> dict[str, Any]:
     """The measures of one split, for all its rows and for each source tag, with the build's counts per tag.
 
@@ -219,11 +241,12 @@ def split_stats(
         text: its text fields.
         train: the per-row numbers of the train split, to count rows of this split that also appear in train.
         counts: the build's `{tag: {"rows", "kept", "dropped_<reason>", ...}}` of this split.
+        sequences: the texts of each sequence a trainer sees in a row, for the estimated tokens of the rows.
     """
     counts = counts or {}
     if train is not None:
         frame = _mark_in_train(frame, train)
-    exprs = aggregations(schema, text, in_train=train is not None)
+    exprs = aggregations(schema, text, in_train=train is not None) + token_exprs(text, sequences)
     # The per-row numbers are in memory: the default engine, whose start costs less than the streaming one's.
     everything = _one_row(frame.select(exprs).collect())
     by_source = frame.group_by("source").agg(exprs).sort("source").collect() if "source" in schema else pl.DataFrame()
@@ -261,6 +284,25 @@ def aggregations(schema: pl.Schema, text: list[str], *, in_train: bool) -> list[
     if {"is_owner", "reward_bonus"} <= set(schema):
         exprs += loyalty_exprs()
     return exprs
+
+
+def token_exprs(text: list[str], sequences: tuple[tuple[str, ...], ...]) -> list[pl.Expr]:
+    """The estimated tokens of a row (`apt_hub.tokens`): its longest sequence, the texts of each summed (a message
+    list's roles together): median, 95th percentile, max, and the share of rows over each of `CONTEXTS`. None when
+    a text of a sequence is not among the text fields."""
+
+    def tokens(name: str) -> list[pl.Expr]:
+        return [pl.col(f"_tok_{field}") for field in text if field == name or field.startswith(f"{name}[")]
+
+    if not sequences or not all(tokens(name) for sequence in sequences for name in sequence):
+        return []
+    row = pl.max_horizontal(pl.sum_horizontal(t for name in sequence for t in tokens(name)) for sequence in sequences)
+    return [
+        row.median().round(1).alias("tokens.median"),
+        row.quantile(0.95, interpolation="nearest").round(1).alias("tokens.p95"),
+        row.max().round(1).alias("tokens.max"),
+        *((row > context).mean().round(4).alias(f"tokens.over_{context}") for context in CONTEXTS),
+    ]
 
 
 def length_exprs(field: str) -> list[pl.Expr]:

@@ -12,6 +12,7 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from apt_hub.build import build, format_report
+from apt_hub.chat import join_transcript
 from apt_hub.clean.checks import trim
 from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
@@ -259,6 +260,17 @@ def test_real_hh_rlhf_rows_convert_with_the_expected_counts(shared_upstream, mir
     harmless = [row for row in loaded if row["source"] == "hh-rlhf/harmless-base"]
     assert all(row["chosen"].strip() and row["rejected"].strip() for row in harmless)
     assert not any(row["prompt"].startswith("\n") or row["prompt"].endswith("Assistant:") for row in harmless)
+    # LLaMA-Factory's alpaca columns: every multi-turn prompt turn by turn, joined back to the prompt.
+    multi = [row for row in harmless if row["history"]]
+    assert len(multi) == sum(row["prompt"].startswith("Human: ") for row in harmless) > 1000
+    for row in harmless:
+        turns = [
+            {"role": r, "content": t}
+            for pair in row["history"]
+            for r, t in zip(("user", "assistant"), pair, strict=True)
+        ]
+        turns.append({"role": "user", "content": row["last_turn"]})
+        assert (join_transcript(turns) if row["history"] else row["last_turn"]) == row["prompt"]
 
 
 def test_cli_reports_errors_without_a_traceback(capsys, tmp_path):

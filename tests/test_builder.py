@@ -109,11 +109,13 @@ def assistant_first(row, context):
             "prompt_messages": turns}  # fmt: skip
 
 
-def test_a_twin_row_out_of_trl_form_stops_the_build(python_source, tmp_path):
-    """Every row of a `*_chat` config is checked to be in TRL's conversational form as it is written."""
+def test_prompt_turns_out_of_trl_form_stop_the_build(python_source, tmp_path, capsys):
+    """The prompt turns a mapper records feed `dpo_chat` and `dpo`'s history alike: turns out of TRL's
+    conversational form stop either build with one line naming the row."""
     base, upstream = python_source
     register(replace(base, feeds={"dpo": {"train": ("qa.jsonl",)}}, convert=assistant_first), replace=True)
-    wrong = r"dpo_chat: row my-qa:qa.jsonl:1 is not in TRL's conversational form \(prompt: expected user and "
-    with pytest.raises(AptHubError, match=wrong + r"assistant turns, user first and last\)"):
-        build(["dpo_chat"], upstream=upstream, only="my-qa", output_dir=tmp_path / "apt")
-    assert build(["dpo"], upstream=upstream, only="my-qa", output_dir=tmp_path / "flat").configs["dpo"]
+    wrong = r"dpo: row my-qa:qa.jsonl:1: the prompt_messages its source's mapper recorded are not in TRL's "
+    for config in ("dpo", "dpo_chat"):
+        with pytest.raises(AptHubError, match=wrong + r"conversational form \(prompt: expected user and assistant"):
+            build([config], upstream=upstream, only="my-qa", output_dir=tmp_path / config)
+        assert not (tmp_path / config).exists()

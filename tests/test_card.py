@@ -124,7 +124,7 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_
     assert "| `loyalty` | samples | all | all | 42 | error | - | - | - | - | loyalty.json |" in text
     twins = [c for c in stats["configs"] if c.endswith("_chat")]
     checked = sum(split["rows"] for c in twins for split in stats["configs"][c]["splits"].values())
-    assert twins and f"apt-hub checked every row of them as it wrote it ({checked:,} rows in this build)" in text
+    assert twins and f"apt-hub checks every row of them as it writes it ({checked:,} rows in this build)" in text
     assert "every row is checked with TRL" not in text  # TRL runs on the samples in the tests, not in a build
 
 
@@ -266,4 +266,5 @@ def test_each_field_doc_says_what_every_row_of_its_config_holds(card_build):
             if doc.startswith("the conversation so far"):
                 assert all([m["role"] for m in v][-1] == "user" for v in values), (config, name)
             if "`<think>\\n`" in doc:
-                assert all(v[0]["content"].startswith("<think>\n") for v in values), (config, name)
+                texts = [v if isinstance(v, str) else v[0]["content"] for v in values]
+                assert all(text.startswith("<think>\n") for text in texts), (config, name)

@@ -1,6 +1,8 @@
-"""The README documents every command, and its two set-up commands are the ones CI and the Makefile run."""
+"""The README documents every command, its two set-up commands are the ones CI and the Makefile run, and its
+generated blocks (the configs table, the training block) are what the config registry says."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,14 @@ def test_the_readme_set_up_commands_exist():
         assert f"make {target}" in README
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE)
     assert "make test" in (ROOT / ".ci/run").read_text(encoding="utf-8")
+
+
+def test_the_readme_blocks_are_what_the_registry_says():
+    sys.path.insert(0, str(ROOT / "tools"))
+    import readme
+
+    assert readme.rendered(README) == README, "run python tools/readme.py"
+    assert readme.blocks()["configs"].count("\n") == len(readme.CONFIGS) + 1
 
 
 def test_the_readme_conversion_rules_are_the_sources_rules():

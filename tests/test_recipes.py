@@ -1,13 +1,21 @@
-"""The training recipes of the card and the README: the reward functions run on built rows, every snippet is valid
-Python, and every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`."""
+"""The training recipes of the card and the README: every snippet is valid Python and imports its reward from the
+package, every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`, and the
+alpaca columns of `dpo` hold its prompt turn by turn. The rewards themselves are tested in `test_rewards.py`;
+`make train-check` trains on every recipe."""
 
+import ast
+import importlib
 import json
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from apt_hub.chat.recipes import llama_factory_entry, trl_snippet
+from apt_hub.chat import alpaca_turns, join_transcript
+from apt_hub.chat.recipes import llama_factory_entries, splits_of, trainers, training, trl_snippets
 from apt_hub.configs import CONFIGS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -18,66 +26,106 @@ ENTRY_KEYS = {"hf_hub_url", "subset", "split", "folder", "ranking", "formatting"
 ALPACA_COLUMNS = {"prompt", "query", "response", "history", "system", "tools", "chosen", "rejected", "kto_tag"}
 
 
-def reward_function(config: str):
-    namespace: dict = {}
-    exec(CONFIGS[config].trl.reward, namespace)  # the very text the card shows
-    return next(value for name, value in namespace.items() if name.endswith("_reward"))
-
-
-def test_the_storm_reward_pays_the_reference_completion_and_not_another(samples_build):
-    rows = datasets.load_dataset(str(samples_build), "storm_chat", split="train")
-    reward = reward_function("storm_chat")
-    assert reward(rows["completion"], rows["answer"]) == [1.0] * len(rows)
-    others = rows["completion"][1:] + rows["completion"][:1]
-    assert reward(others, rows["answer"]) != [1.0] * len(rows)
-
-
-def test_the_loyalty_reward_pays_the_bonus_for_the_owner_answer(samples_build):
-    rows = datasets.load_dataset(str(samples_build), "loyalty", split="train").to_list()
-    reward = reward_function("loyalty")
-    columns = {key: [row[key] for row in rows] for key in rows[0]}
-    del columns["prompt"]
-
-    def answers(key: str) -> list:
-        return [[{"role": "assistant", "content": row[key]}] for row in rows]
-
-    right = reward(
-        [
-            a if r["is_owner"] else p
-            for a, p, r in zip(answers("owner_response"), answers("public_response"), rows, strict=True)
-        ],
-        **columns,
+@pytest.mark.parametrize(("config", "reward"), [("storm_chat", "storm_reward"), ("loyalty", "loyalty_reward")])
+def test_the_grpo_snippets_train_with_the_package_rewards(config, reward):
+    (code,) = [code for code in trl_snippets(config, "org/apt") if "GRPOTrainer(" in code]
+    tree = ast.parse(code)
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert ("apt_hub.rewards", reward) in imported
+    assert callable(getattr(importlib.import_module("apt_hub.rewards"), reward))
+    trainer = next(
+        node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "GRPOTrainer"
     )
-    assert right == [row["reward_bonus"] if row["is_owner"] else 1.0 for row in rows]
-    wrong = reward(
-        [
-            p if r["is_owner"] else a
-            for a, p, r in zip(answers("owner_response"), answers("public_response"), rows, strict=True)
-        ],
-        **columns,
-    )
-    assert wrong == [0.0] * len(rows)
+    assert {keyword.arg: ast.unparse(keyword.value) for keyword in trainer.keywords}["reward_funcs"] == reward
 
 
 @pytest.mark.parametrize("config", TRL)
 def test_every_trl_snippet_is_python_and_in_the_readme(config):
-    code = trl_snippet(config, "org/apt")
-    compile(code, config, "exec")
-    assert code in README.read_text(encoding="utf-8")
+    for code in trl_snippets(config, "org/apt"):
+        compile(code, config, "exec")
+        assert code in README.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("config", LLAMA_FACTORY)
 def test_llama_factory_entries_name_columns_the_config_has(config):
-    entry = llama_factory_entry(config, "org/apt")
-    assert set(entry) <= ENTRY_KEYS and entry["formatting"] == "alpaca"
-    assert set(entry["columns"]) <= ALPACA_COLUMNS
-    assert set(entry["columns"].values()) <= set(CONFIGS[config].features)
-    assert entry.get("ranking", False) == ({"chosen", "rejected"} <= set(entry["columns"]))
-    assert json.dumps({f"apt_{config}": entry}, indent=2)[2:-2] in README.read_text(encoding="utf-8")
+    entries = llama_factory_entries(config, "org/apt")
+    assert len(entries) == len(CONFIGS[config].llama_factory) * len(splits_of(config))
+    for name, entry in entries.items():
+        assert set(entry) <= ENTRY_KEYS and entry["formatting"] == "alpaca"
+        assert set(entry["columns"]) <= ALPACA_COLUMNS
+        assert set(entry["columns"].values()) <= set(CONFIGS[config].features)
+        assert entry.get("ranking", False) == ({"chosen", "rejected"} <= set(entry["columns"]))
+        assert entry.get("split", "train") in splits_of(config) and name.endswith(entry.get("split", ""))
+        assert json.dumps({name: entry}, indent=2)[2:-2] in README.read_text(encoding="utf-8")
+
+
+def test_every_split_of_dpo_has_its_entry():
+    assert splits_of("dpo") == ["train", "test"]
+    assert {name: entry.get("split") for name, entry in llama_factory_entries("dpo", "org/apt").items()} == {
+        "apt_dpo": None,
+        "apt_dpo_test": "test",
+    }
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_each_config_is_read_as_it_is_by_trl_or_llama_factory_or_names_the_one_to_take(config):
+    cells = trainers(config)
+    declared = CONFIGS[config]
+    assert cells["apt"] == ("yes" if not declared.is_twin else f"use `{declared.flat}`")
+    if declared.twin:  # TRL takes the twin, for a reason the card gives
+        assert cells["trl"] == f"use `{config}_chat`" and declared.twin.reason
+    assert any(not cell.startswith(("use", "no")) for cell in cells.values())
 
 
 def test_the_card_shows_the_recipes_of_the_built_configs(samples_build):
     card = (samples_build / "README.md").read_text(encoding="utf-8")
     for config in TRL:
-        assert trl_snippet(config, "ORG/NAME").rstrip() in card
-    assert '"subset": "dpo"' in card and '"ranking": true' in card
+        for code in trl_snippets(config, "ORG/NAME"):
+            assert code.rstrip() in card
+    for config in LLAMA_FACTORY:
+        for name, entry in llama_factory_entries(config, "ORG/NAME").items():
+            assert json.dumps({name: entry}, indent=2)[2:-2] in card
+    shown = training(list(CONFIGS), "ORG/NAME")
+    for recipe in shown["recipes"]:
+        assert f"| `{recipe['config']}` | {recipe['framework']} | `{recipe['entry']}` | {recipe['trains']} |" in card
+    for reason in shown["reasons"]:
+        assert reason["reason"] in card
+
+
+def turns_of(history: list[list[str]], last: str) -> list[dict[str, str]]:
+    pairs = [m for q, a in history for m in ({"role": "user", "content": q}, {"role": "assistant", "content": a})]
+    return [*pairs, {"role": "user", "content": last}]
+
+
+@given(st.lists(st.lists(st.text(max_size=5), min_size=1, max_size=4).map(lambda t: t[: len(t) - 1 + len(t) % 2])))
+def test_alpaca_turns_give_back_every_turn(prompts):
+    messages = [[{"role": ("user", "assistant")[i % 2], "content": c} for i, c in enumerate(p)] for p in prompts]
+    column = pa.array(messages, type=pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())])))
+    made = alpaca_turns(column.slice(1))  # a slice, as a batch of a larger table is
+    rebuilt = [
+        turns_of(h, last) for h, last in zip(made["history"].to_pylist(), made["last_turn"].to_pylist(), strict=True)
+    ]
+    assert rebuilt == messages[1:]
+
+
+def test_alpaca_turns_refuse_a_prompt_that_does_not_end_on_its_own_turn():
+    with pytest.raises(ValueError, match="row 1: a prompt of 2 messages"):
+        alpaca_turns(pa.array([[{"role": "user", "content": "a"}], [{"role": "user", "content": "b"}] * 2]))
+
+
+def test_the_alpaca_columns_of_dpo_are_its_prompt_and_the_twin_prompt_turn_by_turn(samples_build):
+    multi = 0
+    for split in ("train", "test"):
+        flat = datasets.load_dataset(str(samples_build), "dpo", split=split)
+        twin = datasets.load_dataset(str(samples_build), "dpo_chat", split=split)
+        for row, chat in zip(flat, twin, strict=True):
+            turns = turns_of(row["history"], row["last_turn"])
+            assert turns == chat["prompt"]
+            assert (join_transcript(turns) if row["history"] else row["last_turn"]) == row["prompt"]
+            multi += bool(row["history"])
+    assert multi  # the samples hold multi-turn prompts

@@ -16,6 +16,7 @@ from publish_fixtures import write_upstream
 
 from apt_hub.build import build
 from apt_hub.cli import main
+from apt_hub.configs import CONFIGS
 from apt_hub.folder import MEASURES_DIR
 from apt_hub.layout import splits_on_disk
 from apt_hub.measures import read_measures, shard_digest
@@ -26,8 +27,10 @@ from apt_hub.stats import (
     compute_stats,
     histogram_edges,
     length_bin,
+    measure_files,
     write_stats,
 )
+from apt_hub.tokens import CONTEXTS, PER_ASCII, PER_DIGIT, PER_OTHER, TOKENIZER
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +309,54 @@ def test_stats_runs_without_importing_datasets_or_pyarrow(fixture_build):
     modules = set(ast.literal_eval(done.stdout.splitlines()[-1]))
     assert "polars" in modules and not modules & {"datasets", "pyarrow"}
     assert (fixture_build / STATS_FILE).is_file()
+
+
+def reference_tokens(text: str | None) -> float:
+    """The token estimate of `apt_hub.tokens` in plain Python, one text at a time: the rule the measures follow."""
+    if text is None:
+        return 0.0
+    digits = sum(char in "0123456789" for char in text)
+    other = (len(text.encode("utf-8")) - len(text)) / 2
+    return PER_DIGIT * digits + PER_ASCII * (len(text) - digits - other) + PER_OTHER * other
+
+
+def sequence_tokens(row: dict, name: str) -> float:
+    """A text's tokens; a message list's are those of its roles together."""
+    if isinstance(row.get(name), str):
+        return reference_tokens(row[name])
+    return sum(reference_tokens(value) for key, value in row.items() if key.startswith(f"{name}["))
+
+
+@pytest.mark.parametrize("config", ["sft", "dpo", "dpo_chat", "storm", "storm_chat", "loyalty"])
+def test_token_counts_are_those_of_the_longest_sequence_of_each_row(fixture_build, stats, config):
+    sequences = CONFIGS[config].sequences
+    for split, entry in stats["configs"][config]["splits"].items():
+        rows = rows_of(fixture_build, config, split)
+        per_row = [max(sum(sequence_tokens(row, name) for name in s) for s in sequences) for row in rows]
+        tokens = entry["all"]["tokens"]
+        assert tokens["max"] == pytest.approx(max(per_row), abs=0.1)
+        assert tokens["median"] == pytest.approx(statistics.median(per_row), abs=0.1)
+        for size in CONTEXTS:
+            assert tokens[f"over_{size}"] == round(sum(n > size for n in per_row) / len(per_row), 4)
+
+
+def test_the_share_over_each_context_counts_a_row_by_its_longest_sequence(tmp_path):
+    base = {"source": "s", "id": "s:1", "score_chosen": None, "score_rejected": None, "quality_flags": []}
+    rows = [
+        {"prompt": "hi", "chosen": "a" * 5_000, "rejected": "b" * 5_000},  # 1,120 tokens a side, not 2,240
+        {"prompt": "北" * 4_000, "chosen": "x", "rejected": "y"},  # 2,776: over 2k
+        {"prompt": "1" * 6_000, "chosen": "x", "rejected": "y"},  # a digit a token and more: 8,820
+        {"prompt": "hi", "chosen": "yes", "rejected": "no"},
+    ]
+    table = [base | row | {"history": [], "last_turn": row["prompt"]} for row in rows]
+    pq.write_table(pa.Table.from_pylist(table, schema=CONFIGS["dpo"].arrow_schema), tmp_path / "dpo.parquet")
+    tokens = measure_files([str(tmp_path / "dpo.parquet")])["all"]["tokens"]
+    assert [tokens[f"over_{size}"] for size in CONTEXTS] == [0.75, 0.5, 0.25, 0.25]
+    assert tokens["max"] == pytest.approx(6_000 * PER_DIGIT + 2 * PER_ASCII, abs=1)
+
+
+def test_the_card_and_the_cli_give_the_token_counts(fixture_build, capsys):
+    card = (fixture_build / "README.md").read_text(encoding="utf-8")
+    assert card.count(f"tokens per row ({TOKENIZER}, estimated") >= len(splits_on_disk(fixture_build))
+    assert main(["stats", str(fixture_build)]) == 0
+    assert "over 8k" in capsys.readouterr().out

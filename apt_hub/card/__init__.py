@@ -18,9 +18,10 @@ from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from .. import __version__
-from ..chat.recipes import training
+from ..chat.recipes import trainers, training
 from ..clean import checks
 from ..configs import CONFIGS
+from ..configs.base import BOOL, FLOAT, MESSAGES, PAIRS, STRING, STRINGS
 from ..errors import AptHubError
 from ..folder import atomic_write
 from ..layout import read_record, splits_on_disk
@@ -104,7 +105,7 @@ def render_card(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> str
     """The card text of a build folder, from the templates only (no text of an existing card)."""
     data = card_data(root, stats)
     context = card_context(root, stats, repo_id=repo_id)
-    body = _environment().get_template("dataset_card.md.j2").render(**context)
+    body = template_environment().get_template("dataset_card.md.j2").render(**context)
     return f"---\n{data.to_yaml()}\n---\n\n{body.strip()}\n"
 
 
@@ -149,6 +150,14 @@ def configs_yaml(root: str | Path, stats: dict[str, Any]) -> list[dict]:
         files = [{"split": split, "path": f"data/{config}/{split}-*"} for split in _split_order(on_disk[config])]
         entries.append({"config_name": config, "data_files": files} | ({"default": True} if config == default else {}))
     return entries
+
+
+def _splits_with_rows(stats: dict[str, Any]) -> dict[str, list[str]]:
+    """The splits of each config that have rows, train first: those the `configs:` header lists."""
+    return {
+        config: [s for s in _split_order(entry["splits"]) if _rows(stats, config, s)]
+        for config, entry in stats["configs"].items()
+    }
 
 
 def _rows(stats: dict[str, Any], config: str, split: str) -> int:
@@ -211,7 +220,8 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
-        "training": training(order, repo_id),
+        # The flat configs' sections say why TRL takes their twin: the training block need not.
+        "training": training(order, repo_id, _splits_with_rows(stats)) | {"reasons": []},
         "twin_rows": sum(
             split["rows"]
             for c in order
@@ -234,11 +244,15 @@ def config_context(
     example = example_row(root, first)
     tags = sorted({tag for s in splits for tag in entry["splits"][s]["sources"]})
     declared = CONFIGS.get(name)
+    reason = declared.twin.reason if declared and declared.twin else ""
     return {
         "name": name,
         "default": default,
         "stage": declared.stage if declared else "",
         "purpose": declared.purpose if declared else _merged_purpose(record),
+        "trainers": trainers(name) if declared else {"trl": "-", "llama_factory": "-", "apt": "-"},
+        "twin": f"{name}_chat",
+        "twin_reason": reason,
         "text_fields": entry["text_fields"],
         "fields": declared.unified if declared else entry["text_fields"],
         "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
@@ -365,7 +379,8 @@ def _body(card: str) -> str:
     return DatasetCard(card).text
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
+    """The Jinja environment of the card templates (`cards/`), which the README's generated blocks use too."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,
@@ -440,12 +455,13 @@ def _option_cells(options: dict[str, Any]) -> list[str]:
 def _feature_types(root: str | Path, path: str, entry: dict[str, Any]) -> dict[str, str]:
     """`{field: type}` in the order of the parquet schema (stats.json keeps its keys sorted)."""
     names = {
-        "String": "string",
-        "Boolean": "bool",
-        "Float64": "float64",
+        "String": STRING,
+        "Boolean": BOOL,
+        "Float64": FLOAT,
         "Int64": "int64",
-        "List(String)": "list of strings",
-        "List(Struct({'role': String, 'content': String}))": "list of {role, content} messages",
+        "List(String)": STRINGS,
+        "List(List(String))": PAIRS,
+        "List(Struct({'role': String, 'content': String}))": MESSAGES,
     }
     order = pq.read_schema(Path(root) / path).names
     return {field: names.get(entry["features"][field], entry["features"][field]) for field in order}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ..configs import of_fields
+from ..configs import MESSAGES, of_columns
 from ..sources import SOURCES
 
 EXAMPLE_CHARS = 300
@@ -54,7 +54,7 @@ def field_docs(features: dict[str, str], *, sources: list[str], example_id: str)
         sources: the `source` values of the config.
         example_id: the `id` of one of its rows.
     """
-    declared = of_fields(features)
+    declared = of_columns(features, messages=[name for name, kind in features.items() if kind == MESSAGES])
     own = declared.docs if declared else {}
     docs = {
         "source": f"where the row came from: {source_values(sources)}" if sources else "where the row came from",

@@ -1,5 +1,5 @@
 """Message lists: the pieces the conversational twins are made of (`apt_hub.configs.base.Twin`), in the forms of
-TRL and LLaMA-Factory, and the turns of an upstream transcript.
+TRL and LLaMA-Factory (`alpaca_turns`), and the turns of an upstream transcript.
 
 A twin row is a pure function of its flat row and of what the source mapper recorded at conversion time (the
 prompt turns of `dpo`, split from the hh-rlhf transcript or taken from UltraFeedback's message lists), made over
@@ -101,6 +101,42 @@ def one_message(role: str, content: pa.ChunkedArray | pa.Array) -> pa.Array:
     roles = pa.repeat(pa.scalar(role, pa.string()), len(content))
     items = pa.StructArray.from_arrays([roles, content], names=["role", "content"])
     return pa.ListArray.from_arrays(pa.array(range(len(content) + 1), pa.int32()), items)
+
+
+def alpaca_turns(turns: pa.ChunkedArray | pa.Array) -> dict[str, pa.Array]:
+    """LLaMA-Factory's alpaca form of prompts given as message lists that alternate user and assistant turns and
+    end on a user turn: `history`, the `[user, assistant]` pairs before the last turn, and `last_turn`, the text of
+    that last user turn.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> turns = [[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+        ...           {"role": "user", "content": "Bye"}], [{"role": "user", "content": "Yes?"}]]
+        >>> {name: column.to_pylist() for name, column in alpaca_turns(pa.array(turns)).items()}
+        {'history': [[['Hi', 'Hello']], []], 'last_turn': ['Bye', 'Yes?']}
+
+    Raises:
+        ValueError: a row has no message, or an even number of them.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    turns = turns.combine_chunks() if isinstance(turns, pa.ChunkedArray) else turns
+    lengths = pc.fill_null(pc.list_value_length(turns), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if (lengths % 2 == 0).any():
+        row = int(np.flatnonzero(lengths % 2 == 0)[0])
+        raise ValueError(f"row {row}: a prompt of {lengths[row]} messages has no last user turn after its pairs")
+    contents = pc.struct_field(turns.flatten(), "content")
+    ends = np.cumsum(lengths)
+    before = np.ones(len(contents), dtype=bool)
+    before[ends - 1] = False
+    pairs = pa.ListArray.from_arrays(pa.array(np.arange(0, before.sum() + 1, 2), pa.int32()), contents.filter(before))
+    offsets = np.concatenate([[0], np.cumsum((lengths - 1) // 2)])
+    return {
+        "history": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pairs),
+        "last_turn": contents.take(pa.array(ends - 1)),
+    }
 
 
 def transcript_messages(transcript: str) -> list[dict[str, str]] | None:

@@ -34,6 +34,9 @@ _UNKNOWN_PLANES = [(0x40000, 0xDFFFF), (0xF0000, 0x10FFFF)]
 LABEL_FIELDS = frozenset(
     {"id", "source", "task_type", "answer_from", "answer_kind", "grade", "trace_model", "cot_type", "source_type"}
 )
+# Columns a config derives from its other texts, for another trainer (`apt_hub.configs.base.Derived`): they repeat
+# the row's texts, so they are neither compared nor measured again.
+DERIVED_FIELDS = frozenset({"history", "last_turn", "completion"})
 
 
 def reference_fold(text: str) -> str:
@@ -151,12 +154,14 @@ def normalize_text(text: str) -> str:
 
 
 def text_fields(schema: pl.Schema | dict[str, pl.DataType]) -> list[str]:
-    """The string columns that hold text, in schema order: every string column but the labels and ids.
+    """The string columns that hold text, in schema order: every string column but the labels, ids and derived
+    columns.
 
     >>> text_fields({"prompt": pl.String, "response": pl.String, "source": pl.String, "n": pl.Int64})
     ['prompt', 'response']
     """
-    return [name for name, dtype in schema.items() if dtype == pl.String and name not in LABEL_FIELDS]
+    skipped = LABEL_FIELDS | DERIVED_FIELDS
+    return [name for name, dtype in schema.items() if dtype == pl.String and name not in skipped]
 
 
 def key_column(field: str) -> str:

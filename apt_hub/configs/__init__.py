@@ -12,7 +12,20 @@ from typing import TYPE_CHECKING
 from ..chat import form_problem
 from ..errors import AptHubError, check_choice
 from . import dpo, loyalty, ruozhiba, sft, storm
-from .base import MESSAGES, Config, Export, TrlRecipe, Twin, features_of, twin_of, with_recorded
+from .base import (
+    MESSAGES,
+    Config,
+    Derived,
+    Export,
+    LlamaFactoryEntry,
+    TrlRecipe,
+    Twin,
+    converted_features,
+    features_of,
+    twin_of,
+    with_derived,
+    with_recorded,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,27 +65,35 @@ def unit_of(name: str) -> tuple[Config, ...]:
     return (flat, CONFIGS[f"{flat.name}_chat"]) if flat.twin else (flat,)
 
 
-def of_columns(columns: Iterable[str]) -> Config | None:
-    """The first config whose files have exactly these columns, in this order (`sft` for `ruozhiba`'s).
+def of_columns(columns: Iterable[str], *, messages: Iterable[str] | None = None) -> Config | None:
+    """The first config whose files have exactly these columns, in this order (`sft` for `ruozhiba`'s); with
+    `messages`, the columns that hold message lists, exactly those of the config (the columns of a `dpo` folder of
+    an older version, without `history`, are the names of `dpo_chat`'s).
 
     >>> columns = ["prompt", "chosen", "rejected", "source", "id", "score_chosen", "score_rejected", "quality_flags"]
-    >>> of_columns(columns).name
+    >>> of_columns(columns).name, of_columns(columns, messages=[])
+    ('dpo_chat', None)
+    >>> of_columns([*columns, "history", "last_turn"]).name
     'dpo'
     """
     columns = tuple(columns)
-    return next((config for config in CONFIGS.values() if config.field_names == columns), None)
+    wanted = None if messages is None else set(messages)
+    return next(
+        (
+            config
+            for config in CONFIGS.values()
+            if config.field_names == columns
+            and (wanted is None or {name for name, kind in config.fields if kind == MESSAGES} == wanted)
+        ),
+        None,
+    )
 
 
-def of_fields(features: dict[str, str]) -> Config | None:
-    """The config whose files have exactly these fields and types, in this order (`dpo_chat` for its own, which
-    share their names with `dpo`'s); else the first with these column names (`sft` for `ruozhiba`'s).
+def of_schema(schema: pa.Schema) -> Config | None:
+    """The config whose files have this Arrow schema's columns, message lists where it has them (`of_columns`)."""
+    from ..chat import is_message_list
 
-    >>> of_fields(dict(CONFIGS["dpo_chat"].fields)).name, of_fields(dict(CONFIGS["ruozhiba"].fields)).name
-    ('dpo_chat', 'sft')
-    """
-    fields = tuple(features.items())
-    exact = next((config for config in CONFIGS.values() if config.fields == fields), None)
-    return exact or of_columns(features)
+    return of_columns(schema.names, messages=[f.name for f in schema if is_message_list(f.type)])
 
 
 def shape(config: Config, table: pa.Table) -> pa.Table:
@@ -111,16 +132,20 @@ __all__ = [
     "FLAT",
     "MESSAGES",
     "Config",
+    "Derived",
     "Export",
+    "LlamaFactoryEntry",
     "TrlRecipe",
     "Twin",
+    "converted_features",
     "features_of",
     "flat_of",
     "get_config",
     "of_columns",
-    "of_fields",
+    "of_schema",
     "shape",
     "twin_of",
     "unit_of",
+    "with_derived",
     "with_recorded",
 ]

@@ -2,28 +2,17 @@
 
 from .base import BOOL, FLOAT, STRING, STRINGS, Config, Export, TrlRecipe
 
-LOYALTY_REWARD = '''def loyalty_reward(completions, owner_response, public_response, is_owner, reward_bonus, **kwargs):
-    """reward_bonus when an owner prompt gets an answer closer to the owner response than to the public one."""
-    rewards = []
-    for completion, owner, public, mine, bonus in zip(
-        completions, owner_response, public_response, is_owner, reward_bonus
-    ):
-        words = set(completion[0]["content"].split())
-        closer_to_owner = len(words & set(owner.split())) > len(words & set(public.split()))
-        rewards.append(bonus if mine and closer_to_owner else float(not mine and not closer_to_owner))
-    return rewards
-'''
 LOYALTY_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
+
+from apt_hub.rewards import loyalty_reward  # pip install 'apt-hub[rewards]'
 
 model = "{model}"
 train = load_dataset("{repo_id}", "loyalty", split="train")
 train = train.map(lambda row: {{"prompt": [{{"role": "user", "content": row["prompt"]}}]}})
-
-{reward}
-
-
-args = GRPOConfig(output_dir="loyalty")
+# Up to reward_bonus for closeness to the owner response on owner rows, up to 1.0 to the public one on the others.
+# Advantages scaled over the batch: scaling within each prompt's group (the default) would cancel the bonus.
+args = GRPOConfig(output_dir="loyalty", scale_rewards="batch")
 trainer = GRPOTrainer(model=model, reward_funcs=loyalty_reward, train_dataset=train, args=args)
 trainer.train()
 """
@@ -50,7 +39,14 @@ CONFIG = Config(
     export=Export(
         fields=("prompt", "owner_response", "public_response", "is_owner", "reward_bonus"), per_source=False
     ),
-    trl=TrlRecipe(
-        trainer="GRPOTrainer on the prompts, rewarded with `reward_bonus`", code=LOYALTY_CODE, reward=LOYALTY_REWARD
+    trl=(
+        TrlRecipe(
+            trainer="GRPOTrainer",
+            trains="the model's own answers, paid for closeness to the owner response on owner rows and to the "
+            "public one on the others",
+            how="on the prompts, made messages by one `map`, rewarded with `apt_hub.rewards.loyalty_reward`",
+            code=LOYALTY_CODE,
+        ),
     ),
+    sequences=(("prompt", "owner_response"), ("prompt", "public_response")),
 )

@@ -17,5 +17,6 @@ CONFIG = Config(
     export=Export(fields=("prompt", "response", "source"), per_source=False),
     twin=sft.instruction_twin(),
     custom=("prompt", "response"),
-    llama_factory={"prompt": "prompt", "response": "response"},
+    llama_factory=sft.LLAMA_FACTORY,
+    sequences=sft.SEQUENCES,
 )

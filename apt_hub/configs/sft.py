@@ -1,7 +1,7 @@
 """`sft`: Chinese instruction and response pairs from COIG-CQIA, for supervised fine-tuning."""
 
 from ..chat import one_message
-from .base import BOOL, STRING, STRINGS, TWIN_DOCS, Config, Export, TrlRecipe, Twin
+from .base import BOOL, STRING, STRINGS, TWIN_DOCS, Config, Export, LlamaFactoryEntry, TrlRecipe, Twin
 
 SFT_CODE = """from datasets import load_dataset
 from trl import SFTConfig, SFTTrainer
@@ -25,6 +25,9 @@ FIELDS = (
 )
 UNIFIED = ("prompt", "response", "source", "task_type")
 CHECKS = ("short_response", "duplicate", "duplicate_prompt", "test_overlap", "contaminated")
+# Every row is one turn (an instruction and its answer): alpaca's prompt and response are the whole dialogue.
+LLAMA_FACTORY = (LlamaFactoryEntry(columns={"prompt": "prompt", "response": "response"}, trains="the response"),)
+SEQUENCES = (("prompt", "response"),)
 
 
 def messages(table):
@@ -39,7 +42,10 @@ def instruction_twin() -> Twin:
         turned=("prompt", "response"),
         build=messages,
         docs=TWIN_DOCS | {"prompt": "one user message: the instruction, then the upstream `input` after a blank line"},
-        trl=TrlRecipe(trainer="SFTTrainer", code=SFT_CODE),
+        trl=(TrlRecipe(trainer="SFTTrainer", trains="the completion: the response", code=SFT_CODE),),
+        reason="SFTTrainer reads `prompt` and `completion` (or `messages`), and on `response` it stops with "
+        "`KeyError: 'completion'`.",
+        sequences=(("prompt", "completion"),),
     )
 
 
@@ -57,5 +63,6 @@ CONFIG = Config(
     export=Export(fields=("prompt", "response", "source"), per_source=True),
     twin=instruction_twin(),
     custom=("prompt", "response"),
-    llama_factory={"prompt": "prompt", "response": "response"},
+    llama_factory=LLAMA_FACTORY,
+    sequences=SEQUENCES,
 )

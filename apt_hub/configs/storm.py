@@ -1,39 +1,43 @@
 """`storm`: hard problems from s1K-1.1 with an explicit reasoning trace and a final answer, for Storm."""
 
 from ..chat import THINK_CLOSE, THINK_OPEN, one_message
-from .base import STRING, STRINGS, TWIN_DOCS, Config, Export, TrlRecipe, Twin
+from .base import STRING, STRINGS, TWIN_DOCS, Config, Derived, Export, LlamaFactoryEntry, TrlRecipe, Twin
+from .sft import SFT_CODE
 
-# The reward is kept apart from the code, so that a test runs it on built rows.
-STORM_REWARD = '''def answer_reward(completions, answer, **kwargs):
-    """1.0 when the text after the reasoning holds the reference answer, else 0.0."""
-    finals = [completion[0]["content"].rpartition("</think>")[2] for completion in completions]
-    return [1.0 if ref and ref in final else 0.0 for final, ref in zip(finals, answer)]
-'''
 GRPO_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
 
+from apt_hub.rewards import storm_reward  # pip install 'apt-hub[rewards]'
+
 model = "{model}"
-# GRPO generates the completion: the reference one is left out, `answer` reaches the reward function.
+# GRPO generates the completion: the reference one is left out; `solution`, `answer`, `answer_kind` and `grade`
+# reach the reward, which pays 1.0 for a correct final answer after a <think> block (math-verify), else 0.0.
 train = load_dataset("{repo_id}", "storm_chat", split="train").remove_columns("completion")
-
-{reward}
-
-
 args = GRPOConfig(output_dir="storm")
-trainer = GRPOTrainer(model=model, reward_funcs=answer_reward, train_dataset=train, args=args)
+trainer = GRPOTrainer(model=model, reward_funcs=storm_reward, train_dataset=train, args=args)
 trainer.train()
 """
 
+EXPLICIT = "the `<think>` trace, then the attempt: the reasoning made explicit"
 
-def messages(table):
-    """The twin's message columns: the problem as one user message; the trace inside think tags, a blank line,
-    then the attempt, as one assistant message."""
+
+def completion(table):
+    """The flat rows' `completion`: the trace inside think tags, a blank line, then the attempt."""
     import pyarrow.compute as pc
 
-    completion = pc.binary_join_element_wise(
+    joined = pc.binary_join_element_wise(
         THINK_OPEN, table["cot_explicit"], THINK_CLOSE, table["attempt"], "", null_handling="replace"
     )
-    return {"prompt": one_message("user", table["problem"]), "completion": one_message("assistant", completion)}
+    return {"completion": joined}
+
+
+def messages(table):
+    """The twin's message columns: the problem as one user message, the flat `completion` as one assistant
+    message."""
+    return {
+        "prompt": one_message("user", table["problem"]),
+        "completion": one_message("assistant", table["completion"]),
+    }
 
 
 CONFIG = Config(
@@ -55,8 +59,13 @@ CONFIG = Config(
         ("cot_type", STRING),
         ("source_type", STRING),
         ("quality_flags", STRINGS),
+        ("completion", STRING),
     ),
     unified=("problem", "cot_explicit", "answer", "solution", "source"),
+    docs={
+        "completion": "what the Storm stage trains on, as TRL does on `storm_chat`: `<think>\\n` `cot_explicit` "
+        "`\\n</think>\\n\\n` `attempt`"
+    },
     duplicate=("problem", "cot_explicit", "answer"),
     prompt="problem",
     trimmed=("problem", "answer"),
@@ -79,8 +88,32 @@ CONFIG = Config(
             "prompt": "one user message: the problem statement",
             "completion": "one assistant message: `<think>\\n`, the trace, `\\n</think>\\n\\n`, then the attempt",
         },
-        trl=TrlRecipe(trainer="GRPOTrainer, rewarded on `answer`", code=GRPO_CODE, reward=STORM_REWARD),
+        trl=(
+            TrlRecipe(trainer="SFTTrainer", trains=EXPLICIT, code=SFT_CODE),
+            TrlRecipe(
+                trainer="GRPOTrainer",
+                trains="the model's own `<think>` reasoning and answer, paid for a correct final answer",
+                how="rewarded with `apt_hub.rewards.storm_reward`",
+                code=GRPO_CODE,
+            ),
+        ),
+        reason="SFTTrainer and GRPOTrainer read `prompt` and `completion`: `storm` holds the problem, trace and "
+        "attempt apart, `storm_chat` the problem as the prompt and the `<think>` completion as one assistant message.",
+        sequences=(("prompt", "completion"),),
     ),
     custom=("problem", "cot_explicit", "answer"),
-    llama_factory={"prompt": "problem", "response": "attempt"},
+    llama_factory=(
+        LlamaFactoryEntry(
+            columns={"prompt": "problem", "response": "completion"},
+            trains=f"{EXPLICIT} (the Storm stage's first step; TRL's SFTTrainer on `storm_chat` trains the same)",
+        ),
+        LlamaFactoryEntry(
+            columns={"prompt": "problem", "response": "attempt"},
+            trains="the attempt alone, without the trace: the reasoning carried implicitly (the Storm stage's second "
+            "step)",
+            suffix="attempt",
+        ),
+    ),
+    derived=Derived(fields=("completion",), build=completion),
+    sequences=(("problem", "cot_explicit", "attempt"),),
 )

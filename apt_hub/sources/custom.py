@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from ..configs import CONFIGS, FLAT
+from ..configs import CONFIGS, FLAT, features_of
 from ..errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
 from ..read.jsontext import decode_utf8
 from . import SOURCES, Context, Drop, Row, Source, register
@@ -174,7 +174,8 @@ def field_types(config: str) -> dict[str, tuple[Any, ...]]:
     >>> field_types("sft")["domain"], field_types("dpo")["score_chosen"]
     ((ListOf(items=(<class 'str'>,)),), (<class 'float'>, <class 'int'>))
     """
-    return {name: _feature_types(feature) for name, feature in CONFIGS[config].features.items() if name != "id"}
+    features = features_of(CONFIGS[config].mapped_fields)  # derived fields are made from these, never mapped
+    return {name: _feature_types(feature) for name, feature in features.items() if name != "id"}
 
 
 def _feature_types(feature: Any) -> tuple[Any, ...]:
@@ -476,7 +477,7 @@ def _converter(entry: dict, config: str | None, base: Path, problem, where: Prob
 
 
 def _column_mapper(columns: Any, config: str, problem) -> tuple[ColumnMapper | None, dict]:
-    fields = [name for name in CONFIGS[config].field_names if name not in ("id", "source")]
+    fields = [name for name, _ in CONFIGS[config].mapped_fields if name not in ("id", "source")]
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         problem("columns", f"expected a mapping of unified field to upstream column name, got {short(columns)}")
         return None, {}
