@@ -177,6 +177,45 @@ def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(
     assert report.configs["dpo"]["counts"]["train"]["hh-rlhf/helpful-base"]["dropped_bad_row"] == 1
 
 
+def without_field(path: Path, line: int, field: str) -> None:
+    """Remove a field of one row of a JSON Lines file, gzipped or not."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    lines[line - 1] = json.dumps({k: v for k, v in json.loads(lines[line - 1]).items() if k != field})
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# A row of each JSON Lines source made wrong upstream, in a config read from several files (so that two processes
+# each get some): the config, the file, the line, the field removed or given a number, and the one line expected.
+BAD_ROWS = {
+    "coig-cqia": ("sft", "m-a-p/COIG-CQIA/douban/book_introduce.jsonl", 1, "task_type", "missing field"),
+    "hh-rlhf": ("dpo", "Anthropic/hh-rlhf/helpful-online/train.jsonl.gz", 2, "chosen", "expected string, got integer"),
+}
+
+
+@pytest.mark.parametrize("num_proc", [1, 2])
+@pytest.mark.parametrize("source", sorted(BAD_ROWS))
+def test_a_bad_row_is_one_located_line_in_one_process_or_several(mirror, tmp_path, capsys, source, num_proc):
+    config, path, line, field, problem = BAD_ROWS[source]
+    if problem == "missing field":
+        without_field(mirror / path, line, field)
+    else:
+        with gzip.open(mirror / path, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        lines[line - 1] = json.dumps(json.loads(lines[line - 1]) | {field: 5})
+        write_gz_lines(mirror / path, lines)
+    out = tmp_path / "apt"
+    args = ["build", config, f"--upstream={mirror}", f"--build-dir={out}", f"--num-proc={num_proc}"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:{line}: field {field!r}: {problem}") and len(err.splitlines()) == 1
+    assert main([*args, "--on-bad-rows=skip"]) == 0
+    tag = f"{source}/{path.split('/')[2]}"
+    assert read_record(out)["configs"][config]["counts"]["train"][tag]["dropped_bad_row"] == 1
+
+
 def test_a_missing_parquet_column_is_named(mirror, tmp_path):
     path = next((mirror / "simplescaling/s1K-1.1/data").glob("train-*.parquet"))
     pq.write_table(pq.read_table(path).drop_columns(["question"]), path)
