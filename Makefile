@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress manifests
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -61,6 +61,11 @@ FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
 		--hypothesis-show-statistics tests/test_fuzz.py
+
+# make manifests [SOURCES="coig-cqia hh-rlhf"]: each built-in source's files at its pinned revision, from the Hub's
+# tree API (honours HF_ENDPOINT and HF_TOKEN), into apt_hub/sources/manifests/; a build checks upstreams against them
+manifests: install
+	$(BIN)/python tools/manifests.py $(SOURCES)
 
 # make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
 stress: install

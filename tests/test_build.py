@@ -17,6 +17,7 @@ from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
+from apt_hub.read.manifest import COPY_SUFFIX
 from apt_hub.read.upstream import SAMPLES
 from apt_hub.sources import SOURCES
 
@@ -35,9 +36,10 @@ UNIFIED_FIELDS = {
 
 @pytest.fixture
 def mirror(tmp_path) -> Path:
-    """A writable copy of the bundled samples, laid out like the Hub."""
+    """A writable copy of the bundled samples, laid out like the Hub, without the samples' own manifests: a folder
+    like a download, whose files a test changes (`test_manifest.py` checks copies and downloads)."""
     root = tmp_path / "mirror"
-    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("loyalty.json"))
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("loyalty.json", f"*{COPY_SUFFIX}"))
     return root
 
 
@@ -138,7 +140,8 @@ def test_parquet_is_deterministic(samples_build, tmp_path):
 
 def test_a_missing_file_names_it_and_only_can_leave_its_source_out(mirror, tmp_path):
     (mirror / "Anthropic/hh-rlhf/helpful-online/test.jsonl.gz").unlink()
-    with pytest.raises(UpstreamError, match=r"helpful-online/test\.jsonl\.gz.*Anthropic/hh-rlhf.*'hh-rlhf'"):
+    missing = r"\n  Anthropic/hh-rlhf/helpful-online/test\.jsonl\.gz: missing \(source 'hh-rlhf', dpo/test\)\n"
+    with pytest.raises(UpstreamError, match=missing + r"(.|\n)*To build without hh-rlhf: --only ultrafeedback\."):
         build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt")
     report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="ultrafeedback")
     assert set(report.configs["dpo"]["sources"]) == {"ultrafeedback"}
