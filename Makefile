@@ -56,7 +56,8 @@ export: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each
+# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each; about
+# one upstream case in APT_FUZZ_BUILD_EVERY (100) is also built whole, in one process and in two (--num-proc 2)
 FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
