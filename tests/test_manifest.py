@@ -110,6 +110,25 @@ def test_a_manifest_lists_every_file_of_the_hub_tree_with_its_size_and_hash(pinn
         assert any(listed.sha256 for listed in manifest.files.values()) == (name != "coig-cqia")
 
 
+def test_the_sources_command_shows_each_manifest(pinned, capsys):
+    assert main(["sources"]) == 0
+    out = capsys.readouterr().out
+    listed = len(read_manifest(pinned["coig-cqia"]).files)
+    assert (
+        f"coig-cqia  {COIG}@" in out and f"\n    manifest: {listed} files at {SOURCES['coig-cqia'].revision}\n" in out
+    )
+
+
+def test_the_builder_checks_the_files_it_reads(copy, tmp_path):
+    from apt_hub.builders import Apt
+
+    (copy / COIG / "ruozhiba/ruozhiba_ruozhiba.jsonl").write_text("{}\n", encoding="utf-8")
+    with pytest.raises(UpstreamFilesError, match="ruozhiba_ruozhiba.jsonl: 3 bytes, where"):
+        Apt(config_name="ruozhiba", upstream=str(copy), cache_dir=str(tmp_path))
+    builder = Apt(config_name="ruozhiba", upstream=str(copy), cache_dir=str(tmp_path), allow_changed_upstream=True)
+    assert builder._inputs[0].path == "ruozhiba/ruozhiba_ruozhiba.jsonl"
+
+
 def test_the_manifest_command_names_what_the_hub_refuses(hub, tmp_path, capsys):
     assert manifests.main(["hh-rlhf", "--out", str(tmp_path)]) == 1  # the test Hub holds no repository
     err = capsys.readouterr().err
