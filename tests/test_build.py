@@ -473,3 +473,7 @@ def test_an_empty_upstream_file_and_an_empty_split_are_reported(mirror, tmp_path
     assert all(f"  note: {note}" in summary for note in notes)
     assert read_record(out)["configs"]["ruozhiba"]["notes"] == notes
     assert "notes" not in read_record(out)["configs"].get("sft", {})
+    # The same from a worker process: the counts of the job that read the empty file say so.
+    assert main(["build", "sft", f"--upstream={mirror}", f"--output-dir={out}", "--num-proc=2"]) == 0
+    assert f"  note: {notes[0]}" in capsys.readouterr().out
+    assert read_record(out)["configs"]["sft"]["notes"] == notes[:1]

@@ -31,7 +31,7 @@ from ..read.readers import Problem, read_rows
 from ..read.upstream import open_upstream
 from ..sources import Drop, get_source
 from ..sources.hh_rlhf import HUMAN, history_to_prompt, split_transcripts
-from . import DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, PLACEHOLDER
+from . import BONUS, DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, NEGATIVE_BONUS, PLACEHOLDER
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
 OWNER_PLACEHOLDER = (
@@ -178,7 +178,9 @@ def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bo
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise AptHubError(f"--seed expects a whole number, got {seed!r}")
     if isinstance(reward_bonus, bool) or not isinstance(reward_bonus, int | float) or not math.isfinite(reward_bonus):
-        raise AptHubError(f"--reward-bonus expects a finite number, got {reward_bonus!r}")
+        raise AptHubError(f"--reward-bonus expects {BONUS}, got {reward_bonus!r}")
+    if reward_bonus < 0:
+        raise AptHubError(f"--reward-bonus expects {BONUS}, got {reward_bonus!r}: {NEGATIVE_BONUS}")
 
 
 def _read_pools(upstream_spec: str, n: int) -> tuple[list[list[Candidate]], list[str]]:
