@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress manifests
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress manifests docs
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -67,6 +67,10 @@ fuzz: install
 # tree API (honours HF_ENDPOINT and HF_TOKEN), into apt_hub/sources/manifests/; a build checks upstreams against them
 manifests: install
 	$(BIN)/python tools/manifests.py $(SOURCES)
+
+# make docs: the parts of README.md the code declares (the options of apt-hub build), written from the declarations
+docs: install
+	$(BIN)/python tools/readme.py
 
 # make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
 stress: install
