@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check train-hh-rlhf
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check train-hh-rlhf manifests docs
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -56,11 +56,21 @@ export: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each
+# make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each; about
+# one upstream case in APT_FUZZ_BUILD_EVERY (100) is also built whole, in one process and in two (--num-proc 2)
 FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
 		--hypothesis-show-statistics tests/test_fuzz.py
+
+# make manifests [SOURCES="coig-cqia hh-rlhf"]: each built-in source's files at its pinned revision, from the Hub's
+# tree API (honours HF_ENDPOINT and HF_TOKEN), into apt_hub/sources/manifests/; a build checks upstreams against them
+manifests: install
+	$(BIN)/python tools/manifests.py $(SOURCES)
+
+# make docs: the parts of README.md the code declares (the options of apt-hub build), written from the declarations
+docs: install
+	$(BIN)/python tools/readme.py
 
 # make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
 stress: install

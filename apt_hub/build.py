@@ -21,6 +21,7 @@ from .measures import forget_measures, measuring, write_measures
 from .options import BuildOptions, check_build_options, names, whole_number
 from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
 from .progress import bar, library_bars
+from .read.manifest import FilesCheck, check_files
 from .read.upstream import SAMPLES, open_upstream
 from .sources import SOURCES, Source
 from .sources.custom import use_sources_file
@@ -44,11 +45,13 @@ def build(
     options: BuildOptions | None = None,
     num_proc: int | None = None,
     sources_file: str | None = None,
+    allow_changed_upstream: bool = False,
     **flags: Any,
 ) -> BuildReport:
     """Build configs from their upstreams into `output_dir`, in the layout of the Hub repository.
 
-    Every upstream file is resolved before anything is converted, and the folder is replaced in one step only
+    Every upstream file is resolved and checked against its source's manifest (`apt_hub.read.manifest`) before
+    anything is converted, and the folder is replaced in one step only
     when every config built (`apt_hub.folder.transaction`): a failed or killed build leaves the previous folder
     byte-identical. Configs not named keep their files and records, but for the twin of a config built (or the
     flat config of a twin built) that the folder holds: a flat config and its twin are always written together,
@@ -62,6 +65,8 @@ def build(
         num_proc: processes converting a config's files (default: the cores, up to 4, for inputs of 32 MB or
             more; one process with `max_samples`).
         sources_file: a YAML or TOML file of custom sources (default: `./apt-sources.yaml`, `.yml` or `.toml`).
+        allow_changed_upstream: read upstream files that differ from their manifest, or that it does not list, as
+            they are (each a note of the build) instead of stopping.
         flags: the options by name, such as `upstream="samples"`, `seed=7` or a source's `storm_trace="gemini"`
             (see `apt_hub.options.BuildOptions` and `apt_hub.options.option_docs`).
 
@@ -72,6 +77,8 @@ def build(
         UsageError: an unknown config, source or option, a value that does not fit, or an option that changes
             nothing for the configs named (`apt_hub.options.check_build_options`).
         ConfigError: a config fed by a local file that is not given.
+        UpstreamFilesError: upstream files missing, not regular files, or not as their manifests list them, all
+            named in one message with the command that fetches what is missing.
         FolderError: `output_dir` is refused (a file, a folder apt-hub did not build, `.` or a parent of it, the
             checkout), or another process is writing it.
 
@@ -89,6 +96,10 @@ def build(
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
     hub_fed = any(not s.file_option for flat, _ in conversions for s in sources_of(flat, options))
     opened = open_upstream(options.upstream) if hub_fed else None
+    fed = [(s, flat.name) for flat, _ in conversions for s in sources_of(flat, options) if not s.file_option]
+    checked = check_files(opened, fed, allow_changed=allow_changed_upstream) if opened else {}
+    for (name, _), check in checked.items():
+        report.notes += [note for note in check.notes(SOURCES[name].repo_id) if note not in report.notes]
     benchmarks = tuple(resolve_benchmark(spec) for spec in options.decontaminate or ())
     plans = []
     for flat, outputs in bar(conversions, desc="Resolving upstream files", unit="config"):
@@ -100,7 +111,10 @@ def build(
             with scratch_folder(staging) as scratch:
                 converted = convert(flat, inputs, options, scratch=scratch, benchmarks=benchmarks, num_proc=num_proc)
                 checkpoint(f"converted:{flat.name}")
-                entries = {config.name: _entry(converted, config, commits, inputs, staging) for config in outputs}
+                checks = {name: check for (name, fed), check in checked.items() if fed == flat.name}
+                entries = {
+                    config.name: _entry(converted, config, commits, inputs, staging, checks) for config in outputs
+                }
             files = {item.source: item.path for item in inputs}
             for name, entry in entries.items():
                 entry["options"] = options.record(label, sources_of(flat, options), files)
@@ -162,12 +176,18 @@ def _conversions(names: list[str], built: set[str], notes: list[str]) -> list[tu
 
 
 def _entry(
-    converted: Converted, config: Config, commits: dict[str, str], inputs: tuple, staging: Path
+    converted: Converted,
+    config: Config,
+    commits: dict[str, str],
+    inputs: tuple,
+    staging: Path,
+    checks: dict[str, FilesCheck],
 ) -> dict[str, Any]:
-    """Write one config of a conversion and give its build record entry."""
+    """Write one config of a conversion and give its build record entry (`checks`: what the check of its sources'
+    files found, by source)."""
     entry: dict[str, Any] = {
         "splits": _write_config(converted, config, staging),
-        "sources": _sources_record(commits, inputs),
+        "sources": _sources_record(commits, inputs, checks),
         "counts": finish_counts(converted.counts),
     }
     if config.flat:
@@ -211,7 +231,9 @@ def _write_config(converted: Converted, config: Config, staging: Path) -> dict[s
     return splits
 
 
-def _sources_record(commits: dict[str, str], inputs: tuple) -> dict[str, dict]:
+def _sources_record(commits: dict[str, str], inputs: tuple, checks: dict[str, FilesCheck]) -> dict[str, dict]:
+    """Each Hub source of a config: its repository, revision and commit, its license, the files read and what the
+    check of those files against the manifest found."""
     return {
         name: {
             "repo_id": SOURCES[name].repo_id,
@@ -220,6 +242,7 @@ def _sources_record(commits: dict[str, str], inputs: tuple) -> dict[str, dict]:
             "license": SOURCES[name].license,
             "files": sorted({item.path for item in inputs if item.source == name}),
         }
+        | ({"manifest": checks[name].record()} if name in checks else {})
         for name, commit in commits.items()
     }
 

@@ -22,15 +22,21 @@ code, the options, the inputs and every source's own code and fields.
 from __future__ import annotations
 
 import ast
+import ctypes
 import functools
 import hashlib
 import inspect
 import os
+import signal
+import sys
 import tempfile
+import threading
+import time
 import types
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields, is_dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -47,6 +53,7 @@ from .clean.decontamination import Benchmark, gram_set, read_texts
 from .configs import Config, converted_features, with_derived, with_recorded
 from .convert import Counts, convert_file, sample_rows
 from .errors import AptHubError, ConfigError
+from .folder import checkpoint
 from .options import BuildOptions
 from .progress import bar
 from .read.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
@@ -58,6 +65,8 @@ if TYPE_CHECKING:
 # Upstream bytes from which a config is converted by several processes, at most MAX_PROC.
 PARALLEL_BYTES = 32 << 20
 MAX_PROC = 4
+# prctl(2): the signal a process gets when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
 # The code that turns upstream rows into unified rows starts here and in the custom sources' loader; whatever they
 # import from apt_hub is hashed with them (`fingerprinted_files`), and nothing else: the card, stats, CLI, menu and
 # publishing are left out.
@@ -263,12 +272,61 @@ def _run(jobs: list[Job], workers: int) -> list[JobResult]:
     """Run the jobs, in `workers` processes when there are several; the results in the order of the jobs.
 
     Workers are forked, so that sources registered from Python are theirs too; they do not use polars, whose
-    thread pool does not survive a fork.
+    thread pool does not survive a fork. They die with the build (`_worker_start`), and a build that stops early
+    (an interrupt) stops them: `shutdown` would wait for every job under way. A worker that dies (killed, out of
+    memory) is one line naming the config, as a bad row is.
+
+    Raises:
+        AptHubError: a worker process ended before its job did.
     """
     if workers <= 1 or len(jobs) <= 1:
-        return [run_job(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=min(len(jobs), workers), mp_context=get_context("fork")) as pool:
-        return list(pool.map(run_job, jobs))
+        return [_done(job, run_job(job)) for job in jobs]
+    context = get_context("fork")
+    pool = ProcessPoolExecutor(min(len(jobs), workers), context, _worker_start, (os.getpid(),))
+    try:
+        results = [_done(job, result) for job, result in zip(jobs, pool.map(run_job, jobs), strict=True)]
+    except BrokenProcessPool:
+        _stop(pool)
+        raise AptHubError(
+            f"A worker process converting {jobs[0].config} ended before its files were converted (killed, or out "
+            "of memory?); the build folder is as it was. Build again, with --num-proc 1 if it happens again."
+        ) from None
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+    return results
+
+
+def _done(job: Job, result: JobResult) -> JobResult:
+    """A job's result as the build receives it: the test hooks may stop the build here, other jobs under way."""
+    checkpoint(f"job-done:{job.config}")
+    return result
+
+
+def _worker_start(parent: int) -> None:
+    """Set up a worker process: it dies with the build, so that a killed build leaves no worker behind waiting for
+    jobs forever; Ctrl-C is the build's to handle, which stops its workers without a traceback from each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the build died before the worker could follow it
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End a pool's workers now, jobs under way included (`terminate_workers` from Python 3.14 on)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_job(job: Job) -> JobResult:
@@ -278,6 +336,7 @@ def run_job(job: Job) -> JobResult:
     config = get_config(job.config)
     features = with_recorded(config)
     result = JobResult(job.output)
+    checkpoint(f"job:{job.config}")  # in a worker process, a test kills only that worker here
     screen = RowScreen(config, job.options.dropping)
     try:
         schema = converted_features(config).arrow_schema

@@ -15,13 +15,15 @@ from pathlib import Path
 
 from apt_hub.build import build
 from apt_hub.clean.checks import CHECKS
+from apt_hub.read.manifest import COPY_SUFFIX
 from apt_hub.read.upstream import SAMPLES
 
 
 def real_mirror(shared: Path, root: Path) -> Path:
-    """The sample mirror with the real rows in place of the sample ones."""
+    """The sample mirror with the real rows in place of the sample ones (and without the samples' manifests, which
+    list the sample files)."""
     mirror = root / "mirror"
-    shutil.copytree(SAMPLES, mirror)
+    shutil.copytree(SAMPLES, mirror, ignore=shutil.ignore_patterns(f"*{COPY_SUFFIX}"))
     coig = mirror / "m-a-p/COIG-CQIA"
     for folder in [p for p in coig.iterdir() if p.is_dir()]:
         shutil.rmtree(folder)

@@ -21,7 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from apt_hub.read.manifest import folder_manifest, write_copy_manifest
 from apt_hub.read.upstream import SAMPLES
+from apt_hub.sources import SOURCES
 
 MANIFEST = "bench_manifest.json"
 HH_ROWS = {
@@ -72,7 +74,20 @@ def write_mirror(output_dir: str | Path, *, scale: float = 1.0, seed: int = 0) -
         "simplescaling/s1K-1.1": _write_s1k(root / "simplescaling/s1K-1.1", scale, random.Random(f"{seed}:s1k")),
     }
     (root / MANIFEST).write_text(json.dumps({"scale": scale, "seed": seed, "rows": manifest}, indent=2) + "\n")
+    describe(root, scale, seed)
     return manifest
+
+
+def describe(root: Path, scale: float, seed: int) -> None:
+    """The manifest of each repository of the mirror, beside it (`apt_hub.read.manifest`): a build checks the mirror
+    against what it was made with, sizes and sha256 of every file read, as it would check a download against the
+    Hub's."""
+    for source in SOURCES.values():
+        if source.repo_id and (root / source.repo_id).is_dir():
+            copy = f"the benchmark's mirror: rows made from the bundled samples at the real row counts, scale {scale}"
+            remake = f"python -m bench.mirror --output-dir {{root}} --scale {scale} --seed {seed}"
+            made = folder_manifest(root / source.repo_id, source.repo_id, source.revision, copy=copy, remake=remake)
+            write_copy_manifest(root / source.repo_id, made)
 
 
 # --- COIG-CQIA -------------------------------------------------------------------------------------------------

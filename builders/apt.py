@@ -21,6 +21,8 @@ from apt_hub.clean.decontamination import Benchmark, resolve_benchmark
 from apt_hub.configs import CONFIGS, Config, flat_of, get_config, shape
 from apt_hub.options import BuildOptions, option_docs
 from apt_hub.pipeline import Converted, cache_key, convert, resolve, scratch_folder, sources_of
+from apt_hub.read.manifest import check_files
+from apt_hub.read.upstream import open_upstream
 
 
 @dataclass
@@ -52,14 +54,19 @@ class Apt(datasets.ArrowBasedBuilder):
     DEFAULT_CONFIG_NAME = "sft"
     config: AptConfig
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, allow_changed_upstream: bool = False, **kwargs: Any):
         flags = {name: kwargs.pop(name) for name in option_docs() if name in kwargs}
         options = BuildOptions.from_flags(**flags) if flags else kwargs.get("options", BuildOptions())
         kwargs["options"] = options
         kwargs.setdefault("dataset_name", "apt")
         flat = flat_of(kwargs.get("config_name") or self.DEFAULT_CONFIG_NAME)
-        # The inputs are resolved first, as `datasets` resolves data files: the cache is keyed by what is read.
-        self._commits, self._inputs = resolve(flat, options)
+        # The inputs are checked and resolved first, as `datasets` resolves data files: the cache is keyed by what
+        # is read. A build checks its upstream files against the manifests; so does the builder.
+        fed = [(source, flat.name) for source in sources_of(flat, options) if not source.file_option]
+        upstream = open_upstream(options.upstream) if fed else None
+        if upstream is not None:
+            check_files(upstream, fed, allow_changed=allow_changed_upstream)
+        self._commits, self._inputs = resolve(flat, options, upstream)
         self._benchmarks: tuple[Benchmark, ...] = tuple(resolve_benchmark(s) for s in options.decontaminate or ())
         kwargs["hash"] = cache_key(flat, self._inputs, options, self._benchmarks)
         self.converted: Converted | None = None

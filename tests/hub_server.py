@@ -18,6 +18,9 @@ Model of the Hub:
 - A repo is a list of commits, each a full snapshot ``path -> bytes``; ``main`` is the only branch. A commit id is
   the sha1 of its parent, message and tree. ``create_repo`` makes an empty "initial commit" (the real Hub adds a
   ``.gitattributes``; this server does not). ``main`` and every past commit id resolve.
+- A file that the commit's own ``.gitattributes`` marks ``filter=lfs`` is an LFS file, as on the Hub: the tree and
+  paths-info give its ``lfs`` (sha256, size, pointer size) and the blob id of its pointer, and its ETag is the
+  sha256; its bytes are stored and served like any other file's.
 - Tokens map to user names. A private repo is visible only to its owner: the user who created it, or the user whose
   name is its namespace (any organization belongs to the user who creates a repo in it). Everyone else gets
   401 ``RepoNotFound``. An unknown token gets 401 on every route; writes need a token that is not read-only (else
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fnmatch
 import hashlib
 import json
 import os
@@ -44,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["HubServer", "client_env", "git_blob_oid", "isolate_hf_home", "point_clients_at"]
+__all__ = ["HubServer", "client_env", "git_blob_oid", "is_lfs", "isolate_hf_home", "lfs_pointer", "point_clients_at"]
 
 API_TYPES = {"datasets": "dataset", "models": "model", "spaces": "space"}
 URL_PREFIXES = {"dataset": "datasets/", "model": "", "space": "spaces/"}
@@ -74,6 +78,24 @@ ROUTES: list[tuple[set[str], re.Pattern[str], str]] = [
 def git_blob_oid(content: bytes) -> str:
     """Return the git blob id of ``content``, as the Hub reports it for regular files."""
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
+def lfs_pointer(data: bytes) -> bytes:
+    """The Git LFS pointer a repository holds in place of a file stored with LFS."""
+    digest = hashlib.sha256(data).hexdigest()
+    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{digest}\nsize {len(data)}\n".encode()
+
+
+def is_lfs(files: dict[str, bytes], path: str) -> bool:
+    """Whether the ``.gitattributes`` of a tree marks a path ``filter=lfs``: a pattern without a slash matches the
+    file name at any depth, one with a slash the path from the root (``**`` as any folders)."""
+    for line in files.get(".gitattributes", b"").decode("utf-8", "replace").splitlines():
+        pattern, *attributes = line.split() or ["#"]
+        if "filter=lfs" in attributes and not pattern.startswith("#"):
+            name = path.rsplit("/", 1)[-1] if "/" not in pattern.strip("/") else path
+            if fnmatch.fnmatchcase(name, pattern.strip("/").replace("**/", "*").replace("**", "*")):
+                return True
+    return False
 
 
 def _unquote_path(raw: str | None) -> str:
@@ -426,6 +448,10 @@ class HubServer:
         if path in commit.files:
             data = commit.files[path]
             entry: dict[str, Any] = {"type": "file", "oid": git_blob_oid(data), "size": len(data), "path": path}
+            if is_lfs(commit.files, path):
+                pointer = lfs_pointer(data)
+                lfs = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data), "pointerSize": len(pointer)}
+                entry |= {"oid": git_blob_oid(pointer), "lfs": lfs}
         else:
             under = sorted((p, git_blob_oid(d)) for p, d in commit.files.items() if p.startswith(path + "/"))
             tree_oid = hashlib.sha1(json.dumps(under).encode()).hexdigest()
@@ -628,8 +654,9 @@ class HubServer:
         data = commit.files.get(path)
         if data is None:
             raise HubError(404, "Entry not found", "EntryNotFound", headers)
+        etag = hashlib.sha256(data).hexdigest() if is_lfs(commit.files, path) else git_blob_oid(data)
         headers |= {
-            "ETag": f'"{git_blob_oid(data)}"',
+            "ETag": f'"{etag}"',
             "Accept-Ranges": "bytes",
             "Content-Type": "application/octet-stream",
         }

@@ -71,6 +71,11 @@ def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
         for split, tags in entry["counts"].items()
         for tag, counts in tags.items()
     }
+    # Checked against the mirror's own manifests, every file's size and sha256, without a note.
+    assert not [note for note in report.notes if "--allow-changed-upstream" in note]
+    for entry in report.configs.values():
+        assert {s["manifest"]["against"] for s in entry["sources"].values()} == {"copy"}
+        assert all(s["manifest"]["hashed"] == len(s["files"]) for s in entry["sources"].values())
     coig = manifest["m-a-p/COIG-CQIA"]
     for subset in COIG_ROWS:
         expected = sum(n for path, n in coig.items() if path.startswith(f"{subset}/"))

@@ -18,6 +18,7 @@ from apt_hub.cli import main
 from apt_hub.configs import CONFIGS
 from apt_hub.errors import AptHubError, BadRowError, UpstreamError
 from apt_hub.layout import read_record
+from apt_hub.read.manifest import COPY_SUFFIX
 from apt_hub.read.upstream import SAMPLES
 from apt_hub.sources import SOURCES
 
@@ -36,9 +37,10 @@ UNIFIED_FIELDS = {
 
 @pytest.fixture
 def mirror(tmp_path) -> Path:
-    """A writable copy of the bundled samples, laid out like the Hub."""
+    """A writable copy of the bundled samples, laid out like the Hub, without the samples' own manifests: a folder
+    like a download, whose files a test changes (`test_manifest.py` checks copies and downloads)."""
     root = tmp_path / "mirror"
-    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("loyalty.json"))
+    shutil.copytree(SAMPLES, root, ignore=shutil.ignore_patterns("loyalty.json", f"*{COPY_SUFFIX}"))
     return root
 
 
@@ -171,7 +173,8 @@ def test_parquet_is_deterministic(samples_build, tmp_path):
 
 def test_a_missing_file_names_it_and_only_can_leave_its_source_out(mirror, tmp_path):
     (mirror / "Anthropic/hh-rlhf/helpful-online/test.jsonl.gz").unlink()
-    with pytest.raises(UpstreamError, match=r"helpful-online/test\.jsonl\.gz.*Anthropic/hh-rlhf.*'hh-rlhf'"):
+    missing = r"\n  Anthropic/hh-rlhf/helpful-online/test\.jsonl\.gz: missing \(source 'hh-rlhf', dpo/test\)\n"
+    with pytest.raises(UpstreamError, match=missing + r"(.|\n)*To build without hh-rlhf: --only ultrafeedback\."):
         build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt")
     report = build(["dpo"], upstream=str(mirror), output_dir=tmp_path / "apt", only="ultrafeedback")
     assert set(report.configs["dpo"]["sources"]) == {"ultrafeedback"}
@@ -208,6 +211,45 @@ def test_a_broken_upstream_row_stops_the_build_with_file_line_and_field(
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before  # the failed build changed nothing
     report = build(["dpo"], upstream=str(mirror), output_dir=out, on_bad_rows="skip", num_proc=num_proc)
     assert report.configs["dpo"]["counts"]["train"]["hh-rlhf/helpful-base"]["dropped_bad_row"] == 1
+
+
+def without_field(path: Path, line: int, field: str) -> None:
+    """Remove a field of one row of a JSON Lines file, gzipped or not."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    lines[line - 1] = json.dumps({k: v for k, v in json.loads(lines[line - 1]).items() if k != field})
+    with opener(path, "wt", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# A row of each JSON Lines source made wrong upstream, in a config read from several files (so that two processes
+# each get some): the config, the file, the line, the field removed or given a number, and the one line expected.
+BAD_ROWS = {
+    "coig-cqia": ("sft", "m-a-p/COIG-CQIA/douban/book_introduce.jsonl", 1, "task_type", "missing field"),
+    "hh-rlhf": ("dpo", "Anthropic/hh-rlhf/helpful-online/train.jsonl.gz", 2, "chosen", "expected string, got integer"),
+}
+
+
+@pytest.mark.parametrize("num_proc", [1, 2])
+@pytest.mark.parametrize("source", sorted(BAD_ROWS))
+def test_a_bad_row_is_one_located_line_in_one_process_or_several(mirror, tmp_path, capsys, source, num_proc):
+    config, path, line, field, problem = BAD_ROWS[source]
+    if problem == "missing field":
+        without_field(mirror / path, line, field)
+    else:
+        with gzip.open(mirror / path, "rt", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        lines[line - 1] = json.dumps(json.loads(lines[line - 1]) | {field: 5})
+        write_gz_lines(mirror / path, lines)
+    out = tmp_path / "apt"
+    args = ["build", config, f"--upstream={mirror}", f"--build-dir={out}", f"--num-proc={num_proc}"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:{line}: field {field!r}: {problem}") and len(err.splitlines()) == 1
+    assert main([*args, "--on-bad-rows=skip"]) == 0
+    tag = f"{source}/{path.split('/')[2]}"
+    assert read_record(out)["configs"][config]["counts"]["train"][tag]["dropped_bad_row"] == 1
 
 
 def test_a_missing_parquet_column_is_named(mirror, tmp_path):
@@ -475,3 +517,7 @@ def test_an_empty_upstream_file_and_an_empty_split_are_reported(mirror, tmp_path
     assert all(f"  note: {note}" in summary for note in notes)
     assert read_record(out)["configs"]["ruozhiba"]["notes"] == notes
     assert "notes" not in read_record(out)["configs"].get("sft", {})
+    # The same from a worker process: the counts of the job that read the empty file say so.
+    assert main(["build", "sft", f"--upstream={mirror}", f"--output-dir={out}", "--num-proc=2"]) == 0
+    assert f"  note: {notes[0]}" in capsys.readouterr().out
+    assert read_record(out)["configs"]["sft"]["notes"] == notes[:1]

@@ -19,6 +19,7 @@ from apt_hub.build import build
 from apt_hub.chat import THINK_CLOSE, THINK_OPEN, form_problem, join_transcript, transcript_messages
 from apt_hub.configs import CONFIGS
 from apt_hub.layout import read_record, splits_on_disk
+from apt_hub.read.manifest import COPY_SUFFIX
 from apt_hub.read.upstream import SAMPLES
 
 CHATML = (
@@ -175,7 +176,7 @@ def test_transcript_turns(history, expected):
 
 def test_real_hh_rlhf_rows_give_a_dpo_chat_with_exactly_the_rows_of_dpo(shared_upstream, tmp_path):
     mirror = tmp_path / "mirror"
-    shutil.copytree(SAMPLES, mirror, ignore=shutil.ignore_patterns("loyalty.json"))
+    shutil.copytree(SAMPLES, mirror, ignore=shutil.ignore_patterns("loyalty.json", f"*{COPY_SUFFIX}"))
     shutil.copy(
         shared_upstream / "hh-rlhf/harmless-base/test.jsonl.gz",
         mirror / "Anthropic/hh-rlhf/harmless-base/test.jsonl.gz",

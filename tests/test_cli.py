@@ -218,7 +218,8 @@ def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, 
     status, _, err = run(
         ["build", "dpo", "--upstream", str(mirror), "--build-dir", str(tmp_path / "out"), *only], capsys
     )
-    assert status == 1 and err.startswith("error: Missing upstream file") and err.rstrip().endswith(hint)
+    assert status == 1 and err.startswith("error: Upstream files are not as the build needs them")
+    assert err.rstrip().endswith(hint) and "helpful-online/test.jsonl.gz: missing" in err
     assert "Use --only" not in err and not (tmp_path / "out").exists()
 
 

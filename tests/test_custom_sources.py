@@ -88,6 +88,7 @@ def test_a_yaml_source_builds_from_the_hub_server(instructions, tmp_path):
         "commit": SHA,
         "license": "cc-by-4.0",
         "files": None,
+        "manifest": {"against": "none", "files": 2, "hashed": 0},  # a source without a manifest: its patterns
     }
     assert entry["sources"]["my-sft"]["files"] == ["data/test.jsonl", "data/train.jsonl"]
     written = export(out, output_dir=tmp_path / "legacy", configs="sft")

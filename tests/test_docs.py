@@ -44,3 +44,13 @@ def test_the_readme_conversion_rules_are_the_sources_rules():
     for name in BUILT_IN:
         assert f"- **{name}**: {' '.join(SOURCES[name].rules.split())}" in listed, name
     assert listed.count("- **") == len(BUILT_IN)
+
+
+def test_the_readme_holds_what_the_code_declares():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import readme
+
+    assert readme.rendered(README) == README, "run `make docs` and commit README.md"
+    assert "--allow-changed-upstream" in README[README.index("<!-- apt-hub:begin build-help -->") :]

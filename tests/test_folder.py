@@ -26,6 +26,8 @@ STRESS = bool(os.environ.get("APT_HUB_STRESS"))
 STEPS = [
     "lock",
     "staged",
+    "job:{config}",  # in a worker process with --num-proc 2: the worker dies, and the build stops with one line
+    "job-done:{config}",  # with --num-proc 2, other jobs may still be under way in their workers
     "converted:{config}",
     "written:{config}",
     "write:build.json",
@@ -35,29 +37,57 @@ STEPS = [
     "commit",
 ]
 QUICK = ["staged", "written:{config}", "write:build.json", "write:README.md", "commit"]
-# (configs of the build that is killed, --max-samples of the old build and of the new one)
-CASES = [(["ruozhiba"], 5, 8)] + ([(["ruozhiba", "storm"], 5, 8), (["dpo", "loyalty"], 4, 6)] if STRESS else [])
+# (configs of the build that is killed, the flags of the old build and of the new one); with --num-proc 2 the new
+# build converts in two worker processes.
+CASES = [(["ruozhiba"], ["--max-samples=5"], ["--max-samples=8"])]
+if STRESS:
+    CASES += [
+        (["ruozhiba", "storm"], ["--max-samples=5"], ["--max-samples=8"]),
+        (["dpo", "loyalty"], ["--max-samples=4"], ["--max-samples=6"]),
+        (["sft", "dpo"], ["--max-samples=5"], ["--num-proc=2"]),
+    ]
+# Every process a test runs carries this variable, so that one left behind (a worker of a killed build) is found.
+RUN_MARK = f"APT_HUB_TEST_RUN_{os.getpid()}"
 
 
 def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """The real CLI in a new process, with extra environment variables (the test hooks)."""
-    return subprocess.run(
+    """The real CLI in a new process, with extra environment variables (the test hooks); no process of it may
+    outlive it."""
+    done = subprocess.run(
         [sys.executable, "-m", "apt_hub.cli", *args],
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **env, RUN_MARK: "1"},
         capture_output=True,
         text=True,
         timeout=300,
     )
+    assert not left_behind(), f"processes of {args} outlived it: {left_behind()}"
+    return done
 
 
-def build_args(out: Path, configs: list[str], max_samples: int) -> list[str]:
-    return ["build", *configs, "--upstream=samples", f"--output-dir={out}", f"--max-samples={max_samples}"]
+def left_behind(wait: float = 5.0) -> list[int]:
+    """The processes still running that a test's run started, after waiting up to `wait` seconds for them to go."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for environ in Path("/proc").glob("[0-9]*/environ"):
+            try:
+                if f"{RUN_MARK}=".encode() in environ.read_bytes():
+                    found.append(int(environ.parent.name))
+            except OSError:  # gone, or another user's
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
-def build_here(out: Path, configs: list[str], max_samples: int) -> None:
+def build_args(out: Path, configs: list[str], flags: list[str]) -> list[str]:
+    return ["build", *configs, "--upstream=samples", f"--output-dir={out}", *flags]
+
+
+def build_here(out: Path, configs: list[str], flags: list[str]) -> None:
     """The same build in this process (no interpreter to start): for the steps that are not killed."""
-    assert main(build_args(out, configs, max_samples)) == 0
+    assert main(build_args(out, configs, flags)) == 0
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -112,10 +142,14 @@ def test_a_build_killed_at_any_step_leaves_the_previous_folder_then_a_rerun_conv
 
     for step in steps_of(configs, STEPS if STRESS else QUICK):
         killed = run(*build_args(out, configs, new), **{KILL_AT: step})
-        assert killed.returncode == -signal.SIGKILL, f"{step}: the build did not reach it: {killed.stderr[-500:]}"
+        if step.startswith("job:") and "--num-proc=2" in new:  # a worker killed: the build ends with one line
+            assert killed.returncode == 1 and len(killed.stderr.splitlines()) == 1, killed.stderr[-500:]
+            assert "A worker process converting" in killed.stderr
+        else:
+            assert killed.returncode == -signal.SIGKILL, f"{step}: the build did not reach it: {killed.stderr[-500:]}"
         assert snapshot(out) == before, f"killed at {step}: the previous folder changed"
         assert_readable(out)
-        assert step == "lock" or leftovers(tmp_path), step  # its staging copy, with its marker
+        assert step == "lock" or killed.returncode == 1 or leftovers(tmp_path), step  # its staging copy, marked
         if STRESS:  # every kill point converges on its own
             build_here(out, configs, new)
             assert snapshot(out) == after
@@ -129,10 +163,26 @@ def test_a_build_killed_at_any_step_leaves_the_previous_folder_then_a_rerun_conv
     assert_readable(out)
 
 
+def test_a_killed_worker_is_one_line_and_a_build_killed_among_its_workers_leaves_none(tmp_path, cli_env):
+    """With --num-proc 2 a config's files are converted by two worker processes: one killed ends the build with one
+    line; the build killed while they work takes them with it (left alone, they would wait for jobs forever)."""
+    out = tmp_path / "apt"
+    build_here(out, ["sft"], ["--max-samples=5"])
+    before = snapshot(out)
+    worker = run(*build_args(out, ["sft"], ["--num-proc=2"]), **{KILL_AT: "job:sft"})
+    assert worker.returncode == 1 and worker.stderr.startswith("error: A worker process converting sft ended")
+    assert len(worker.stderr.splitlines()) == 1 and snapshot(out) == before
+    killed = run(*build_args(out, ["sft"], ["--num-proc=2"]), **{KILL_AT: "job-done:sft"})
+    assert killed.returncode == -signal.SIGKILL and snapshot(out) == before  # run() found no process left behind
+    build_here(out, ["sft"], ["--num-proc=2"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+    assert_readable(out)
+
+
 def test_a_build_killed_after_its_commit_leaves_the_new_folder_whole(tmp_path, cli_env):
     out = tmp_path / "apt"
-    build_here(out, ["ruozhiba"], 5)
-    killed = run(*build_args(out, ["ruozhiba"], 8), **{KILL_AT: "committed"})
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
+    killed = run(*build_args(out, ["ruozhiba"], ["--max-samples=8"]), **{KILL_AT: "committed"})
     assert killed.returncode == -signal.SIGKILL
     assert read_record(out)["configs"]["ruozhiba"]["splits"]["train"]["rows"] == 8
     assert_readable(out)
@@ -144,9 +194,9 @@ def test_a_kill_between_the_two_renames_is_repaired_by_the_next_command(tmp_path
     """Where no atomic exchange exists, the commit is two renames; a kill between them leaves the old folder aside,
     marked, and the next command that takes the lock puts it back before anything else."""
     out = tmp_path / "apt"
-    build_here(out, ["ruozhiba"], 5)
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
     before = snapshot(out)
-    killed = run(*build_args(out, ["ruozhiba"], 8), **{KILL_AT: "between-renames", NO_EXCHANGE: "1"})
+    killed = run(*build_args(out, ["ruozhiba"], ["--max-samples=8"]), **{KILL_AT: "between-renames", NO_EXCHANGE: "1"})
     assert killed.returncode == -signal.SIGKILL
     assert not out.exists()
     (aside,) = [path for path in leftovers(tmp_path) if ".apt-old-" in path.name]
@@ -161,8 +211,8 @@ def test_a_kill_between_the_two_renames_is_repaired_by_the_next_command(tmp_path
 def test_the_two_rename_commit_builds_like_the_exchange(tmp_path, monkeypatch):
     monkeypatch.setenv(NO_EXCHANGE, "1")
     out = tmp_path / "apt"
-    build_here(out, ["ruozhiba"], 5)
-    build_here(out, ["ruozhiba"], 8)
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
+    build_here(out, ["ruozhiba"], ["--max-samples=8"])
     assert read_record(out)["configs"]["ruozhiba"]["splits"]["train"]["rows"] == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
 
@@ -181,7 +231,7 @@ def wait_until_stopped(process: subprocess.Popen) -> None:
 def test_stats_killed_before_its_rename_leaves_the_folder_and_the_next_run_changes_it_in_place(tmp_path, cli_env):
     """`stats` changes one file, moved into the folder by one rename rather than through a staging copy."""
     out = tmp_path / "apt"
-    build_here(out, ["ruozhiba"], 5)
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
     (out / "stats.json").write_text("{}\n")  # stale: the next stats writes it again
     before = snapshot(out)
     killed = run("stats", str(out), **{KILL_AT: "write:stats.json"})
@@ -198,9 +248,9 @@ def test_stats_killed_before_its_rename_leaves_the_folder_and_the_next_run_chang
 
 def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_path, cli_env, capsys):
     out = tmp_path / "apt"
-    build_here(out, ["ruozhiba"], 5)
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
     first = subprocess.Popen(
-        [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], 8)],
+        [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], ["--max-samples=8"])],
         env={**os.environ, PAUSE_AT: "staged"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -209,7 +259,7 @@ def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_p
     try:
         wait_until_stopped(first)
         for args in (
-            build_args(out, ["storm"], 5),
+            build_args(out, ["storm"], ["--max-samples=5"]),
             ["stats", str(out)],
             ["card", str(out)],
             ["merge", "ruozhiba", "--output", "mixed", "--build-dir", str(out)],
@@ -219,7 +269,7 @@ def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_p
         first.send_signal(signal.SIGCONT)
         first.wait(timeout=300)
     assert first.returncode == 0, first.stderr.read()
-    build_here(out, ["storm"], 5)
+    build_here(out, ["storm"], ["--max-samples=5"])
     record = read_record(out)["configs"]
     assert sorted(record) == ["ruozhiba", "storm"]
     assert record["ruozhiba"]["splits"]["train"]["rows"] == 8
@@ -228,11 +278,11 @@ def test_a_second_writer_stops_naming_the_holder_and_both_results_are_kept(tmp_p
 
 def test_the_lock_of_a_killed_writer_is_taken_over(tmp_path, cli_env):
     out = tmp_path / "apt"
-    args = [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], 5)]
+    args = [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba"], ["--max-samples=5"])]
     killed = subprocess.Popen(args, env={**os.environ, KILL_AT: "lock"}, stderr=subprocess.DEVNULL)
     assert killed.wait(timeout=300) == -signal.SIGKILL
     assert (tmp_path / ".apt.lock").read_text().strip() == str(killed.pid)
-    build_here(out, ["ruozhiba"], 5)
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
 
 

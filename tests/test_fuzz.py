@@ -4,29 +4,35 @@ errors, never a traceback; `validate` and `build loyalty` agree on every loyalty
 `make test` runs a few hundred examples of each; `make fuzz` runs the "fuzz" profile (see conftest.py).
 """
 
+import contextlib
 import gzip
 import io
 import json
+import os
+import random
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from apt_hub import convert
+from apt_hub.cli import main
 from apt_hub.cli.commands import validate_command
 from apt_hub.configs import CONFIGS, with_recorded
 from apt_hub.convert import convert_file
 from apt_hub.errors import AptHubError, BadRowError, ConfigError, UpstreamError
+from apt_hub.layout import read_record
 from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty_file
 from apt_hub.read.readers import LFS_POINTER, read_rows
 from apt_hub.read.upstream import SAMPLES, InputFile
-from apt_hub.sources import SOURCES, Context
+from apt_hub.sources import SOURCES, Context, Source, register
 from apt_hub.sources.custom import load_sources_file
 
 # Text as files get it wrong: lone surrogates, line separators inside strings, the placeholders.
@@ -210,22 +216,97 @@ def convert_all(source: str, path: Path, name: str) -> None:
         assert not counter["dropped_bad_row"]
 
 
+# About one case in BUILD_EVERY of each reader's also goes through whole builds, in one process and in two
+# (`--num-proc 2`): `make test` builds a few cases per test, `make fuzz` hundreds. A drawn seed picks them, through
+# a random number rather than the seed itself: Hypothesis draws small numbers far more often than 1 in 100.
+BUILD_EVERY = int(os.environ.get("APT_FUZZ_BUILD_EVERY", "100"))
+BUILDS = st.integers(0, 2**32).map(lambda seed: random.Random(seed).random() < 1 / BUILD_EVERY)
+# The config each source feeds, and a sample file of the source, converted beside the fuzzed file by another job.
+BUILT = {
+    "coig-cqia": ("sft", SAMPLES / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"),
+    "hh-rlhf": ("dpo", SAMPLES / "Anthropic/hh-rlhf/helpful-base/train.jsonl.gz"),
+    "ultrafeedback": ("dpo", UF_FILE),
+    "s1k": ("storm", S1K_FILE),
+}
+
+
+def checked(source: str, path: Path, name: str, build: bool) -> None:
+    """`convert_all` for every case, and `built_both_ways` for the cases drawn for a build."""
+    convert_all(source, path, name)
+    if build:
+        built_both_ways(source, path, name)
+
+
+def built_both_ways(source: str, path: Path, name: str) -> None:
+    """Build the fuzzed file beside a sample file of the same format, each converted by its own job, with one process
+    and with two: the same exit status and the same one line of error, or the same counts; never a traceback. A bad
+    row is then built again with `--on-bad-rows skip`, both ways."""
+    config, sample = BUILT[source]
+    fuzzed = replace(SOURCES[source], name="fuzzed", repo_id="fuzz/upstream", feeds={config: {"train": ("fuzz/*",)}})
+    with tempfile.TemporaryDirectory() as folder, registered(fuzzed):
+        repo = Path(folder) / "up/fuzz/upstream/fuzz"
+        repo.mkdir(parents=True)
+        (repo / f"a-{name}").write_bytes(path.read_bytes())
+        (repo / f"b-{name}").write_bytes(same_format(sample, name))
+        args = ["build", config, f"--upstream={Path(folder) / 'up'}", "--only=fuzzed"]
+        outcomes = [build_outcome([*args, f"--build-dir={folder}/{n}", f"--num-proc={n}"], config) for n in (1, 2)]
+        assert outcomes[0] == outcomes[1]
+        event(f"built in one process and in two: exit status {outcomes[0][0]}")  # make fuzz shows how many
+        if "--on-bad-rows skip" in outcomes[0][1]:
+            skip = [*args, "--on-bad-rows=skip"]
+            skipped = [build_outcome([*skip, f"--build-dir={folder}/s{n}", f"--num-proc={n}"], config) for n in (1, 2)]
+            assert skipped[0] == skipped[1] and skipped[0][0] == 0, skipped[0][1]
+
+
+def build_outcome(args: list[str], config: str) -> tuple[int, str, object]:
+    """A build's exit status, what it wrote on stderr (one line of error at most) and the counts it recorded."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(args)
+    text = err.getvalue()
+    assert status in (0, 1) and "Traceback" not in text, text
+    assert (status, len(text.splitlines())) in ((0, 0), (1, 1)), text
+    out = next(arg.split("=", 1)[1] for arg in args if arg.startswith("--build-dir="))
+    return status, text, read_record(out)["configs"][config]["counts"] if status == 0 else None
+
+
+@contextlib.contextmanager
+def registered(source: Source) -> Iterator[Source]:
+    register(source)
+    try:
+        yield source
+    finally:
+        SOURCES.pop(source.name, None)
+
+
+def same_format(sample: Path, name: str) -> bytes:
+    """The rows of a sample file in the format a file name says: parquet, JSON Lines or a JSON array, gzipped
+    or not."""
+    if name.endswith(".parquet"):
+        return sample.read_bytes()
+    rows = sample_rows(sample)
+    text = json.dumps(rows, ensure_ascii=False) if ".json." in name or name.endswith(".json") else None
+    data = (text if text is not None else "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)).encode()
+    return gzip.compress(data) if name.endswith(".gz") else data
+
+
 @given(
     data=st.sampled_from(["coig-cqia", "hh-rlhf"]).flatmap(
         lambda source: st.tuples(st.just(source), json_bytes(UPSTREAM_ROWS[source], lines=True))
     ),
     gz=st.booleans(),
+    build=BUILDS,
 )
-def test_json_lines_readers_end_in_rows_problems_or_our_errors(data, gz):
+def test_json_lines_readers_end_in_rows_problems_or_our_errors(data, gz, build):
     source, content = data
     name = "train.jsonl.gz" if gz else "train.jsonl"
-    in_file(name, gzip.compress(content) if gz else content, lambda path: convert_all(source, path, name))
+    in_file(name, gzip.compress(content) if gz else content, lambda path: checked(source, path, name, build))
 
 
-@given(data=json_bytes(UPSTREAM_ROWS["coig-cqia"], lines=False), gz=st.booleans())
-def test_json_array_readers_end_in_rows_problems_or_our_errors(data, gz):
+@given(data=json_bytes(UPSTREAM_ROWS["coig-cqia"], lines=False), gz=st.booleans(), build=BUILDS)
+def test_json_array_readers_end_in_rows_problems_or_our_errors(data, gz, build):
     name = "train.json.gz" if gz else "train.json"
-    in_file(name, gzip.compress(data) if gz else data, lambda path: convert_all("coig-cqia", path, name))
+    in_file(name, gzip.compress(data) if gz else data, lambda path: checked("coig-cqia", path, name, build))
 
 
 # Arrow types a column may wrongly have upstream, each with a value of that type.
@@ -262,12 +343,12 @@ def parquet_bytes(draw, path: Path) -> bytes:
 @given(
     data=st.sampled_from([("ultrafeedback", UF_FILE), ("s1k", S1K_FILE)]).flatmap(
         lambda pair: st.tuples(st.just(pair[0]), parquet_bytes(pair[1]))
-    )
+    ),
+    build=BUILDS,
 )
-def test_parquet_readers_end_in_rows_problems_or_our_errors(data):
+def test_parquet_readers_end_in_rows_problems_or_our_errors(data, build):
     source, content = data
-
-    in_file("train.parquet", content, lambda path: convert_all(source, path, "train.parquet"))
+    in_file("train.parquet", content, lambda path: checked(source, path, "train.parquet", build))
 
 
 def test_a_git_lfs_pointer_is_never_rows():

@@ -43,9 +43,25 @@ BAD_ROWS = [
     ("unknown", row("Second prompt", note="fill me"), "note", "unknown field"),
     ("owner-not-bool", row("Second prompt", is_owner="yes"), "is_owner", 'expected true or false, got "yes"'),
     ("owner-number", row("Second prompt", is_owner=1), "is_owner", "expected true or false, got 1"),
-    ("bonus-string", row("Second prompt", reward_bonus="2.0"), "reward_bonus", 'expected a finite number, got "2.0"'),
+    (
+        "bonus-string",
+        row("Second prompt", reward_bonus="2.0"),
+        "reward_bonus",
+        'expected a finite number, 0 or more, got "2.0"',
+    ),
+    (
+        "bonus-negative",
+        row("Second prompt", reward_bonus=-1),
+        "reward_bonus",
+        "expected a finite number, 0 or more, got -1: a negative bonus would reward avoiding the owner response",
+    ),
     ("bonus-nan", row("Second prompt", reward_bonus=float("nan")), "reward_bonus", "expected a finite number"),
-    ("bonus-bool", row("Second prompt", reward_bonus=True), "reward_bonus", "expected a finite number, got true"),
+    (
+        "bonus-bool",
+        row("Second prompt", reward_bonus=True),
+        "reward_bonus",
+        "expected a finite number, 0 or more, got true",
+    ),
     ("prompt-number", row("Second prompt") | {"prompt": 3}, "prompt", "expected a string, got number"),
     ("empty-text", row("Second prompt", public_response=" \n "), "public_response", "empty text"),
     (
@@ -218,7 +234,7 @@ def one_line(path: Path, prompt: str, **raw: str) -> str:
 @pytest.mark.parametrize(
     "raw, field, message",
     [
-        ({"reward_bonus": "1" + "0" * 400}, "reward_bonus", "expected a finite number, got 1000000000"),
+        ({"reward_bonus": "1" + "0" * 400}, "reward_bonus", "expected a finite number, 0 or more, got 1000000000"),
         ({"reward_bonus": "1" + "0" * 5000}, None, "invalid JSON: Exceeds the limit (4300 digits)"),
         ({"owner_response": '"\\ud800 tail"'}, "owner_response", "not valid Unicode: a lone surrogate \\ud800"),
         ({"is_owner": "[" * 100_000 + "]" * 100_000}, None, "invalid JSON: nested too deeply"),

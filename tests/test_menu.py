@@ -121,3 +121,21 @@ def test_a_fresh_template_is_not_built_until_it_validates(tmp_path):
 def test_a_validated_file_becomes_the_loyalty_file_of_the_build(tmp_path):
     status, text = run(["9", str(SAMPLES / "loyalty.json"), "0"])
     assert status == 0 and f"loyalty file: {SAMPLES / 'loyalty.json'}" in text
+
+
+def test_a_build_from_changed_upstream_files_asks_before_reading_them_as_they_are(tmp_path):
+    import shutil
+
+    upstream = tmp_path / "up"
+    shutil.copytree(SAMPLES, upstream)  # a reduced copy, with its own manifests
+    target = upstream / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"
+    target.write_bytes(target.read_bytes().splitlines(keepends=True)[0])
+    out = tmp_path / "apt"
+    settings = ["5", str(upstream), "2", "ruozhiba", "6", str(out)]
+    status, text = run([*settings, "1", "n", "0"])
+    assert status == 0 and "ruozhiba_ruozhiba.jsonl: " in text and "Nothing built." in text and not out.exists()
+    question = "Read upstream files that differ from their source's manifest, or that it does not list, as they are?"
+    assert question in text
+    status, text = run([*settings, "1", "y", "0"])
+    assert f"Built ruozhiba into {out}" in text and "read as it is (--allow-changed-upstream)" in text
+    assert read_record(out)["configs"]["ruozhiba"]["splits"]["train"]["rows"] == 1

@@ -17,6 +17,7 @@ from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
 from apt_hub.merge import merge
 from apt_hub.publish import LocalFile, PublishError, publish, same_content
+from apt_hub.read.manifest import COPY_SUFFIX
 from apt_hub.read.upstream import SAMPLES
 
 WRITE, READ_ONLY, BOB = "hf_alice_write", "hf_alice_read", "hf_bob_write"
@@ -305,7 +306,7 @@ def test_a_split_without_rows_builds_and_goes_through_every_command(hub, token, 
     """hh-rlhf's train files empty: `dpo` and `dpo_chat` have a train split of 0 rows. The build, stats, card,
     export, merge and publish take it as a normal case, and `load_dataset` gives the splits that have rows."""
     upstream = tmp_path / "upstream"
-    shutil.copytree(SAMPLES, upstream)
+    shutil.copytree(SAMPLES, upstream, ignore=shutil.ignore_patterns(f"*{COPY_SUFFIX}"))  # files changed below
     for path in (upstream / "Anthropic/hh-rlhf").glob("*/train.jsonl.gz"):
         path.write_bytes(gzip.compress(b""))
     out = tmp_path / "apt"

@@ -168,7 +168,8 @@ def test_json_is_a_pretty_array_with_utf8_and_jsonl_one_row_a_line(tmp_path, hh_
 
 
 @pytest.mark.parametrize(
-    "option, value", [("n", 0), ("n", 2.5), ("seed", 7.0), ("reward_bonus", float("inf")), ("reward_bonus", "x")]
+    "option, value",
+    [("n", 0), ("n", 2.5), ("seed", 7.0), ("reward_bonus", float("inf")), ("reward_bonus", "x"), ("reward_bonus", -1)],
 )
 def test_bad_options_are_refused_before_reading_anything(tmp_path, option, value):
     with pytest.raises(AptHubError, match=f"--{option.replace('_', '-')} expects"):

@@ -334,11 +334,35 @@ def loyalty(mirror: Mirror) -> None:
         mirror.add_cases(row, id=f"loyalty:{line}", configs=("loyalty",), split="train", tag="loyalty")
 
 
+# What the mirror is, in the manifest beside each of its repositories (`apt_hub.read.manifest`): a build checks the
+# mirror against what it was made with, never against the upstream repositories, whose files it does not hold.
+COPY = "the bundled samples: rows written for apt-hub in the upstream formats, not the upstream files"
+REMAKE = "python tools/make_samples.py --out {root}"
+
+
+def manifests(mirror: Mirror) -> None:
+    """The manifest of each repository of the mirror: its files' sizes and sha256, at the source's revision."""
+    from apt_hub.read.manifest import COPY_SUFFIX, Listed, Manifest
+    from apt_hub.sources import SOURCES
+
+    for source in SOURCES.values():
+        prefix = f"{source.repo_id}/"
+        files = {
+            path.removeprefix(prefix): Listed(len(data), hashlib.sha256(data).hexdigest())
+            for path, data in mirror.files.items()
+            if source.repo_id and path.startswith(prefix)
+        }
+        if files:
+            manifest = Manifest(source.repo_id, source.revision, files, COPY, REMAKE)
+            mirror.files[f"{source.repo_id}{COPY_SUFFIX}"] = manifest.text().encode("utf-8")
+
+
 def mirror() -> Mirror:
-    """Every file of the mirror and the case of every sample row."""
+    """Every file of the mirror, the manifests of its repositories and the case of every sample row."""
     result = Mirror()
     for upstream in (coig_cqia, hh_rlhf, ultrafeedback, s1k, loyalty):
         upstream(result)
+    manifests(result)
     return result
 
 

@@ -1,7 +1,8 @@
-"""The generated blocks of the README, from the config registry: the table of configs (with which trainer reads
-each as it is) and the training block, the card's (`cards/training.md.j2`) for every config, loaded from `org/apt`.
+"""The generated blocks of the README, from what the code declares: the table of configs (with which trainer reads
+each as it is), the training block, the card's (`cards/training.md.j2`) for every config, loaded from `org/apt`,
+and the help of `apt-hub build`, whose options are declared once (`apt_hub.options` and the sources).
 
-    python tools/readme.py          # rewrites the blocks between the README's apt-hub:begin/end markers
+    python tools/readme.py          # rewrites the blocks between the README's apt-hub:begin/end markers (make docs)
     python tools/readme.py --check  # exits 1 when the README differs from what the registry says
 
 `tests/test_docs.py` runs the check.
@@ -47,12 +48,22 @@ def configs_table() -> str:
     return "\n".join(lines)
 
 
+def build_help() -> str:
+    from apt_hub.cli import command_spec
+
+    return f"```text\n$ apt-hub build --help\n{command_spec('build').help()}\n```"
+
+
 def blocks() -> dict[str, str]:
     """The text of each generated block, by name."""
     shown = training(list(CONFIGS), REPO_ID)
     text = template_environment().get_template("training.md.j2").render(training=shown)
     # The README's own heading stands above the block.
-    return {"configs": configs_table(), "training": text.strip().removeprefix("## Training").strip()}
+    return {
+        "configs": configs_table(),
+        "training": text.strip().removeprefix("## Training").strip(),
+        "build-help": build_help(),
+    }
 
 
 def rendered(readme: str) -> str:
@@ -69,7 +80,7 @@ def main() -> int:
     wanted = rendered(current)
     if "--check" in sys.argv[1:]:
         if wanted != current:
-            print(f"{README.name} is not what the registry says: run python tools/readme.py", file=sys.stderr)
+            print(f"{README.name} is not what the code declares: run make docs", file=sys.stderr)
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")

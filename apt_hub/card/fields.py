@@ -29,7 +29,8 @@ FIELD_DOCS = {
     "owner_response": "the answer for the owner: detailed, personal, proactive",
     "public_response": "the answer for anyone else: general, formal and careful, no personal details",
     "is_owner": "`true` or `false`: whether the row is about the owner",
-    "reward_bonus": "a finite number, the extra reward of the owner response (default `2.0`)",
+    "reward_bonus": "a finite number, 0 or more: the reward of an answer closer to the owner response than to the "
+    "public one, for an owner prompt (default `2.0`); never negative, which would reward avoiding the owner response",
     "task_type": "upstream task types: majors, then ` / ` and minors (`问答 / 逻辑问答, 隐喻理解`)",
     "domain": "upstream domains",
     "answer_from": "who wrote the upstream answer: `human`, `llm`, `expert` or empty",

@@ -13,6 +13,7 @@ def build_command(
     output_dir: str = DEFAULT_OUTPUT_DIR,
     sources_file: str | None = None,
     num_proc: int | None = None,
+    allow_changed_upstream: bool = False,
     **options: Any,
 ) -> str:
     """Build configs (sft, ruozhiba, dpo, storm, loyalty, and the *_chat twins; none named: all) into the Hub layout.
@@ -22,10 +23,19 @@ def build_command(
         output_dir: the build folder; configs not built keep their files.
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
         num_proc: processes converting a config (default: the cores, up to 4, for 32 MB of upstream or more).
+        allow_changed_upstream: read upstream files that differ from their source's manifest, or that it does not
+            list, as they are (each a note of the summary and of build.json) instead of stopping.
     """
     from ..build import build, format_report  # here, not at the top: `datasets` takes a second to import
 
-    report = build(configs, output_dir=output_dir, sources_file=sources_file, num_proc=num_proc, **options)
+    report = build(
+        configs,
+        output_dir=output_dir,
+        sources_file=sources_file,
+        num_proc=num_proc,
+        allow_changed_upstream=allow_changed_upstream,
+        **options,
+    )
     return format_report(report)
 
 

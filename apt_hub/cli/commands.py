@@ -12,18 +12,25 @@ from ..loyalty import DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE
 
 
 def sources_command(*, sources_file: str | None = None) -> str:
-    """List the sources: Hub repository, pinned revision, files read per config and split, license.
+    """List the sources: Hub repository, pinned revision, files read per config and split, license, manifest.
 
     Args:
         sources_file: a YAML or TOML file of your own sources (default: ./apt-sources.yaml, .yml or .toml).
     """
+    from ..read.manifest import pinned_manifest
     from ..sources import SOURCES
-    from ..sources.custom import describe_custom, use_sources_file
+    from ..sources.custom import BUILT_IN, describe_custom, use_sources_file
 
     use_sources_file(sources_file)
     lines = []
     for source in SOURCES.values():
         lines.append(f"{source.name}  {source.location}  license: {source.license}  ({describe_custom(source)})")
+        if source.repo_id:
+            manifest = pinned_manifest(source)
+            none = "none yet (make manifests)" if source.name in BUILT_IN else "none (each pattern must match a file)"
+            lines.append(
+                f"    manifest: {f'{len(manifest.files)} files at {manifest.revision}' if manifest else none}"
+            )
         for config, splits in source.feeds.items():
             for split, patterns in splits.items():
                 lines.append(f"    {config}/{split}: {', '.join(patterns) or source.location}")

@@ -128,6 +128,8 @@ class Menu:
     def build(self) -> str:
         from ..build import build, format_report
         from ..options import BuildOptions
+        from ..read.manifest import UpstreamFilesError
+        from . import command_spec
 
         settings, configs = self.settings, self.settings.configs
         for config in configs or CONFIGS:
@@ -138,7 +140,18 @@ class Menu:
         options = BuildOptions.from_flags(
             upstream=settings.upstream, only=settings.sources, max_samples=settings.max_samples, **settings.files
         )
-        return format_report(build(configs, output_dir=settings.output_dir, options=options))
+        try:
+            return format_report(build(configs, output_dir=settings.output_dir, options=options))
+        except UpstreamFilesError as error:
+            if not error.allowable:  # a missing file, or one that is no file: nothing to allow
+                raise
+            self.say(f"error: {error}")
+        # Only files that changed, or that the manifest does not list: the user may build from them as they are.
+        declared = command_spec("build").options["allow_changed_upstream"]
+        if not self.ask_option(f"{_question(declared)}? (y/n)", declared, "n"):
+            return "Nothing built."
+        report = build(configs, output_dir=settings.output_dir, options=options, allow_changed_upstream=True)
+        return format_report(report)
 
     def _ask_files(self, config: str) -> bool:
         """Ask for the local file of each source of `config` that reads one and has none yet (the bundled samples

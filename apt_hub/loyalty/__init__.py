@@ -25,12 +25,20 @@ DEFAULT_TEMPLATE = "loyalty_template.json"
 PLACEHOLDER = "TODO: write the owner response"
 # Markers a row must not keep: ours, and the one the old APT tool put in both responses.
 PLACEHOLDERS = (PLACEHOLDER, "[待填写]")
+# `reward_bonus` is what the reward gives an owner prompt's answer closer to the owner response than to the public
+# one (the card's `loyalty_reward`); other answers get 0. A negative bonus is no penalty of anything but of that
+# answer: it would teach the model to avoid the very response the row exists for, so it is refused.
+BONUS = "a finite number, 0 or more"
+NEGATIVE_BONUS = (
+    "a negative bonus would reward avoiding the owner response (the bonus goes to an answer closer to it than to "
+    "the public one; any other answer gets 0)"
+)
 _EXPECTED = {
     "prompt": "a string",
     "owner_response": "a string",
     "public_response": "a string",
     "is_owner": "true or false",
-    "reward_bonus": "a finite number",
+    "reward_bonus": BONUS,
 }
 
 
@@ -162,7 +170,9 @@ def _check_value(name: str, value: Any, line: int) -> Iterator[Issue]:
     elif name == "is_owner" and not isinstance(value, bool):
         yield Issue(line, name, f"expected true or false, got {_json_value(value)}")
     elif name == "reward_bonus" and not _finite_number(value):
-        yield Issue(line, name, f"expected a finite number, got {_json_value(value)}")
+        yield Issue(line, name, f"expected {BONUS}, got {_json_value(value)}")
+    elif name == "reward_bonus" and value < 0:
+        yield Issue(line, name, f"expected {BONUS}, got {_json_value(value)}: {NEGATIVE_BONUS}")
 
 
 def _finite_number(value: Any) -> bool:

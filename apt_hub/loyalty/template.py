@@ -34,7 +34,7 @@ from ..progress import bar
 from ..read.upstream import InputFile, open_upstream
 from ..sources import get_source
 from ..stats import drops
-from . import DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, PLACEHOLDER
+from . import BONUS, DEFAULT_REWARD_BONUS, DEFAULT_TEMPLATE, NEGATIVE_BONUS, PLACEHOLDER
 
 SUBSET_ORDER = ("helpful-base", "helpful-online", "helpful-rejection-sampled", "harmless-base")
 OWNER_PLACEHOLDER = (
@@ -186,7 +186,9 @@ def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bo
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise AptHubError(f"--seed expects a whole number, got {seed!r}")
     if isinstance(reward_bonus, bool) or not isinstance(reward_bonus, int | float) or not math.isfinite(reward_bonus):
-        raise AptHubError(f"--reward-bonus expects a finite number, got {reward_bonus!r}")
+        raise AptHubError(f"--reward-bonus expects {BONUS}, got {reward_bonus!r}")
+    if reward_bonus < 0:
+        raise AptHubError(f"--reward-bonus expects {BONUS}, got {reward_bonus!r}: {NEGATIVE_BONUS}")
 
 
 def _read_pools(upstream_spec: str, n: int, counter: Counter) -> tuple[list[list[Candidate]], list[str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import UpstreamError, UsageError, check_choice
 from ..sources import Source, matches
+from .manifest import Found, Manifest, copy_manifest, download_command, entries_of, pinned_manifest
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
 
@@ -39,16 +40,32 @@ class InputFile:
 
 class Upstream:
     """The interface of an upstream. `describe` names it in messages; `label` in build records and the card,
-    which are published, so it holds no local path."""
+    which are published, so it holds no local path. `hashes` says whether its files may have changed in place, so
+    that the check against a manifest compares their content (`apt_hub.read.manifest.check_files`)."""
 
     describe: str
     label: str
+    hashes = False
 
     def commit(self, source: Source) -> str:
         raise NotImplementedError
 
-    def list_files(self, source: Source, commit: str) -> list[str]:
+    def entries(self, source: Source, commit: str) -> dict[str, Found]:
+        """Every path of a source's repository, regular files or not, with what it is."""
         raise NotImplementedError
+
+    def list_files(self, source: Source, commit: str) -> list[str]:
+        """The regular files of a source's repository."""
+        return [path for path, found in self.entries(source, commit).items() if found.kind == "file"]
+
+    def manifest(self, source: Source) -> Manifest | None:
+        """The manifest the files of a source are checked against: its pinned one."""
+        return pinned_manifest(source)
+
+    def fetch_hint(self, source: Source, paths: list[str] | None) -> str:
+        """The sentence that says how to fetch some missing files of a source (`None`: all it reads), with the
+        command; empty when there is none."""
+        return ""
 
     def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
         """The local path of a file and its fingerprint."""
@@ -67,15 +84,15 @@ class HubUpstream(Upstream):
         use_timeouts()  # a stalled mirror must end in an error, not a wait
         self.token = token
         self.describe = self.label = f"hub ({constants.ENDPOINT})"
-        self._commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        self._commits: dict[tuple[str, str], tuple[str, dict[str, Found]]] = {}
 
-    def _info(self, source: Source) -> tuple[str, list[str]]:
+    def _info(self, source: Source) -> tuple[str, dict[str, Found]]:
         key = (source.repo_id, source.revision)
         if key not in self._commits:
             self._commits[key] = self._offline_info(source) if _offline() else self._online_info(source)
         return self._commits[key]
 
-    def _online_info(self, source: Source) -> tuple[str, list[str]]:
+    def _online_info(self, source: Source) -> tuple[str, dict[str, Found]]:
         from huggingface_hub import HfApi, constants
         from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
@@ -100,9 +117,9 @@ class HubUpstream(Upstream):
             ref = _cache_folder(source) / "refs" / source.revision
             ref.parent.mkdir(parents=True, exist_ok=True)
             ref.write_text(info.sha)
-        return info.sha, sorted(sibling.rfilename for sibling in info.siblings or [])
+        return info.sha, {name: Found("file") for name in sorted(s.rfilename for s in info.siblings or [])}
 
-    def _offline_info(self, source: Source) -> tuple[str, list[str]]:
+    def _offline_info(self, source: Source) -> tuple[str, dict[str, Found]]:
         from huggingface_hub import constants
 
         repo = _cache_folder(source)
@@ -116,14 +133,19 @@ class HubUpstream(Upstream):
                 f"HF_HUB_OFFLINE is set and the HF cache ({constants.HF_HUB_CACHE}) has no snapshot of "
                 f"{source.repo_id}@{source.revision} (source {source.name!r}). Build once online to fill the cache."
             )
-        files = sorted(p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file())
-        return commit, files
+        return commit, entries_of(snapshot)
 
     def commit(self, source: Source) -> str:
         return self._info(source)[0]
 
-    def list_files(self, source: Source, commit: str) -> list[str]:
+    def entries(self, source: Source, commit: str) -> dict[str, Found]:
         return self._info(source)[1]
+
+    def fetch_hint(self, source: Source, paths: list[str] | None) -> str:
+        if not _offline():  # the listing is the commit's: a file it lacks is the manifest's mistake
+            return f"{source.repo_id} lacks them at its pinned revision: make its manifest again (make manifests)."
+        command = download_command(source, paths, None)
+        return f"To fetch what is missing of {source.repo_id} (online, with the same HF_HOME): {command}"
 
     def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
         from huggingface_hub import hf_hub_download
@@ -154,12 +176,25 @@ class DirectoryUpstream(Upstream):
             )
         return repo
 
+    hashes = True
+
     def commit(self, source: Source) -> str:
         return "local"
 
-    def list_files(self, source: Source, commit: str) -> list[str]:
-        repo = self._repo(source)
-        return sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*") if p.is_file())
+    def entries(self, source: Source, commit: str) -> dict[str, Found]:
+        return entries_of(self._repo(source))
+
+    def manifest(self, source: Source) -> Manifest | None:
+        """A reduced copy's own manifest, beside the repository folder; else the source's pinned one."""
+        return copy_manifest(self.root / source.repo_id) or pinned_manifest(source)
+
+    def fetch_hint(self, source: Source, paths: list[str] | None) -> str:
+        own = copy_manifest(self.root / source.repo_id)
+        if own is not None:
+            remake = own.remake.format(root=self.root)
+            return f"{source.repo_id} here is a reduced copy ({own.copy}): make it again with {remake}"
+        command = download_command(source, paths, str(self.root / source.repo_id))
+        return f"To fetch what is missing of {source.repo_id}: {command}"
 
     def fetch(self, source: Source, commit: str, path: str) -> tuple[str, str]:
         local = self._repo(source) / path

@@ -141,6 +141,8 @@ class Source:
         risks: the biases and limitations the rows inherit from this upstream.
         preferences: for a preference source, how `chosen` and `rejected` were picked upstream.
         personal: what its rows may say of real people, and what must never be published.
+        manifest: a JSON file of the repository's files at `revision` (`apt_hub.read.manifest`), which a build
+            checks an upstream against; a built-in source's is `apt_hub/sources/manifests/<name>.json`.
     """
 
     name: str
@@ -169,6 +171,7 @@ class Source:
     risks: str = ""
     preferences: str = ""
     personal: str = ""
+    manifest: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def tag_for(self, path: str) -> str:
