@@ -5,6 +5,7 @@ printed by one formatter as `FILE:LINE: field 'X': what was expected`.
 """
 
 import difflib
+import re
 import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -172,3 +173,24 @@ def os_error_message(error: OSError) -> str:
         return str(error)
     where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
     return f"{where}: {error.strerror or error}"
+
+
+# What a URL may carry that is a credential: the user and password before its host (`http://user:pass@host`,
+# through the last `@` before the path, so that a password holding an `@` goes whole), and the values of query
+# parameters such as `?token=`.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;](?:access_token|token|api_key|apikey|key|password|passwd|secret|signature|sig|auth)=)[^&#\s'\"]*",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it taken out: the user and password before the host, and the
+    value of a query parameter that holds a secret. Every URL apt-hub records (`build.json`, the card) or prints
+    goes through it, so that a mirror's password (`HF_ENDPOINT=https://user:pass@mirror`) never leaves the machine.
+
+    >>> redact("Cannot read https://me:s3cr@t@mirror.example/api/x?token=abc&a=1: 401")
+    'Cannot read https://mirror.example/api/x?token=***&a=1: 401'
+    """
+    return _SECRET_QUERY.sub(r"\g<key>***", _USERINFO.sub(r"\g<scheme>", text))

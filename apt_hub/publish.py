@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
-from .errors import AptHubError
+from .errors import AptHubError, redact
 from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
@@ -108,7 +108,7 @@ class PublishResult:
             return "Dry run, nothing sent.\n" + self.plan.describe()
         if self.plan.up_to_date:
             return f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match)."
-        return f"{self.plan.describe()}\nCommitted {self.commit_url or self.commit}"
+        return f"{self.plan.describe()}\nCommitted {redact(self.commit_url or self.commit or '')}"
 
 
 def publish(
@@ -163,7 +163,7 @@ def publish(
     token = token or get_token()
     if not token:
         raise PublishError(
-            f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {constants.ENDPOINT}."
+            f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {redact(constants.ENDPOINT)}."
         )
     use_timeouts()
     api = HfApi(endpoint=constants.ENDPOINT, token=token)
@@ -422,7 +422,8 @@ def _server_message(error: Exception) -> str:
 
 
 def _mask(message: str, token: str) -> str:
-    return message.replace(token, "***") if token else message
+    """A message without the token, and without the credentials of any URL in it (a mirror's password)."""
+    return redact(message.replace(token, "***") if token else message)
 
 
 def _check_repo_id(repo_id: Any) -> None:

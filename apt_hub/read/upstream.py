@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UpstreamError
+from ..errors import UpstreamError, redact
 from ..sources import Source, matches
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
+_UNREACHABLE = (
+    ". Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use the files already in the HF cache."
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,9 @@ class HubUpstream(Upstream):
 
         use_timeouts()  # a stalled mirror must end in an error, not a wait
         self.token = token
-        self.describe = self.label = f"hub ({constants.ENDPOINT})"
+        # Recorded in build.json and the card, and printed: never the credentials a mirror's URL may hold.
+        self.endpoint = redact(constants.ENDPOINT)
+        self.describe = self.label = f"hub ({self.endpoint})"
         self._commits: dict[tuple[str, str], tuple[str, list[str]]] = {}
 
     def _info(self, source: Source) -> tuple[str, list[str]]:
@@ -74,10 +79,10 @@ class HubUpstream(Upstream):
         return self._commits[key]
 
     def _online_info(self, source: Source) -> tuple[str, list[str]]:
-        from huggingface_hub import HfApi, constants
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
-        where = f"{source.repo_id}@{source.revision} (source {source.name!r}) at {constants.ENDPOINT}"
+        where = f"{source.repo_id}@{source.revision} (source {source.name!r}) at {self.endpoint}"
         try:
             info = HfApi(token=self.token).dataset_info(source.repo_id, revision=source.revision)
         except RevisionNotFoundError as error:
@@ -86,11 +91,16 @@ class HubUpstream(Upstream):
             raise UpstreamError(
                 f"Dataset repository not found: {where}. If it is private or gated, set HF_TOKEN."
             ) from error
-        except Exception as error:  # httpx and huggingface_hub raise many types for an unreachable endpoint
+        except HfHubHTTPError as error:
+            status = error.response.status_code if error.response is not None else None
+            if status not in (401, 403):
+                raise UpstreamError(f"Cannot read {where}: {redact(str(error))}{_UNREACHABLE}") from error
             raise UpstreamError(
-                f"Cannot read {where}: {error}. Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use "
-                "the files already in the HF cache."
+                f"Cannot read {where}: the Hub refused the token ({status}). Check HF_TOKEN (or the token of "
+                "`hf auth login`), or unset it to read public datasets without one."
             ) from error
+        except Exception as error:  # httpx and huggingface_hub raise many types for an unreachable endpoint
+            raise UpstreamError(f"Cannot read {where}: {redact(str(error))}{_UNREACHABLE}") from error
         assert info.sha is not None  # the Hub always answers with the commit of a revision
         if source.revision != info.sha:
             # Files are downloaded by commit id, so the cache would never learn what the branch meant;
@@ -129,7 +139,7 @@ class HubUpstream(Upstream):
         try:
             local = hf_hub_download(source.repo_id, path, repo_type="dataset", revision=commit, token=self.token)
         except Exception as error:
-            raise UpstreamError(f"Cannot download {source.repo_id}@{commit}/{path}: {error}") from error
+            raise UpstreamError(f"Cannot download {source.repo_id}@{commit}/{path}: {redact(str(error))}") from error
         return local, f"{source.repo_id}@{commit}/{path}"
 
 
