@@ -10,13 +10,13 @@ from typing import Any
 import pyarrow as pa
 
 from . import __version__
-from .card import write_card
+from .card import check_card, write_card
 from .clean.decontamination import resolve_benchmark
 from .configs import CONFIGS, Config, flat_of, get_config, shape, unit_of
 from .convert import finish_counts, input_notes
 from .errors import ConfigError
 from .folder import check_output_dir, checkpoint, transaction
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, shards_checked, write_batches, write_json
 from .measures import forget_measures, measuring, write_measures
 from .options import BuildOptions, check_build_options, names, whole_number
 from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
@@ -79,6 +79,7 @@ def build(
         >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
     """
     check_output_dir(output_dir)
+    check_card(output_dir)  # a hand-edited card the build could not render again stops it before any work
     use_sources_file(sources_file)
     check_build_options(names(configs) or (), flags)
     options = options or BuildOptions.from_flags(**flags)
@@ -94,7 +95,8 @@ def build(
     for flat, outputs in bar(conversions, desc="Resolving upstream files", unit="config"):
         plans.append((flat, outputs, *resolve(flat, options, opened)))
     label = opened.label if opened else "-"
-    with transaction(report.output_dir) as staging:
+    # The configs not built keep their shards, which stats and the card read: a damaged one is named.
+    with shards_checked(output_dir), transaction(report.output_dir) as staging:
         record = read_record(staging)
         for flat, outputs, commits, inputs in plans:
             with scratch_folder(staging) as scratch:

@@ -27,7 +27,15 @@ from .chat import is_message_list
 from .configs import CONFIGS, Export, of_columns
 from .errors import AptHubError
 from .folder import repair, replacing_file
-from .layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
+from .layout import (
+    DEFAULT_EXPORT_DIR,
+    DEFAULT_OUTPUT_DIR,
+    RECORD,
+    config_schema,
+    read_config,
+    shards_checked,
+    splits_on_disk,
+)
 from .progress import bar
 from .sources import sources_for
 
@@ -71,19 +79,20 @@ def export(
         [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
     """
     repair(build_dir)
-    on_disk = _configs_on_disk(build_dir, configs)
-    _check_export_dir(build_dir, output_dir)
-    jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
-    exports = {job: export_of(build_dir, *job) for job in jobs}
-    _check_file_names(build_dir, output_dir, jobs, exports)
-    written = []
-    for config, split in bar(jobs, desc="Exporting", unit="split"):
-        fields = list(exports[config, split].fields)
-        table = read_config(build_dir, config, split, columns=[*fields, "id"])
-        for stem, part in _parts(config, table, exports[config, split]):
-            path = Path(output_dir) / _file_name(config, stem, split)
-            write_json_array(path, part.select(fields))
-            written.append(ExportedFile(path, config, split, part.num_rows))
+    with shards_checked(build_dir):
+        on_disk = _configs_on_disk(build_dir, configs)
+        _check_export_dir(build_dir, output_dir)
+        jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
+        exports = {job: export_of(build_dir, *job) for job in jobs}
+        _check_file_names(build_dir, output_dir, jobs, exports)
+        written = []
+        for config, split in bar(jobs, desc="Exporting", unit="split"):
+            fields = list(exports[config, split].fields)
+            table = read_config(build_dir, config, split, columns=[*fields, "id"])
+            for stem, part in _parts(config, table, exports[config, split]):
+                path = Path(output_dir) / _file_name(config, stem, split)
+                write_json_array(path, part.select(fields))
+                written.append(ExportedFile(path, config, split, part.num_rows))
     return written
 
 
