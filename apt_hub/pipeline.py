@@ -30,6 +30,7 @@ import types
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields, is_dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -196,7 +197,7 @@ def convert(
     splits = list(dict.fromkeys(item.split for item in inputs))
     workers = processes(options, inputs, num_proc)
     jobs = _jobs(config, inputs, options, Path(scratch), splits, workers)
-    results = _run(jobs, workers)
+    results = _run(jobs, workers, isolated=any(_runs_user_code(SOURCES[item.source]) for item in inputs))
     counts: Counts = {}
     for result in results:
         if result.error is not None:
@@ -248,16 +249,45 @@ def _jobs(
     return jobs
 
 
-def _run(jobs: list[Job], workers: int) -> list[JobResult]:
+def _run(jobs: list[Job], workers: int, *, isolated: bool = False) -> list[JobResult]:
     """Run the jobs, in `workers` processes when there are several; the results in the order of the jobs.
 
     Workers are forked, so that sources registered from Python are theirs too; they do not use polars, whose
-    thread pool does not survive a fork.
+    thread pool does not survive a fork. Jobs that run a user's code (`isolated`) always run in worker processes:
+    a mapping that calls `os._exit(0)` then ends its worker, not the build, and a job that ends without returning
+    its result is an error, never a build that seems to have succeeded.
+
+    Raises:
+        AptHubError: a worker process ended without returning its result (`os._exit()`, a kill, no memory left).
     """
-    if workers <= 1 or len(jobs) <= 1:
+    if (workers <= 1 or len(jobs) <= 1) and not isolated:
         return [run_job(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=min(len(jobs), workers), mp_context=get_context("fork")) as pool:
-        return list(pool.map(run_job, jobs))
+    with ProcessPoolExecutor(max_workers=max(1, min(len(jobs), workers)), mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(run_job, job) for job in jobs]
+        results = []
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                results.append(future.result())
+            except BrokenProcessPool:
+                raise AptHubError(_ended_without_result(job)) from None
+        return results
+
+
+def _runs_user_code(source: Source) -> bool:
+    """Whether a source's row mapper runs code of a user's (a sources file's `mapping`), which may end its process."""
+    return bool(getattr(source.convert, "runs_user_code", False))
+
+
+def _ended_without_result(job: Job) -> str:
+    """What a job whose process ended without a result was converting, and what may have ended it."""
+    files = ", ".join("/".join(filter(None, [SOURCES[i.source].repo_id, i.path])) for i in job.inputs[:3])
+    more = f" and {len(job.inputs) - 3} more" if len(job.inputs) > 3 else ""
+    mappings = sorted({item.source for item in job.inputs if _runs_user_code(SOURCES[item.source])})
+    cause = f"a mapping of source {', '.join(map(repr, mappings))} calling os._exit(), or " if mappings else ""
+    return (
+        f"Converting {job.config}/{job.split} ({files}{more}) stopped: its worker process ended without returning "
+        f"its rows ({cause}the system killing the process, as when memory runs out). Nothing was written."
+    )
 
 
 def run_job(job: Job) -> JobResult:

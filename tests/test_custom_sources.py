@@ -1,6 +1,8 @@
 """Sources of one's own, described in YAML or TOML, built from a Hub-compatible server beside the built-in ones."""
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -306,6 +308,53 @@ def test_an_exit_inside_a_mapper_is_an_error_not_a_silent_success(hub, tmp_path,
     err = capsys.readouterr().err
     assert err == "error: me/prefs/prefs/a.jsonl:1: source 'my-prefs': mapping mapping.py:to_dpo called exit(0)\n"
     assert not (tmp_path / "apt").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "os._exit(0)",
+        "os._exit(3)",
+        "os.kill(os.getpid(), signal.SIGKILL)",
+    ],
+)
+def test_a_mapping_that_ends_its_process_fails_the_build(hub, tmp_path, body):
+    """The mapping runs in a worker process of its own, also with one process: ending it ends the worker, and the
+    build, which never got the rows, stops with exit status 1 and the folder as it was."""
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    write(tmp_path / "mapping.py", f"import os, signal\n\ndef to_dpo(row):\n    {body}\n")
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    out = tmp_path / "apt"
+    build(["sft"], upstream="samples", output_dir=out)  # a folder a stale publish would send
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    args = ["build", "dpo", "--only=my-prefs", f"--build-dir={out}", f"--sources-file={sources_file}"]
+    result = subprocess.run([sys.executable, "-m", "apt_hub.cli", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: Converting dpo/train (me/prefs/prefs/a.jsonl) stopped: its worker")
+    assert "a mapping of source 'my-prefs' calling os._exit()" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("tag", ["hh-rlhf/helpful-base", "ultrafeedback", "my-prefs/other", ""])
+def test_a_custom_source_cannot_give_its_rows_another_source(hub, tmp_path, tag):
+    """Counts are kept by the source of the file: rows counted as hh-rlhf's would make impossible counts
+    (`sampled_out: -5`), so a mapper that names another source stops the build, naming the row."""
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    mapping = f'def to_dpo(row):\n    return {{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": {tag!r}}}\n'
+    with pytest.raises(ConfigError) as caught:
+        build_prefs(tmp_path, mapping, upstream="hub", on_bad_rows="skip")
+    assert str(caught.value).startswith(
+        f"me/prefs/prefs/a.jsonl:1: source 'my-prefs', field 'source': the row mapper gave the row source {tag!r}; "
+        "the rows of this file carry 'my-prefs'"
+    )
+    assert not (tmp_path / "apt").exists()
+
+
+def test_a_mapper_may_name_its_own_source(hub, tmp_path):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    mapping = 'def to_dpo(row):\n    return {"prompt": row["q"], "chosen": "a", "rejected": "b", "source": "my-prefs"}\n'
+    report = build_prefs(tmp_path, mapping, upstream="hub")
+    assert report.configs["dpo"]["counts"]["train"] == {"my-prefs": {"rows": 2, "kept": 2}}
 
 
 @pytest.mark.parametrize(

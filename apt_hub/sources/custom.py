@@ -123,6 +123,9 @@ class FunctionMapper:
         where: the `mapping` field of the entry, for messages about loading the function.
     """
 
+    # The build runs this code in worker processes only, so that an `os._exit()` in it ends a worker, never the build.
+    runs_user_code = True
+
     def __init__(self, spec: str, base: Path, config: str, where: Problem):
         self.spec, self.base, self.config, self.where = spec, base, config, where
         self.types = field_types(config)
