@@ -239,6 +239,33 @@ def test_every_problem_of_a_file_is_listed_and_toml_lines_are_found(tmp_path):
     assert f"{path}:15: source 'bad' (entry 2), field 'columns': missing ['cot_explicit', 'answer']" in message
 
 
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        (
+            "s.yaml",
+            "sources:\n  - name: x\n    repo_id: [a\n",
+            "s.yaml:4: not valid YAML: while parsing a flow sequence, expected ',' or ']', but got '<stream end>' "
+            "(column 1)",
+        ),
+        (
+            "s.yaml",
+            "sources:\n  - name: x\n\tconfig: sft\n",
+            "s.yaml:3: not valid YAML: while scanning for the next token, found character '\\t' that cannot start any "
+            "token (column 1)",
+        ),
+        ("s.toml", '[[sources]]\nname = "x"\nrepo_id "a"\n', "s.toml:3: not valid TOML: Expected '=' after a key in a"),
+    ],
+)
+def test_a_sources_file_that_does_not_parse_names_its_line_and_column(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_sources_file(path)
+    assert str(caught.value).startswith(f"{tmp_path}/{message}")
+    assert "column" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_a_missing_sources_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="Sources file not found"):
         build(["sft"], upstream="samples", output_dir=tmp_path / "apt", sources_file=str(tmp_path / "nope.yaml"))

@@ -277,7 +277,7 @@ def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict
         else:
             data, lines = _load_yaml(text, path)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {short(str(error))}") from error
+        raise ConfigError(_syntax_problem(error).format(str(path))) from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: nested too deeply") from None
     entries = data.get("sources") if isinstance(data, dict) else data
@@ -285,6 +285,22 @@ def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict
         problems.add(1, "file", None, "expected a list of entries under 'sources' ([[sources]] tables in TOML)")
         return [], []
     return entries, lines
+
+
+def _syntax_problem(error: Exception) -> Problem:
+    """Where a YAML or TOML text stops being valid, and why: the line, and the column in the message.
+
+    >>> _syntax_problem(tomllib.TOMLDecodeError("Expected '=' after a key (at line 3, column 9)")).format("s.toml")
+    "s.toml:3: not valid TOML: Expected '=' after a key (column 9)"
+    """
+    if isinstance(error, yaml.YAMLError):
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem = ", ".join(filter(None, [getattr(error, "context", None), getattr(error, "problem", None)]))
+        column = f" (column {mark.column + 1})" if mark else ""
+        return Problem(mark.line + 1 if mark else None, None, f"not valid YAML: {problem or one_line(error)}{column}")
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(error))
+    message = str(error)[: found.start()] + f" (column {found[2]})" if found else one_line(error)
+    return Problem(int(found[1]) if found else None, None, f"not valid TOML: {message}")
 
 
 def _load_yaml(text: str, path: Path) -> tuple[Any, list[dict[str, int]]]:
