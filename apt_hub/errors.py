@@ -5,10 +5,13 @@ printed by one formatter as `FILE:LINE: field 'X': what was expected`.
 """
 
 import difflib
+import os
 import re
 import reprlib
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -165,6 +168,30 @@ def short(value: Any) -> str:
 _SHORT = reprlib.Repr()
 _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+
+
+def check_input_file(path: str | Path, what: str) -> Path:
+    """`path`, when it is a file to read; otherwise a `ConfigError` saying what it is instead: missing, a
+    directory, or a device or pipe (`/dev/zero` would be read without end).
+
+    >>> check_input_file("/dev/zero", "the loyalty file")
+    Traceback (most recent call last):
+    ...
+    apt_hub.errors.ConfigError: The loyalty file /dev/zero is a character device, not a regular file
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{what[0].upper()}{what[1:]} not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"Cannot read {what} {path}: {error.strerror or error}") from None
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    kinds += [(stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")]
+    for test, kind in kinds:
+        if test(mode):
+            a_file = "a file" if kind == "a directory" else "a regular file"
+            raise ConfigError(f"{what[0].upper()}{what[1:]} {path} is {kind}, not {a_file}")
+    return Path(path)
 
 
 def os_error_message(error: OSError) -> str:

@@ -46,7 +46,7 @@ from .clean.checks import RowScreen
 from .clean.decontamination import Benchmark, gram_set, read_texts
 from .configs import Config, with_recorded
 from .convert import Counts, convert_file, sample_rows
-from .errors import AptHubError, ConfigError
+from .errors import AptHubError, ConfigError, check_input_file
 from .options import BuildOptions
 from .progress import bar
 from .read.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
@@ -157,8 +157,7 @@ def local_input(source: Source, config: str, options: BuildOptions) -> InputFile
     path = options.local_file(source, SAMPLES)
     if path is None:
         raise ConfigError(f"The {config} config needs {missing_file(source)}.")
-    if not Path(path).is_file():
-        raise ConfigError(f"The {source.name} file was not found: {path}")
+    check_input_file(path, f"{source.name} file")
     split = next(iter(source.feeds[config]))
     return InputFile(source.name, split, Path(path).name, path, file_fingerprint(path))
 

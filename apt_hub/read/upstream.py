@@ -150,6 +150,8 @@ class DirectoryUpstream(Upstream):
         self.root = Path(root)
         self.describe = describe or f"directory {self.root}"
         self.label = label or f"directory {self.root.name}"
+        if self.root.exists() and not self.root.is_dir():
+            raise UpstreamError(f"Upstream {self.root} is a file, not a directory laid out like the Hub")
         if not self.root.is_dir():
             raise UpstreamError(f"Upstream directory not found: {self.root}")
 

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from ..configs import CONFIGS, FLAT
-from ..errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
+from ..errors import ConfigError, Problem, ProblemsError, RowProblem, check_input_file, one_line, short
 from ..read.jsontext import decode_utf8
 from . import SOURCES, Context, Drop, Row, Source, register
 from .base import ListOf, check_columns
@@ -212,8 +212,8 @@ def use_sources_file(path: str | Path | None = None) -> Path | None:
     Raises:
         ConfigError: the file is missing, unreadable, or has a wrong entry (every problem is listed).
     """
-    if path is not None and not Path(path).is_file():
-        raise ConfigError(f"Sources file not found: {path}")
+    if path is not None:
+        check_input_file(path, "sources file")
     found = Path(path) if path is not None else default_sources_file()
     sources = load_sources_file(found) if found else []
     forget_custom_sources()
