@@ -45,7 +45,8 @@ VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
-# Raw JSON text no serializer writes: deep nesting, integers past 4,300 digits, trailing commas, escapes.
+# Raw JSON text no serializer writes: deep nesting, integers past 4,300 digits, trailing commas, escapes, a key
+# given twice.
 RAW = st.sampled_from(
     [
         "[" * 200_000 + "]" * 200_000,
@@ -59,6 +60,8 @@ RAW = st.sampled_from(
         "-Infinity",
         '{"a": 1,}',
         "\x00",
+        '{"chosen": "x", "chosen": "y", "rejected": "z"}',
+        '{"a": [{"b": 1, "b": 2}]}',
     ]
 )
 

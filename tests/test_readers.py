@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from unittest.mock import patch
@@ -17,6 +18,7 @@ from apt_hub.errors import UpstreamError
 from apt_hub.read import readers
 from apt_hub.read.jsontext import decode_utf8, loads
 from apt_hub.read.readers import Problem, read_rows
+from apt_hub.read.upstream import SAMPLES
 
 ROWS = [{"a": "一", "n": 1}, {"a": "two", "n": 2}]
 
@@ -93,8 +95,21 @@ def problems(path) -> list[tuple[int, str | None, str]]:
         (b'{"a": ["x", {"b": "\\udfff"}]}\n', (1, "a[1].b", "not valid Unicode: a lone surrogate \\udfff")),
         (b'{"a": "x"}\n' + b"[" * 200_000 + b"]" * 200_000 + b"\n", (2, None, "invalid JSON: nested too deeply")),
         (b'{"a": ' + b"9" * 5000 + b"}\n", (1, None, "invalid JSON: Exceeds the limit (4300 digits)")),
+        (
+            b'{"a": "x"}\n{"a": "x", "b": 1, "a": "y"}\n',
+            (2, "a", "given twice in one object; JSON keeps only the last"),
+        ),
+        (b'{"a": [{"b": 1, "b": 2}]}\n', (1, "b", "given twice in one object; JSON keeps only the last")),
     ],
-    ids=["non-utf8", "lone-surrogate", "nested-surrogate", "deep-nesting", "huge-integer"],
+    ids=[
+        "non-utf8",
+        "lone-surrogate",
+        "nested-surrogate",
+        "deep-nesting",
+        "huge-integer",
+        "key-twice",
+        "nested-key-twice",
+    ],
 )
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 def test_a_bad_line_is_one_located_problem_and_the_other_lines_are_read(tmp_path, suffix, content, expected):
@@ -103,6 +118,30 @@ def test_a_bad_line_is_one_located_problem_and_the_other_lines_are_read(tmp_path
     [(line, field, message)] = problems(path)
     assert (line, field) == expected[:2] and message.startswith(expected[2])
     assert len(list(read_rows(path))) == content.count(b"\n")
+
+
+@pytest.mark.parametrize("name", ["rows.json", "rows.json.gz"])
+def test_a_key_given_twice_in_a_json_array_is_a_problem_of_its_item_only(tmp_path, name):
+    path = tmp_path / name
+    write(path, '[\n  {"a": "x"},\n  {"a": "x",\n   "a": "y"},\n  {"a": "z"}\n]\n')
+    rows = list(read_rows(path))
+    assert rows[0] == (2, {"a": "x"}) and rows[2] == (5, {"a": "z"})
+    assert rows[1] == (3, Problem(3, "a", "given twice in one object; JSON keeps only the last"))
+
+
+def test_a_key_given_twice_stops_the_build_or_is_counted_under_skip(tmp_path):
+    from apt_hub.build import build
+    from apt_hub.errors import BadRowError
+
+    upstream = tmp_path / "up"
+    shutil.copytree(SAMPLES, upstream)
+    file = upstream / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"
+    first, rest = file.read_text(encoding="utf-8").split("\n", 1)
+    file.write_text(first[:-1] + ', "output": "another"}\n' + rest, encoding="utf-8")
+    with pytest.raises(BadRowError, match=r"ruozhiba_ruozhiba\.jsonl:1: field 'output': given twice in one object"):
+        build(["ruozhiba"], upstream=upstream, output_dir=tmp_path / "apt")
+    report = build(["ruozhiba"], upstream=upstream, output_dir=tmp_path / "apt", on_bad_rows="skip")
+    assert report.configs["ruozhiba"]["counts"]["train"]["coig-cqia/ruozhiba"]["dropped_bad_row"] == 1
 
 
 def test_a_valid_surrogate_pair_is_text_not_a_problem(tmp_path):
@@ -187,7 +226,7 @@ def line_by_line(path) -> list:
         for number, raw in enumerate(lines, start=1):
             if raw.strip():
                 text = decode_utf8(raw, number - 1)
-                rows.append((number, text if isinstance(text, Problem) else loads(text, number)))
+                rows.append((number, text if isinstance(text, Problem) else loads(text, number, unique_keys=True)))
     return rows
 
 

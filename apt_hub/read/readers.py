@@ -6,7 +6,6 @@ counted as dropped. A file that is not data at all (a Git LFS pointer, an unknow
 """
 
 import gzip
-import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UpstreamError, one_line
-from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
+from .jsontext import UNIQUE_KEYS, Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows", "read_tables"]
 
@@ -182,14 +181,14 @@ def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] 
             line = line.removeprefix("\ufeff")  # as decoding each line with utf-8-sig does
             if offset not in escapes:
                 try:
-                    value = json.loads(line)
+                    value = UNIQUE_KEYS.decode(line)
                 except (ValueError, RecursionError):
                     pass
                 else:
                     yield first + offset, value
                     continue
             # The line as the file holds it, newline included: the column of an error counts it.
-            yield first + offset, loads(line + "\n" if offset < last else line, first + offset)
+            yield first + offset, loads(line + "\n" if offset < last else line, first + offset, unique_keys=True)
 
 
 def _json_lines_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
@@ -199,7 +198,7 @@ def _json_lines_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, dict
         raw = raw + b"\n" if offset < len(lines) - 1 else raw
         if raw.strip():
             text = decode_utf8(raw, first + offset - 1)
-            yield first + offset, text if isinstance(text, Problem) else loads(text, first + offset)
+            yield first + offset, text if isinstance(text, Problem) else loads(text, first + offset, unique_keys=True)
 
 
 def _failing_line(path: Path) -> int:
@@ -227,7 +226,7 @@ def _read_json_array(
         return
     if not text.strip():
         return
-    values, problem = parse_json_array(Text(text))
+    values, problem = parse_json_array(Text(text), unique_keys=True)
     for value in values:
         yield value.line, value.value
     if problem is not None:

@@ -14,9 +14,7 @@ from ..errors import UpstreamError, redact
 from ..sources import Source, matches
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
-_UNREACHABLE = (
-    ". Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use the files already in the HF cache."
-)
+_UNREACHABLE = ". Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use the files already in the HF cache."
 
 
 @dataclass(frozen=True)
