@@ -246,9 +246,8 @@ def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_
     from huggingface_hub import hf_hub_download
 
     name = f"{CARD_FILE} of {repo_id} on the Hub"
-    remote_text = decode_utf8(
-        Path(hf_hub_download(repo_id, CARD_FILE, repo_type="dataset", revision=plan.head, token=api.token)).read_bytes()
-    )
+    downloaded = hf_hub_download(repo_id, CARD_FILE, repo_type="dataset", revision=plan.head, token=api.token)
+    remote_text = decode_utf8(Path(downloaded).read_bytes())
     if isinstance(remote_text, Problem):
         raise CardError(remote_text.format(name))
     default = handwritten(render_card_for(root, repo_id=repo_id))

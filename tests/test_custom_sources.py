@@ -254,7 +254,7 @@ def test_every_problem_of_a_file_is_listed_and_toml_lines_are_found(tmp_path):
             "s.yaml:3: not valid YAML: while scanning for the next token, found character '\\t' that cannot start any "
             "token (column 1)",
         ),
-        ("s.toml", '[[sources]]\nname = "x"\nrepo_id "a"\n', "s.toml:3: not valid TOML: Expected '=' after a key in a"),
+        ("s.toml", '[[sources]]\nname = "x"\nrepo_id "a"\n', "s.toml:3: not valid TOML: Expected '=' after a key"),
     ],
 )
 def test_a_sources_file_that_does_not_parse_names_its_line_and_column(tmp_path, name, text, message):
@@ -367,7 +367,8 @@ def test_a_custom_source_cannot_give_its_rows_another_source(hub, tmp_path, tag)
     """Counts are kept by the source of the file: rows counted as hh-rlhf's would make impossible counts
     (`sampled_out: -5`), so a mapper that names another source stops the build, naming the row."""
     hub.add_repo("me/prefs", PREFS, sha=SHA)
-    mapping = f'def to_dpo(row):\n    return {{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": {tag!r}}}\n'
+    returned = f'{{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": {tag!r}}}'
+    mapping = f"def to_dpo(row):\n    return {returned}\n"
     with pytest.raises(ConfigError) as caught:
         build_prefs(tmp_path, mapping, upstream="hub", on_bad_rows="skip")
     assert str(caught.value).startswith(
@@ -379,7 +380,8 @@ def test_a_custom_source_cannot_give_its_rows_another_source(hub, tmp_path, tag)
 
 def test_a_mapper_may_name_its_own_source(hub, tmp_path):
     hub.add_repo("me/prefs", PREFS, sha=SHA)
-    mapping = 'def to_dpo(row):\n    return {"prompt": row["q"], "chosen": "a", "rejected": "b", "source": "my-prefs"}\n'
+    returned = '{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": "my-prefs"}'
+    mapping = f"def to_dpo(row):\n    return {returned}\n"
     report = build_prefs(tmp_path, mapping, upstream="hub")
     assert report.configs["dpo"]["counts"]["train"] == {"my-prefs": {"rows": 2, "kept": 2}}
 

@@ -25,6 +25,13 @@ def test_the_readme_set_up_commands_exist():
     assert "make test" in (ROOT / ".ci/run").read_text(encoding="utf-8")
 
 
+def test_the_readme_states_the_longest_json_lines_row():
+    from apt_hub.read.readers import MAX_LINE_BYTES
+
+    assert MAX_LINE_BYTES % (1 << 20) == 0
+    assert f"A line of a JSON Lines file holds at most {MAX_LINE_BYTES >> 20} MiB" in " ".join(README.split())
+
+
 def test_the_readme_conversion_rules_are_the_sources_rules():
     from apt_hub.sources import SOURCES
     from apt_hub.sources.custom import BUILT_IN

@@ -2,8 +2,12 @@
 
 import gzip
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import tracemalloc
 from pathlib import Path
 from unittest.mock import patch
 
@@ -12,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_cli import LIMITED
 from test_fuzz import VALUES, json_bytes
 
 from apt_hub.errors import UpstreamError
@@ -20,6 +25,7 @@ from apt_hub.read.jsontext import decode_utf8, loads
 from apt_hub.read.readers import Problem, read_rows
 from apt_hub.read.upstream import SAMPLES
 
+STRESS = bool(os.environ.get("APT_HUB_STRESS"))
 ROWS = [{"a": "一", "n": 1}, {"a": "two", "n": 2}]
 
 
@@ -219,26 +225,80 @@ def test_a_truncated_gzip_file_names_the_file(tmp_path):
         list(read_rows(path, name="org/repo/rows.jsonl.gz"))
 
 
-def line_by_line(path) -> list:
-    """The rows of a JSON Lines file as each line alone decodes: the rule `read_rows` keeps when it reads blocks."""
+def line_by_line(path, longest: int | None = None) -> list:
+    """The rows of a JSON Lines file as each line alone decodes: the rule `read_rows` keeps when it reads blocks. A
+    line of more than `longest` bytes is a problem."""
     rows = []
     with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as lines:
         for number, raw in enumerate(lines, start=1):
-            if raw.strip():
+            if longest is not None and len(raw.removesuffix(b"\n")) > longest:
+                rows.append((number, Problem(number, None, long_line(longest))))
+            elif raw.strip():
                 text = decode_utf8(raw, number - 1)
                 rows.append((number, text if isinstance(text, Problem) else loads(text, number, unique_keys=True)))
     return rows
 
 
+def long_line(longest: int) -> str:
+    return f"a line of more than {longest:,} bytes, the most a JSON Lines row may hold"
+
+
 @given(
     data=json_bytes(VALUES, lines=True) | st.binary(max_size=64),
     block=st.integers(1, 48),
+    longer=st.integers(0, 40),
     gz=st.booleans(),
 )
-def test_json_lines_read_in_blocks_are_the_rows_each_line_gives_alone(data, block, gz):
-    with tempfile.TemporaryDirectory() as folder, patch.object(readers, "_BLOCK_BYTES", block):
+def test_json_lines_read_in_blocks_are_the_rows_each_line_gives_alone(data, block, longer, gz):
+    longest = block + longer  # at least a block: a line that fits in a block is never refused
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        patch.object(readers, "_BLOCK_BYTES", block),
+        patch.object(readers, "MAX_LINE_BYTES", longest),
+    ):
         path = Path(folder) / ("rows.jsonl.gz" if gz else "rows.jsonl")
         path.write_bytes(gzip.compress(data) if gz else data)
         # The reader alone (`read_rows` refuses a file that opens like a Git LFS pointer); repr: NaN equals itself
         # only as text.
-        assert repr(list(readers._read_json_lines(path, path.name))) == repr(line_by_line(path))
+        assert repr(list(readers._read_json_lines(path, path.name))) == repr(line_by_line(path, longest))
+
+
+def one_long_line(path: Path, size: int) -> None:
+    """A JSON Lines file (gzip, to be small on disk) with a row, a row of `size` bytes, and a row."""
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write(b'{"a": "one"}\n{"a": "')
+        chunk = b"x" * (1 << 20)
+        for _ in range(size >> 20):
+            file.write(chunk)
+        file.write(b'"}\n{"a": "three"}\n')
+
+
+def test_a_line_past_the_limit_is_refused_without_being_held_in_memory(tmp_path):
+    path = tmp_path / "rows.jsonl.gz"
+    one_long_line(path, 96 << 20)
+    tracemalloc.start()
+    try:
+        with patch.object(readers, "MAX_LINE_BYTES", 16 << 20):
+            rows = list(read_rows(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == [(1, {"a": "one"}), (2, Problem(2, None, long_line(16 << 20))), (3, {"a": "three"})]
+    assert peak < 40 << 20, peak  # the limit and a block, not the 96 MB line
+
+
+@pytest.mark.skipif(not STRESS, reason="make stress: a 2 GiB line")
+def test_a_line_of_two_gigabytes_is_refused_in_a_bounded_memory(tmp_path):
+    """What the limit is for: a single line of 2 GiB took 4.4 GB of memory to be read whole. Here the build reads
+    it in a process that may not take more than 3 GB of address space."""
+    (tmp_path / "me/big").mkdir(parents=True)
+    one_long_line(tmp_path / "me/big/rows.jsonl.gz", 2 << 30)
+    (tmp_path / "apt-sources.yaml").write_text(
+        "sources:\n  - {name: big, repo_id: me/big, config: sft, files: [rows.jsonl.gz], "
+        "columns: {prompt: a, response: a}}\n",
+        encoding="utf-8",
+    )
+    script = LIMITED + "sys.exit(main(['build', 'sft', '--only', 'big', '--upstream', '.', '--build-dir', 'out']))\n"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: me/big/rows.jsonl.gz:2: {long_line(64 << 20)}"), result.stderr

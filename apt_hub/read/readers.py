@@ -24,6 +24,10 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 # JSON Lines are read in blocks of whole lines of about this size; `bytes.strip` strips these.
 _BLOCK_BYTES = 4 << 20
+# The longest line a JSON Lines file may hold (its newline not counted): a longer one is a bad row, skipped
+# without being held in memory, so that a file of one line of gigabytes is refused, not read whole. At least
+# `_BLOCK_BYTES`: a line that fits in a block is never refused.
+MAX_LINE_BYTES = 64 << 20
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 # Parquet bytes per table of `read_tables`.
 _TABLE_BYTES = 8 << 20
@@ -145,21 +149,47 @@ def _read_json_lines(
     path: Path, name: str, columns: list[str] | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     """The rows of a JSON Lines file, read in blocks of whole lines (`_json_block`)."""
-    first, rest = 1, []  # the start of a line not yet ended, in pieces
+    first = 1
     try:
         with _open(path) as file:
-            while data := file.read(_BLOCK_BYTES):
-                end = data.rfind(b"\n") + 1
-                if not end:  # a line longer than the block: read on
-                    rest.append(data)
+            for block in _line_blocks(file):
+                if block is None:
+                    message = f"a line of more than {MAX_LINE_BYTES:,} bytes, the most a JSON Lines row may hold"
+                    yield first, Problem(first, None, message)
+                    first += 1
                     continue
-                block, rest = b"".join([*rest, data[:end]]), [data[end:]]
                 yield from _json_block(block, first)
                 first += block.count(b"\n")
     except _GZIP_ERRORS as error:
         raise UpstreamError(f"{name}:{_failing_line(path)}: cannot read the file: {one_line(error)}") from error
-    if last := b"".join(rest):
-        yield from _json_block(last, first)
+
+
+def _line_blocks(file) -> Iterator[bytes | None]:
+    """A file as blocks of whole lines of about `_BLOCK_BYTES` (the last may lack its newline), and `None` in
+    place of each line longer than `MAX_LINE_BYTES`, whose bytes are dropped as they are read."""
+    rest: list[bytes] = []  # the start of a line not yet ended, in pieces
+    held, skipping = 0, False
+    while data := file.read(_BLOCK_BYTES):
+        if rest or skipping:  # a line of an earlier block goes on
+            newline = data.find(b"\n")
+            if not skipping and held + (len(data) if newline < 0 else newline) > MAX_LINE_BYTES:
+                yield None
+                rest, held, skipping = [], 0, True
+            if newline < 0:
+                if not skipping:
+                    rest.append(data)
+                    held += len(data)
+                continue
+            if skipping:
+                data, skipping = data[newline + 1 :], False
+        end = data.rfind(b"\n") + 1
+        if not end:  # a line longer than the block: read on
+            rest, held = [*rest, data], held + len(data)
+            continue
+        yield b"".join([*rest, data[:end]])
+        rest, held = [data[end:]], len(data) - end
+    if (last := b"".join(rest)) and not skipping:
+        yield last
 
 
 def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
@@ -205,9 +235,9 @@ def _failing_line(path: Path) -> int:
     """The line at which a compressed file stops being readable, counted by reading it again line by line."""
     number = 0
     try:
-        with _open(path) as lines:
-            for _ in lines:
-                number += 1
+        with _open(path) as file:
+            while data := file.read(1 << 16):  # blocks, not lines: a line may be gigabytes long
+                number += data.count(b"\n")
     except _GZIP_ERRORS:
         pass
     return number + 1
