@@ -5,6 +5,7 @@ printed by one formatter as `FILE:LINE: field 'X': what was expected`.
 """
 
 import difflib
+import errno
 import os
 import re
 import reprlib
@@ -195,11 +196,23 @@ def check_input_file(path: str | Path, what: str) -> Path:
 
 
 def os_error_message(error: OSError) -> str:
-    """An error of the file system as one line naming the path: `out/stats.json: Permission denied`."""
+    """An error of the file system as one line naming the path, with what to do when the disk is the cause.
+
+    >>> os_error_message(OSError(28, "No space left on device", "out/stats.json"))
+    'out/stats.json: No space left on device (the disk is full: free some space, then run this again)'
+    """
+    hint = _DISK_HINTS.get(error.errno or 0, "")
     if error.filename is None:
-        return str(error)
+        return f"{error}{hint}"
     where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
-    return f"{where}: {error.strerror or error}"
+    return f"{where}: {error.strerror or error}{hint}"
+
+
+_DISK_HINTS = {
+    errno.ENOSPC: " (the disk is full: free some space, then run this again)",
+    errno.EDQUOT: " (the disk quota is used up: free some space, then run this again)",
+    errno.EFBIG: " (larger than this process may write a file: see `ulimit -f`)",
+}
 
 
 # What a URL may carry that is a credential: the user and password before its host (`http://user:pass@host`,

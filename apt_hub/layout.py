@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import AptHubError, one_line
-from .folder import RECORD, FolderError, atomic_write, read_record  # noqa: F401 (re-exported)
+from .folder import RECORD, FolderError, atomic_write, read_record, writing  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -79,7 +79,7 @@ def write_batches(
     written = []
     for index in range(shards):
         path = folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"
-        with parquet_writer(path, schema) as writer:
+        with writing(path), parquet_writer(path, schema) as writer:
             left = per_shard if index < shards - 1 else rows - per_shard * index
             while left > 0:
                 group = stream.take(min(row_group, left))

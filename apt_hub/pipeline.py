@@ -47,6 +47,7 @@ from .clean.decontamination import Benchmark, gram_set, read_texts
 from .configs import Config, with_recorded
 from .convert import Counts, convert_file, sample_rows
 from .errors import AptHubError, ConfigError, check_input_file
+from .folder import writing
 from .options import BuildOptions
 from .progress import bar
 from .read.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
@@ -298,7 +299,11 @@ def run_job(job: Job) -> JobResult:
     result = JobResult(job.output)
     screen = RowScreen(config, job.options.dropping)
     try:
-        with pa.OSFile(str(job.output), "wb") as file, pa.ipc.new_stream(file, features.arrow_schema) as writer:
+        with (
+            writing(job.output),
+            pa.OSFile(str(job.output), "wb") as file,
+            pa.ipc.new_stream(file, features.arrow_schema) as writer,
+        ):
             for name in dict.fromkeys(item.source for item in job.inputs):
                 items = [item for item in job.inputs if item.source == name]
                 tables: Iterator[pa.Table] = _source_tables(

@@ -266,3 +266,20 @@ def test_a_folder_a_device_or_a_pipe_given_as_a_file_is_named_as_what_it_is(tmp_
         assert lines[2 * index].startswith("error: ") and message in lines[2 * index], (argvs[index], lines[2 * index])
         assert lines[2 * index + 1] == "1", argvs[index]
     assert not (tmp_path / "out").exists()
+
+
+def test_running_out_of_memory_is_one_line(tmp_path):
+    """A loyalty file of 200 MB, validated by a process that may take only 64 MB more address space than it has
+    once started: the read fails, and the command says so in one line."""
+    path = tmp_path / "loyalty.json"
+    with path.open("wb") as file:
+        file.write(b"[" + b" " * (200 << 20) + b"]")
+    script = (
+        "import resource, sys\nfrom apt_hub.cli import main\nimport apt_hub.loyalty\n"
+        "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) << 10\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (size + (64 << 20),) * 2)\n"
+        f"sys.exit(main(['validate', {str(path)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: out of memory: ") and result.stderr.count("\n") == 1

@@ -175,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # what the system would give is used up: say so, without a traceback of where it happened
+        print(
+            "error: out of memory: the system gave apt-hub no more; free some memory, or build fewer rows at once "
+            "(--num-proc 1, --max-samples N)",
+            file=sys.stderr,
+        )
+        return 1
     except BrokenPipeError:  # `apt-hub --help | head`: the reader left, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
