@@ -344,16 +344,9 @@ def check_output_dir(folder: str | Path) -> None:
     Raises:
         FolderError: the path is refused, with why.
     """
-    real = _real(folder)
-    here = Path.cwd().resolve()
-    if real == here or real in here.parents:
-        raise FolderError(f"{folder}: refusing to replace the current folder or one of its parents; name another.")
-    if real == CHECKOUT or (real in CHECKOUT.parents and (CHECKOUT / "pyproject.toml").is_file()):
-        raise FolderError(f"{folder}: refusing to replace the apt-hub checkout or one of its parents; name another.")
+    real = check_replaceable(folder, "a build folder; apt-hub replaces only folders it built")
     if not os.path.lexists(real):
         return
-    if not real.is_dir():
-        raise FolderError(f"{folder} is a file, not a build folder; apt-hub replaces only folders it built.")
     if is_build_folder(real):
         read_record(real)  # a damaged record stops here, before any work
     elif any(real.iterdir()):
@@ -363,11 +356,32 @@ def check_output_dir(folder: str | Path) -> None:
         )
 
 
+def check_replaceable(folder: str | Path, what: str = "a folder") -> Path:
+    """Refuse a folder no transaction may replace: `.`, `..`, the current folder or one of its parents, the apt-hub
+    checkout or one of its parents, and a file (`what` says what was expected instead). A missing path is fine.
+
+    Returns:
+        The folder's real path.
+
+    Raises:
+        FolderError: the path is refused, with why.
+    """
+    real = _real(folder)
+    here = Path.cwd().resolve()
+    if real == here or real in here.parents:
+        raise FolderError(f"{folder}: refusing to replace the current folder or one of its parents; name another.")
+    if real == CHECKOUT or (real in CHECKOUT.parents and (CHECKOUT / "pyproject.toml").is_file()):
+        raise FolderError(f"{folder}: refusing to replace the apt-hub checkout or one of its parents; name another.")
+    if os.path.lexists(real) and not real.is_dir():
+        raise FolderError(f"{folder} is a file, not {what}.")
+    return real
+
+
 # ---------------------------------------------------------------------------------------- the transaction
 
 
 @contextlib.contextmanager
-def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]:
+def transaction(folder: str | Path, *, existing: bool = False, any_folder: bool = False) -> Iterator[Path]:
     """Change a build folder as one step: the body writes into a staging copy, which replaces the folder on success.
 
     The folder is locked for the whole transaction; a failure or a kill anywhere leaves it byte-identical, and the
@@ -376,6 +390,8 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     Args:
         folder: the build folder (created by the first transaction when missing).
         existing: the folder must already be a build folder (`card`, `stats`, `merge`).
+        any_folder: the folder may be any folder (`export`'s), whatever it holds: every file of it is linked into
+            the staging copy, so the body must only add files or replace them whole (`replacing_file`).
 
     Returns:
         A context manager giving the staging folder to write into.
@@ -390,11 +406,15 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     """
     target = _real(folder)
     with locked(target):
-        _ready(folder, target, existing=existing)
+        if any_folder:
+            recover(target)
+            check_replaceable(folder)
+        else:
+            _ready(folder, target, existing=existing)
         with _marked(target, "staging") as staging:
             _staged[staging] = Path(folder)
             try:
-                _stage(target, staging)
+                _stage(target, staging, any_folder=any_folder)
                 checkpoint("staged")
                 yield staging
                 _sync_new_files(staging)
@@ -473,13 +493,24 @@ def _kind(leftover: Path) -> str:
     return match["kind"] if match else ""
 
 
-def _stage(target: Path, staging: Path) -> None:
-    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied."""
+def _stage(target: Path, staging: Path, *, any_folder: bool = False) -> None:
+    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied;
+    for `any_folder`, every file linked and the folder's own permissions kept."""
     if target.is_dir():
-        shutil.copytree(target, staging, symlinks=True, copy_function=_link_shard_or_copy)
+        shutil.copytree(target, staging, symlinks=True, copy_function=_link if any_folder else _link_shard_or_copy)
     else:
         staging.mkdir()
-    staging.chmod(0o755)
+    if not (any_folder and target.is_dir()):
+        staging.chmod(0o755)
+
+
+def _link(source: str, destination: str) -> None:
+    """Every file hard-linked, where the transaction only adds files and replaces them whole (copied where no
+    link can be made)."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        _copy(source, destination)
 
 
 def _link_shard_or_copy(source: str, destination: str) -> None:
@@ -494,6 +525,10 @@ def _link_shard_or_copy(source: str, destination: str) -> None:
             return
         except OSError:
             pass
+    _copy(source, destination)
+
+
+def _copy(source: str, destination: str) -> None:
     try:
         shutil.copy2(source, destination)
     except OSError as error:  # copytree would go on copying the other files into a full disk, then list them all

@@ -431,20 +431,30 @@ def test_a_linked_build_folder_is_changed_where_it_lives_and_an_empty_folder_is_
     assert sorted(p.name for p in real.parent.iterdir()) == ["apt"]
 
 
-def test_an_export_killed_while_writing_a_file_keeps_the_old_file_and_the_next_export_cleans_up(
-    samples_build, tmp_path
-):
+# The steps of an export of dpo: its lock, the staging copy, each file written, the exchange.
+EXPORT_STEPS = ["lock", "staged", "write:hh-rlhf_train.json", "commit"]
+EXPORT_STEPS += ["write:hh-rlhf_test.json", "write:ultrafeedback_train.json", "write:ultrafeedback_test.json"] * STRESS
+
+
+def test_an_export_killed_at_any_step_leaves_every_old_file_then_a_rerun_converges(samples_build, tmp_path, cli_env):
+    """The export folder is a transaction like the build folder: killed while it writes its files, it holds every
+    old file (never some old and some new), and a file of the user's in it is kept."""
+    small = tmp_path / "small"
+    build_here(small, ["dpo"], 3)
     legacy = tmp_path / "legacy"
-    assert main(["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
+    legacy.mkdir()
+    (legacy / "notes.txt").write_text("mine\n")
+    assert main(["export", str(small), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
     before = snapshot(legacy)
     args = ["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]
-    killed = run(*args, **{KILL_AT: "write:hh-rlhf_train.json"})
-    assert killed.returncode == -signal.SIGKILL
-    (temporary,) = leftovers(legacy)  # written whole, marked, not yet renamed
-    assert temporary.name.startswith(".hh-rlhf_train.json.apt-tmp-")
-    assert {k: v for k, v in snapshot(legacy).items() if not k.startswith(".")} == before
+    for step in EXPORT_STEPS:
+        killed = run(*args, **{KILL_AT: step})
+        assert killed.returncode == -signal.SIGKILL, f"{step}: the export did not reach it: {killed.stderr[-500:]}"
+        assert snapshot(legacy) == before, f"killed at {step}: the export folder changed"
     assert main(args) == 0
-    assert snapshot(legacy) == before
+    after = snapshot(legacy)
+    assert after.keys() == before.keys() and after != before and after["notes.txt"] == b"mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["legacy", "small"]  # the killed runs' copies removed
 
 
 # ------------------------------------------------------------------------------------- writes that fail
