@@ -1,6 +1,7 @@
 """Sources of one's own, described in YAML or TOML, built from a Hub-compatible server beside the built-in ones."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from test_fuzz import MISBEHAVIOURS, build_with_a_mapping_that
 
 from apt_hub.build import build
 from apt_hub.cli import main
@@ -433,3 +435,12 @@ def test_yaml_aliases_that_expand_without_end_are_refused_in_one_short_line(tmp_
     with pytest.raises(ConfigError, match="aliases .* expand to more than 100,000 values") as caught:
         load_sources_file(path)
     assert len(str(caught.value)) < 200 and "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(not os.environ.get("APT_HUB_STRESS"), reason="make stress: every misbehaviour at every row")
+@pytest.mark.parametrize("num_proc", [1, 2])
+@pytest.mark.parametrize("misbehaviour", MISBEHAVIOURS)
+def test_every_misbehaviour_of_a_mapping_at_every_row_fails_in_one_line_or_is_counted(misbehaviour, num_proc):
+    for at in range(6):
+        for skip in (False, True):
+            build_with_a_mapping_that(misbehaviour, at=at, files=2, num_proc=num_proc, skip=skip)

@@ -127,3 +127,16 @@ def test_stats_and_export_do_not_need_the_card(folder, capsys):
     (folder / "README.md").write_text("---\nlicense: [mit\n---\n", encoding="utf-8")
     assert run(["stats", str(folder)], capsys)[0] == 0
     assert run(commands(folder)["export"], capsys)[0] == 0
+
+
+@pytest.mark.skipif(not os.environ.get("APT_HUB_STRESS"), reason="make stress: a shard cut at every 32nd of it")
+@pytest.mark.parametrize("command", ["stats", "card", "export", "merge", "build", "publish"])
+def test_a_shard_cut_anywhere_is_one_line_in_every_command(folder, hub, command, capsys):
+    shard = folder / SHARD
+    data = shard.read_bytes()
+    for at in range(0, len(data), max(1, len(data) // 32)):
+        shard.write_bytes(data[:at])
+        before = snapshot(folder)
+        status, err = run(commands(folder)[command], capsys)
+        assert_one_line(status, err, f"{shard}: damaged parquet shard")
+        assert snapshot(folder) == before and hub.repos == {}, at
