@@ -57,7 +57,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 # make fuzz [FUZZ_EXAMPLES=20000]: the property-based tests of every input parser, FUZZ_EXAMPLES cases each; about
-# one upstream case in APT_FUZZ_BUILD_EVERY (100) is also built whole, in one process and in two (--num-proc 2)
+# one upstream case in APT_FUZZ_BUILD_EVERY (100) is also built whole, in one process and in two (--num-proc 2);
+# those that run a command on a build folder (damaged shards and cards, misbehaving mappings) a hundredth as many
 FUZZ_EXAMPLES ?= 20000
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz APT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:warnings \
@@ -72,9 +73,12 @@ manifests: install
 docs: install
 	$(BIN)/python tools/readme.py
 
-# make stress: builds killed with SIGKILL at every named step, over several configs (minutes; not in make test)
+# make stress: builds and exports killed with SIGKILL at every named step, a full disk and a file size limit at
+# every point, a shard cut anywhere, every misbehaviour of a mapping at every row, a 2 GiB line (minutes; not in
+# make test)
+STRESS_TESTS = tests/test_folder.py tests/test_damaged.py tests/test_custom_sources.py tests/test_readers.py
 stress: install
-	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q tests/test_folder.py
+	APT_HUB_STRESS=1 $(BIN)/python -m pytest -q $(STRESS_TESTS)
 
 # make quality: lint, format and type checks ([tool.mypy] in pyproject.toml: apt_hub and builders)
 quality: install

@@ -10,13 +10,13 @@ from typing import Any
 import pyarrow as pa
 
 from . import __version__
-from .card import write_card
+from .card import check_card, write_card
 from .clean.decontamination import resolve_benchmark
 from .configs import CONFIGS, Config, flat_of, get_config, shape, unit_of
 from .convert import finish_counts, input_notes
 from .errors import UsageError
 from .folder import check_output_dir, checkpoint, transaction
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, write_batches, write_json
+from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, shards_checked, write_batches, write_json
 from .measures import forget_measures, measuring, write_measures
 from .options import BuildOptions, check_build_options, names, whole_number
 from .pipeline import Converted, convert, resolve, scratch_folder, sources_of
@@ -86,6 +86,7 @@ def build(
         >>> build(["ruozhiba"], upstream="samples", output_dir="dist/apt")  # doctest: +SKIP
     """
     check_output_dir(output_dir)
+    check_card(output_dir)  # a hand-edited card the build could not render again stops it before any work
     use_sources_file(sources_file)
     check_build_options(names(configs) or (), flags)
     options = options or BuildOptions.from_flags(**flags)
@@ -93,6 +94,7 @@ def build(
     report = BuildReport(Path(output_dir))
     chosen = _config_names(configs, options, report.notes)
     conversions = _conversions(chosen, set(read_record(output_dir)["configs"]), report.notes)
+    benchmarks = tuple(resolve_benchmark(spec) for spec in options.decontaminate or ())
     # One upstream for all configs: a source feeding several (COIG-CQIA: sft and ruozhiba) is listed once.
     hub_fed = any(not s.file_option for flat, _ in conversions for s in sources_of(flat, options))
     opened = open_upstream(options.upstream) if hub_fed else None
@@ -100,12 +102,12 @@ def build(
     checked = check_files(opened, fed, allow_changed=allow_changed_upstream) if opened else {}
     for (name, _), check in checked.items():
         report.notes += [note for note in check.notes(SOURCES[name].repo_id) if note not in report.notes]
-    benchmarks = tuple(resolve_benchmark(spec) for spec in options.decontaminate or ())
     plans = []
     for flat, outputs in bar(conversions, desc="Resolving upstream files", unit="config"):
         plans.append((flat, outputs, *resolve(flat, options, opened)))
     label = opened.label if opened else "-"
-    with transaction(report.output_dir) as staging:
+    # The configs not built keep their shards, which stats and the card read: a damaged one is named.
+    with shards_checked(output_dir), transaction(report.output_dir) as staging:
         record = read_record(staging)
         for flat, outputs, commits, inputs in plans:
             with scratch_folder(staging) as scratch:

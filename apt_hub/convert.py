@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
 
-from .errors import BadRowError, ConfigError, Problem, RowProblem
+from .errors import BadRowError, ConfigError, Problem, RowProblem, short
 from .read.readers import read_rows, read_tables
 from .read.upstream import InputFile
 from .sources import ColumnCheck, Context, Drop, Row, Source, TableMapper
@@ -214,20 +214,28 @@ def _convert(
     source's `ColumnCheck`).
 
     Raises:
-        ConfigError: the mapper's code is at fault whatever the row (see `RowProblem.skippable`).
+        ConfigError: the mapper's code is at fault whatever the row (see `RowProblem.skippable`), or gave the row
+            the `source` of another source: the counts are kept by the file's tag, so its rows must carry it.
     """
     if isinstance(row, Problem):
         return row
     if (found := check(row)) is not None:
         return Problem(line, *found)
     try:
-        return source.convert(row, context)
+        unified = source.convert(row, context)
     except RowProblem as error:
         if error.skippable:
             return Problem(line, error.field, error.message)
         raise ConfigError(
             Problem(line, error.field, error.message, name, f"source {source.name!r}").format()
         ) from None
+    if isinstance(unified, dict) and unified.get("source", context.tag) != context.tag:
+        message = (
+            f"the row mapper gave the row source {short(unified['source'])}; the rows of this file carry "
+            f"{context.tag!r}, the name of their own source (leave 'source' out of what the mapper returns)"
+        )
+        raise ConfigError(Problem(line, "source", message, name, f"source {source.name!r}").format())
+    return unified
 
 
 def input_notes(config: str, counts: Counts, splits: dict[str, dict]) -> list[str]:

@@ -5,9 +5,14 @@ printed by one formatter as `FILE:LINE: field 'X': what was expected`.
 """
 
 import difflib
+import errno
+import os
+import re
 import reprlib
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 
@@ -166,9 +171,66 @@ _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
 
 
+def check_input_file(path: str | Path, what: str) -> Path:
+    """`path`, when it is a file to read; otherwise a `ConfigError` saying what it is instead: missing, a
+    directory, or a device or pipe (`/dev/zero` would be read without end).
+
+    >>> check_input_file("/dev/zero", "the loyalty file")
+    Traceback (most recent call last):
+    ...
+    apt_hub.errors.ConfigError: The loyalty file /dev/zero is a character device, not a regular file
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ConfigError(f"{what[0].upper()}{what[1:]} not found: {path}") from None
+    except OSError as error:
+        raise ConfigError(f"Cannot read {what} {path}: {error.strerror or error}") from None
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")]
+    kinds += [(stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket")]
+    for test, kind in kinds:
+        if test(mode):
+            a_file = "a file" if kind == "a directory" else "a regular file"
+            raise ConfigError(f"{what[0].upper()}{what[1:]} {path} is {kind}, not {a_file}")
+    return Path(path)
+
+
 def os_error_message(error: OSError) -> str:
-    """An error of the file system as one line naming the path: `out/stats.json: Permission denied`."""
+    """An error of the file system as one line naming the path, with what to do when the disk is the cause.
+
+    >>> os_error_message(OSError(28, "No space left on device", "out/stats.json"))
+    'out/stats.json: No space left on device (the disk is full: free some space, then run this again)'
+    """
+    hint = _DISK_HINTS.get(error.errno or 0, "")
     if error.filename is None:
-        return str(error)
+        return f"{error}{hint}"
     where = f"{error.filename} -> {error.filename2}" if error.filename2 is not None else str(error.filename)
-    return f"{where}: {error.strerror or error}"
+    return f"{where}: {error.strerror or error}{hint}"
+
+
+_DISK_HINTS = {
+    errno.ENOSPC: " (the disk is full: free some space, then run this again)",
+    errno.EDQUOT: " (the disk quota is used up: free some space, then run this again)",
+    errno.EFBIG: " (larger than this process may write a file: see `ulimit -f`)",
+}
+
+
+# What a URL may carry that is a credential: the user and password before its host (`http://user:pass@host`,
+# through the last `@` before the path, so that a password holding an `@` goes whole), and the values of query
+# parameters such as `?token=`.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
+_SECRET_QUERY = re.compile(
+    r"(?P<key>[?&;](?:access_token|token|api_key|apikey|key|password|passwd|secret|signature|sig|auth)=)[^&#\s'\"]*",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """`text` with the credentials of every URL in it taken out: the user and password before the host, and the
+    value of a query parameter that holds a secret. Every URL apt-hub records (`build.json`, the card) or prints
+    goes through it, so that a mirror's password (`HF_ENDPOINT=https://user:pass@mirror`) never leaves the machine.
+
+    >>> redact("Cannot read https://me:s3cr@t@mirror.example/api/x?token=abc&a=1: 401")
+    'Cannot read https://mirror.example/api/x?token=***&a=1: 401'
+    """
+    return _SECRET_QUERY.sub(r"\g<key>***", _USERINFO.sub(r"\g<scheme>", text))

@@ -26,8 +26,16 @@ import pyarrow.parquet as pq
 from .chat import is_message_list
 from .configs import CONFIGS, Export, of_schema
 from .errors import AptHubError, check_choice
-from .folder import repair, replacing_file
-from .layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR, RECORD, config_schema, read_config, splits_on_disk
+from .folder import repair, replacing_file, transaction
+from .layout import (
+    DEFAULT_EXPORT_DIR,
+    DEFAULT_OUTPUT_DIR,
+    RECORD,
+    config_schema,
+    read_config,
+    shards_checked,
+    splits_on_disk,
+)
 from .progress import bar
 from .sources import sources_for
 
@@ -50,9 +58,11 @@ def export(
 ) -> list[ExportedFile]:
     """Write the configs of a build as the old APT tool's JSON files, one JSON array per source and split.
 
-    Each file is replaced whole (written beside it, then renamed), so a reader never sees half a file. Files of
-    the output folder that this export does not write are left alone. Every file name is worked out before the
-    first is written: two configs that would write one file (a merged config named like a source) are refused.
+    The output folder changes as one transaction, as a build folder does (`apt_hub.folder.transaction`): the new
+    files are written into a copy of it, which replaces it in one step, so a reader (the trainer) finds every old
+    file or every new one, never a mix, and a failed or killed export leaves the folder as it was. Files of the
+    output folder that this export does not write are kept. Every file name is worked out before the first is
+    written: two configs that would write one file (a merged config named like a source) are refused.
 
     Args:
         build_dir: the build folder (`apt-hub build --build-dir`).
@@ -64,26 +74,30 @@ def export(
 
     Raises:
         AptHubError: `build_dir` is not a build folder, a named config is not in it, two configs map to one
-            file, or `output_dir` lies inside the build folder.
+            file, or `output_dir` lies inside the build folder or holds it.
+        FolderError: `output_dir` is a file, the current folder or one of its parents, or another process is
+            writing it.
 
     Example:
         >>> export("dist/apt", output_dir="data/apt_datasets")  # doctest: +SKIP
         [ExportedFile(path=PosixPath('data/apt_datasets/coig-cqia_train.json'), config='sft', split='train', ...)]
     """
     repair(build_dir)
-    on_disk = _configs_on_disk(build_dir, configs)
-    _check_export_dir(build_dir, output_dir)
-    jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
-    exports = {job: export_of(build_dir, *job) for job in jobs}
-    _check_file_names(build_dir, output_dir, jobs, exports)
-    written = []
-    for config, split in bar(jobs, desc="Exporting", unit="split"):
-        fields = list(exports[config, split].fields)
-        table = read_config(build_dir, config, split, columns=[*fields, "id"])
-        for stem, part in _parts(config, table, exports[config, split]):
-            path = Path(output_dir) / _file_name(config, stem, split)
-            write_json_array(path, part.select(fields))
-            written.append(ExportedFile(path, config, split, part.num_rows))
+    with shards_checked(build_dir):
+        on_disk = _configs_on_disk(build_dir, configs)
+        _check_export_dir(build_dir, output_dir)
+        jobs = [(config, split) for config, splits in on_disk.items() for split in sorted(splits)]
+        exports = {job: export_of(build_dir, *job) for job in jobs}
+        _check_file_names(build_dir, output_dir, jobs, exports)
+        written = []
+        with transaction(output_dir, any_folder=True) as staging:
+            for config, split in bar(jobs, desc="Exporting", unit="split"):
+                fields = list(exports[config, split].fields)
+                table = read_config(build_dir, config, split, columns=[*fields, "id"])
+                for stem, part in _parts(config, table, exports[config, split]):
+                    name = _file_name(config, stem, split)
+                    write_json_array(staging / name, part.select(fields))
+                    written.append(ExportedFile(Path(output_dir) / name, config, split, part.num_rows))
     return written
 
 
@@ -101,10 +115,12 @@ def export_of(build_dir: str | Path, config: str, split: str) -> Export:
 
 
 def _check_export_dir(build_dir: str | Path, output_dir: str | Path) -> None:
-    """Refuse an output folder inside the build folder, which only a build transaction may change."""
+    """Refuse an output folder inside the build folder, which only a build transaction may change, or holding it."""
     build, out = Path(build_dir).resolve(), Path(output_dir).resolve()
     if out == build or build in out.parents:
         raise AptHubError(f"--output-dir {output_dir} is inside the build folder {build_dir}; choose another folder.")
+    if out in build.parents:  # replaced in one step, it would take the build folder along
+        raise AptHubError(f"--output-dir {output_dir} holds the build folder {build_dir}; choose another folder.")
 
 
 def _check_file_names(

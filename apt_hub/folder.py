@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import AptHubError
+from .errors import AptHubError, os_error_message
 
 RECORD = "build.json"
 # The per-row measures a build writes beside its shards for `stats` (hidden: never published).
@@ -51,6 +51,11 @@ NO_EXCHANGE = "APT_HUB_NO_EXCHANGE"
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 _held: dict[Path, int] = {}
+# The error number in the text of an error of Rust's I/O (polars) or Arrow's.
+_OS_ERROR = re.compile(r"[(\[](?:os error|errno) (\d+)[)\]]", re.IGNORECASE)
+# The staging copy of each transaction under way, and the folder it stages as the caller named it: an error names
+# a file of the copy as the file of the folder.
+_staged: dict[Path, Path] = {}
 
 
 class FolderError(AptHubError):
@@ -63,6 +68,34 @@ def checkpoint(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(PAUSE_AT) == step:
         os.kill(os.getpid(), signal.SIGSTOP)
+
+
+@contextlib.contextmanager
+def writing(path: str | Path) -> Iterator[None]:
+    """Name the file in an error of the file system raised while it is written.
+
+    A full disk (`ENOSPC`) or a file past the size this process may write (`EFBIG`, `ulimit -f`) comes as an error
+    without a file name (pyarrow's says "Error writing bytes to file", polars' carries the number in its text only:
+    "(os error 28)"); it is raised again naming `path`, as the file of the build folder when it is one of a staging
+    copy.
+    """
+    try:
+        yield
+    except OSError as error:
+        found = _OS_ERROR.search(str(error))
+        number = error.errno or (int(found[1]) if found else None)
+        if error.filename is not None or number is None:
+            raise
+        raise OSError(number, os.strerror(number), str(shown(path))) from None
+
+
+def shown(path: str | Path) -> Path:
+    """A path as messages name it: a file of a transaction's staging copy as the file of the folder it stages."""
+    path = Path(path)
+    for staging, folder in _staged.items():
+        if path == staging or staging in path.parents:
+            return folder / path.relative_to(staging)
+    return path
 
 
 @contextlib.contextmanager
@@ -96,7 +129,7 @@ def replacing_file(
     clean_leftovers(path.parent, of=glob.escape(path.name))
     with _marked(beside or path, "tmp") as temporary:
         encoding = None if "b" in mode else "utf-8"
-        with open(temporary, mode.replace("w", "x"), encoding=encoding) as file:
+        with writing(path), open(temporary, mode.replace("w", "x"), encoding=encoding) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
@@ -121,12 +154,21 @@ def _marked(beside: Path, kind: str) -> Iterator[Path]:
     """A fresh leftover path beside `beside`, with its marker written first and both removed on the way out."""
     path = beside.with_name(f".{beside.name}.apt-{kind}-{os.getpid()}-{secrets.token_hex(4)}")
     marker = _marker_of(path)
-    marker.write_text(json.dumps({"made_by": "apt-hub", "pid": os.getpid(), "kind": kind}) + "\n")
+    _write_marker(marker, kind)
     try:
         yield path
     finally:
         _remove(path)
         marker.unlink(missing_ok=True)
+
+
+def _write_marker(marker: Path, kind: str) -> None:
+    try:
+        with writing(marker):
+            marker.write_text(json.dumps({"made_by": "apt-hub", "pid": os.getpid(), "kind": kind}) + "\n")
+    except OSError:
+        marker.unlink(missing_ok=True)  # a full disk may leave it empty: a marker nobody could read
+        raise
 
 
 def _marker_of(path: Path) -> Path:
@@ -246,8 +288,13 @@ def _take(folder: Path, lock: Path) -> int:
                 "wait for it to finish, then run this again."
             ) from None
         if os.path.exists(lock) and os.path.samestat(os.fstat(handle), os.stat(lock)):
-            os.ftruncate(handle, 0)
-            os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            try:
+                with writing(lock):
+                    os.ftruncate(handle, 0)
+                    os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            except OSError:
+                os.close(handle)
+                raise
             return handle
         os.close(handle)
 
@@ -297,16 +344,9 @@ def check_output_dir(folder: str | Path) -> None:
     Raises:
         FolderError: the path is refused, with why.
     """
-    real = _real(folder)
-    here = Path.cwd().resolve()
-    if real == here or real in here.parents:
-        raise FolderError(f"{folder}: refusing to replace the current folder or one of its parents; name another.")
-    if real == CHECKOUT or (real in CHECKOUT.parents and (CHECKOUT / "pyproject.toml").is_file()):
-        raise FolderError(f"{folder}: refusing to replace the apt-hub checkout or one of its parents; name another.")
+    real = check_replaceable(folder, "a build folder; apt-hub replaces only folders it built")
     if not os.path.lexists(real):
         return
-    if not real.is_dir():
-        raise FolderError(f"{folder} is a file, not a build folder; apt-hub replaces only folders it built.")
     if is_build_folder(real):
         read_record(real)  # a damaged record stops here, before any work
     elif any(real.iterdir()):
@@ -316,11 +356,32 @@ def check_output_dir(folder: str | Path) -> None:
         )
 
 
+def check_replaceable(folder: str | Path, what: str = "a folder") -> Path:
+    """Refuse a folder no transaction may replace: `.`, `..`, the current folder or one of its parents, the apt-hub
+    checkout or one of its parents, and a file (`what` says what was expected instead). A missing path is fine.
+
+    Returns:
+        The folder's real path.
+
+    Raises:
+        FolderError: the path is refused, with why.
+    """
+    real = _real(folder)
+    here = Path.cwd().resolve()
+    if real == here or real in here.parents:
+        raise FolderError(f"{folder}: refusing to replace the current folder or one of its parents; name another.")
+    if real == CHECKOUT or (real in CHECKOUT.parents and (CHECKOUT / "pyproject.toml").is_file()):
+        raise FolderError(f"{folder}: refusing to replace the apt-hub checkout or one of its parents; name another.")
+    if os.path.lexists(real) and not real.is_dir():
+        raise FolderError(f"{folder} is a file, not {what}.")
+    return real
+
+
 # ---------------------------------------------------------------------------------------- the transaction
 
 
 @contextlib.contextmanager
-def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]:
+def transaction(folder: str | Path, *, existing: bool = False, any_folder: bool = False) -> Iterator[Path]:
     """Change a build folder as one step: the body writes into a staging copy, which replaces the folder on success.
 
     The folder is locked for the whole transaction; a failure or a kill anywhere leaves it byte-identical, and the
@@ -329,6 +390,8 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     Args:
         folder: the build folder (created by the first transaction when missing).
         existing: the folder must already be a build folder (`card`, `stats`, `merge`).
+        any_folder: the folder may be any folder (`export`'s), whatever it holds: every file of it is linked into
+            the staging copy, so the body must only add files or replace them whole (`replacing_file`).
 
     Returns:
         A context manager giving the staging folder to write into.
@@ -343,12 +406,20 @@ def transaction(folder: str | Path, *, existing: bool = False) -> Iterator[Path]
     """
     target = _real(folder)
     with locked(target):
-        _ready(folder, target, existing=existing)
+        if any_folder:
+            recover(target)
+            check_replaceable(folder)
+        else:
+            _ready(folder, target, existing=existing)
         with _marked(target, "staging") as staging:
-            _stage(target, staging)
-            checkpoint("staged")
-            yield staging
-            _sync_new_files(staging)
+            _staged[staging] = Path(folder)
+            try:
+                _stage(target, staging, any_folder=any_folder)
+                checkpoint("staged")
+                yield staging
+                _sync_new_files(staging)
+            finally:
+                del _staged[staging]
             checkpoint("commit")
             _commit(staging, target)
             checkpoint("committed")
@@ -422,13 +493,24 @@ def _kind(leftover: Path) -> str:
     return match["kind"] if match else ""
 
 
-def _stage(target: Path, staging: Path) -> None:
-    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied."""
+def _stage(target: Path, staging: Path, *, any_folder: bool = False) -> None:
+    """A private copy of `target` in `staging`: parquet shards and measures hard-linked, every other file copied;
+    for `any_folder`, every file linked and the folder's own permissions kept."""
     if target.is_dir():
-        shutil.copytree(target, staging, symlinks=True, copy_function=_link_shard_or_copy)
+        shutil.copytree(target, staging, symlinks=True, copy_function=_link if any_folder else _link_shard_or_copy)
     else:
         staging.mkdir()
-    staging.chmod(0o755)
+    if not (any_folder and target.is_dir()):
+        staging.chmod(0o755)
+
+
+def _link(source: str, destination: str) -> None:
+    """Every file hard-linked, where the transaction only adds files and replaces them whole (copied where no
+    link can be made)."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        _copy(source, destination)
 
 
 def _link_shard_or_copy(source: str, destination: str) -> None:
@@ -443,7 +525,15 @@ def _link_shard_or_copy(source: str, destination: str) -> None:
             return
         except OSError:
             pass
-    shutil.copy2(source, destination)
+    _copy(source, destination)
+
+
+def _copy(source: str, destination: str) -> None:
+    try:
+        shutil.copy2(source, destination)
+    except OSError as error:  # copytree would go on copying the other files into a full disk, then list them all
+        named = OSError(error.errno, error.strerror or str(error), str(shown(destination)))
+        raise FolderError(os_error_message(named)) from None
 
 
 def _sync_new_files(staging: Path) -> None:
@@ -452,7 +542,8 @@ def _sync_new_files(staging: Path) -> None:
         if path.is_file() and not path.is_symlink() and path.stat().st_nlink == 1:
             handle = os.open(path, os.O_RDONLY)
             try:
-                os.fsync(handle)
+                with writing(path):  # a disk that fills only now, as the file's blocks are allocated
+                    os.fsync(handle)
             finally:
                 os.close(handle)
 
@@ -470,7 +561,7 @@ def _rename_twice(staging: Path, target: Path) -> None:
     """The commit where no exchange exists: the folder aside (marked, so that `recover` can put it back), then the
     staging copy in its place; the old folder ends at `staging`, for the caller to remove."""
     old = target.with_name(f".{target.name}.apt-old-{os.getpid()}-{secrets.token_hex(4)}")
-    _marker_of(old).write_text(json.dumps({"made_by": "apt-hub", "pid": os.getpid(), "kind": "old"}) + "\n")
+    _write_marker(_marker_of(old), "old")
     os.rename(target, old)
     checkpoint("between-renames")
     try:

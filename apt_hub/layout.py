@@ -10,6 +10,7 @@ shards and writes `stats.json` without it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -18,8 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .errors import AptHubError
-from .folder import RECORD, atomic_write, read_record  # noqa: F401 (re-exported)
+from .errors import AptHubError, one_line
+from .folder import RECORD, FolderError, atomic_write, read_record, writing  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -78,7 +79,7 @@ def write_batches(
     written = []
     for index in range(shards):
         path = folder / f"{split}-{index:05d}-of-{shards:05d}.parquet"
-        with parquet_writer(path, schema) as writer:
+        with writing(path), parquet_writer(path, schema) as writer:
             left = per_shard if index < shards - 1 else rows - per_shard * index
             while left > 0:
                 group = stream.take(min(row_group, left))
@@ -205,6 +206,55 @@ def config_schema(build_dir: str | Path, config: str, split: str) -> pa.Schema:
     import pyarrow.parquet as pq
 
     return pq.read_schema(Path(build_dir) / splits_on_disk(build_dir)[config][split][0])
+
+
+@contextlib.contextmanager
+def shards_checked(root: str | Path) -> Iterator[None]:
+    """Turn what a parquet library raises while a command reads a build folder into one line naming the damaged
+    shard and how to repair it, when a shard is damaged (truncated, overwritten); any other error goes on as it
+    was. The shards are read whole only then, so a sound folder costs nothing more.
+
+    Raises:
+        FolderError: a shard of `root` cannot be read whole (`damaged_shard`).
+    """
+    try:
+        yield
+    except AptHubError:
+        raise
+    except Exception as error:
+        if isinstance(error, OSError) and error.errno is not None:  # the file system's: a full disk, a permission
+            raise
+        found = damaged_shard(root)
+        if found is None:
+            raise
+        raise FolderError(found) from None
+
+
+def damaged_shard(root: str | Path) -> str | None:
+    """The first shard of a build folder that pyarrow or polars cannot read whole, as one line naming it, what is
+    wrong and how to repair it; `None` when every shard reads."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    for config, splits in splits_on_disk(root).items():
+        for path in (path for paths in splits.values() for path in paths):
+            try:
+                pq.ParquetFile(Path(root) / path).read().validate(full=True)
+                pl.read_parquet(Path(root) / path)
+            except Exception as error:  # pyarrow and polars raise many unrelated types for a damaged file
+                return f"{Path(root) / path}: damaged parquet shard ({one_line(error)}); {_repair(root, config)}"
+    return None
+
+
+def _repair(root: str | Path, config: str) -> str:
+    """How to write a config's shards anew: build it again, or run its merge again."""
+    try:
+        entry = read_record(root)["configs"].get(config, {})
+    except FolderError:
+        entry = {}
+    if isinstance(entry, dict) and "merged_from" in entry:
+        return f"run the apt-hub merge that made config {config!r} again (--output {config} --build-dir {root})"
+    return f"rebuild config {config!r}: apt-hub build {config} --build-dir {root}"
 
 
 def write_json(path: str | Path, value: Any) -> None:

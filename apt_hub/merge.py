@@ -44,7 +44,16 @@ from .clean.text import combined_key, with_keys
 from .configs import CONFIGS, FLAT, of_schema
 from .errors import ConfigError, UsageError, check_choice
 from .folder import checkpoint, locked, repair, transaction
-from .layout import DEFAULT_OUTPUT_DIR, RECORD, read_config, read_record, splits_on_disk, write_json, write_split
+from .layout import (
+    DEFAULT_OUTPUT_DIR,
+    RECORD,
+    read_config,
+    read_record,
+    shards_checked,
+    splits_on_disk,
+    write_json,
+    write_split,
+)
 from .options import names as parse_names
 from .sources import SOURCES
 
@@ -110,10 +119,13 @@ def merge(
     Example:
         >>> merge(["coig-cqia", "ruozhiba"], output="sft_all", build_dir="dist/apt")  # doctest: +SKIP
     """
+    from .card import check_card
+
     build_dir = Path(build_dir)
     names = _names(names)
     repair(build_dir)
-    with locked(build_dir):  # no other writer between the reads and the write
+    with locked(build_dir), shards_checked(build_dir):  # no other writer between the reads and the write
+        check_card(build_dir)
         inputs = [_resolve(build_dir, name) for name in names]
         _check_output(build_dir, output, inputs)
         shares = _shares(names, weights, fractions)

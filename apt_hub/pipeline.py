@@ -52,8 +52,8 @@ from .clean.checks import RowScreen
 from .clean.decontamination import Benchmark, gram_set, read_texts
 from .configs import Config, converted_features, with_derived, with_recorded
 from .convert import Counts, convert_file, sample_rows
-from .errors import AptHubError, ConfigError
-from .folder import checkpoint
+from .errors import AptHubError, ConfigError, check_input_file
+from .folder import checkpoint, writing
 from .options import BuildOptions
 from .progress import bar
 from .read.upstream import SAMPLES, InputFile, Upstream, file_fingerprint, open_upstream, resolve_inputs
@@ -176,8 +176,7 @@ def local_input(source: Source, config: str, options: BuildOptions) -> InputFile
     path = options.local_file(source, SAMPLES)
     if path is None:
         raise ConfigError(f"The {config} config needs {missing_file(source)}.")
-    if not Path(path).is_file():
-        raise ConfigError(f"The {source.name} file was not found: {path}")
+    check_input_file(path, f"{source.name} file")
     split = next(iter(source.feeds[config]))
     return InputFile(source.name, split, Path(path).name, path, file_fingerprint(path))
 
@@ -216,7 +215,7 @@ def convert(
     splits = list(dict.fromkeys(item.split for item in inputs))
     workers = processes(options, inputs, num_proc)
     jobs = _jobs(config, inputs, options, Path(scratch), splits, workers)
-    results = _run(jobs, workers)
+    results = _run(jobs, workers, isolated=any(_runs_user_code(SOURCES[item.source]) for item in inputs))
     counts: Counts = {}
     for result in results:
         if result.error is not None:
@@ -268,29 +267,31 @@ def _jobs(
     return jobs
 
 
-def _run(jobs: list[Job], workers: int) -> list[JobResult]:
+def _run(jobs: list[Job], workers: int, *, isolated: bool = False) -> list[JobResult]:
     """Run the jobs, in `workers` processes when there are several; the results in the order of the jobs.
 
     Workers are forked, so that sources registered from Python are theirs too; they do not use polars, whose
     thread pool does not survive a fork. They die with the build (`_worker_start`), and a build that stops early
-    (an interrupt) stops them: `shutdown` would wait for every job under way. A worker that dies (killed, out of
-    memory) is one line naming the config, as a bad row is.
+    (an interrupt) stops them: `shutdown` would wait for every job under way. Jobs that run a user's code
+    (`isolated`) always run in worker processes: a mapping that calls `os._exit(0)` then ends its worker, not the
+    build. A job whose worker ends without returning its result (`os._exit()`, a kill, no memory left) is one line
+    naming what it was converting, as a bad row is, never a build that seems to have succeeded.
 
     Raises:
         AptHubError: a worker process ended before its job did.
     """
-    if workers <= 1 or len(jobs) <= 1:
+    if (workers <= 1 or len(jobs) <= 1) and not isolated:
         return [_done(job, run_job(job)) for job in jobs]
     context = get_context("fork")
-    pool = ProcessPoolExecutor(min(len(jobs), workers), context, _worker_start, (os.getpid(),))
+    pool = ProcessPoolExecutor(max(1, min(len(jobs), workers)), context, _worker_start, (os.getpid(),))
+    futures = [pool.submit(run_job, job) for job in jobs]
     try:
-        results = [_done(job, result) for job, result in zip(jobs, pool.map(run_job, jobs), strict=True)]
-    except BrokenProcessPool:
-        _stop(pool)
-        raise AptHubError(
-            f"A worker process converting {jobs[0].config} ended before its files were converted (killed, or out "
-            "of memory?); the build folder is as it was. Build again, with --num-proc 1 if it happens again."
-        ) from None
+        results = []
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                results.append(_done(job, future.result()))
+            except BrokenProcessPool:
+                raise AptHubError(_ended_without_result(job)) from None
     except BaseException:
         _stop(pool)
         raise
@@ -329,6 +330,23 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _runs_user_code(source: Source) -> bool:
+    """Whether a source's row mapper runs code of a user's (a sources file's `mapping`), which may end its process."""
+    return bool(getattr(source.convert, "runs_user_code", False))
+
+
+def _ended_without_result(job: Job) -> str:
+    """What a job whose process ended without a result was converting, and what may have ended it."""
+    files = ", ".join("/".join(filter(None, [SOURCES[i.source].repo_id, i.path])) for i in job.inputs[:3])
+    more = f" and {len(job.inputs) - 3} more" if len(job.inputs) > 3 else ""
+    mappings = sorted({item.source for item in job.inputs if _runs_user_code(SOURCES[item.source])})
+    cause = f"a mapping of source {', '.join(map(repr, mappings))} calling os._exit(), or " if mappings else ""
+    return (
+        f"Converting {job.config}/{job.split} ({files}{more}) stopped: its worker process ended without returning "
+        f"its rows ({cause}the system killing the process, as when memory runs out). Nothing was written."
+    )
+
+
 def run_job(job: Job) -> JobResult:
     """Convert a job's files into its output file; an error of ours comes back as a value, as it was raised."""
     from .configs import get_config
@@ -340,7 +358,11 @@ def run_job(job: Job) -> JobResult:
     screen = RowScreen(config, job.options.dropping)
     try:
         schema = converted_features(config).arrow_schema
-        with pa.OSFile(str(job.output), "wb") as file, pa.ipc.new_stream(file, schema) as writer:
+        with (
+            writing(job.output),
+            pa.OSFile(str(job.output), "wb") as file,
+            pa.ipc.new_stream(file, schema) as writer,
+        ):
             for name in dict.fromkeys(item.source for item in job.inputs):
                 items = [item for item in job.inputs if item.source == name]
                 tables: Iterator[pa.Table] = _source_tables(

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .card import CARD_FILE, IMAGES_DIR, handwritten, render_card_for, write_card
-from .errors import AptHubError
+from .card import CARD_FILE, IMAGES_DIR, CardError, check_card, handwritten, render_card_for, write_card
+from .errors import AptHubError, Problem, redact
 from .folder import atomic_write, locked, repair, transaction
-from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk
+from .layout import DEFAULT_OUTPUT_DIR, read_record, shards_checked, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
+from .read.jsontext import decode_utf8
 from .stats import STATS_FILE, write_stats
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
@@ -108,7 +109,7 @@ class PublishResult:
             return "Dry run, nothing sent.\n" + self.plan.describe()
         if self.plan.up_to_date:
             return f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match)."
-        return f"{self.plan.describe()}\nCommitted {self.commit_url or self.commit}"
+        return f"{self.plan.describe()}\nCommitted {redact(self.commit_url or self.commit or '')}"
 
 
 def publish(
@@ -160,15 +161,21 @@ def publish(
     repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
+    check_card(root)
     token = token or get_token()
     if not token:
         raise PublishError(
-            f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {constants.ENDPOINT}."
+            f"No Hugging Face token: set HF_TOKEN or run `hf auth login` to publish to {redact(constants.ENDPOINT)}."
         )
     use_timeouts()
     api = HfApi(endpoint=constants.ENDPOINT, token=token)
     # The lock keeps the folder as sent; the card is refreshed in a transaction (a dry run in a scratch view).
-    with locked(root), hub_errors(repo_id, token, constants.ENDPOINT), card_folder(root, dry_run) as folder:
+    with (
+        locked(root),
+        shards_checked(root),
+        hub_errors(repo_id, token, constants.ENDPOINT),
+        card_folder(root, dry_run) as folder,
+    ):
         check_write_access(api)
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
@@ -238,11 +245,13 @@ def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_
         return
     from huggingface_hub import hf_hub_download
 
-    remote_text = Path(
-        hf_hub_download(repo_id, CARD_FILE, repo_type="dataset", revision=plan.head, token=api.token)
-    ).read_text(encoding="utf-8")
+    name = f"{CARD_FILE} of {repo_id} on the Hub"
+    downloaded = hf_hub_download(repo_id, CARD_FILE, repo_type="dataset", revision=plan.head, token=api.token)
+    remote_text = decode_utf8(Path(downloaded).read_bytes())
+    if isinstance(remote_text, Problem):
+        raise CardError(remote_text.format(name))
     default = handwritten(render_card_for(root, repo_id=repo_id))
-    if handwritten(text) == default and handwritten(remote_text) != default:
+    if handwritten(text) == default and handwritten(remote_text, name) != default:
         atomic_write(local, remote_text)
 
 
@@ -422,7 +431,8 @@ def _server_message(error: Exception) -> str:
 
 
 def _mask(message: str, token: str) -> str:
-    return message.replace(token, "***") if token else message
+    """A message without the token, and without the credentials of any URL in it (a mirror's password)."""
+    return redact(message.replace(token, "***") if token else message)
 
 
 def _check_repo_id(repo_id: Any) -> None:

@@ -25,6 +25,9 @@ Model of the Hub:
   name is its namespace (any organization belongs to the user who creates a repo in it). Everyone else gets
   401 ``RepoNotFound``. An unknown token gets 401 on every route; writes need a token that is not read-only (else
   403) of the owner (else 403, or the 401 ``RepoNotFound`` of a private repo).
+- ``basic_users`` model a mirror behind HTTP basic authentication (``HF_ENDPOINT=http://user:pass@host``): the
+  client then sends ``Authorization: Basic ...`` instead of its token, and the mirror signs the user in as the Hub
+  user it maps them to, with write access. Wrong basic credentials get 401 like an unknown token.
 """
 
 from __future__ import annotations
@@ -236,9 +239,16 @@ def yaml_header_errors(readme: str) -> list[str]:
 class HubServer:
     """In-memory Hub serving the upload, listing and download routes of the Hub API on ``127.0.0.1``."""
 
-    def __init__(self, *, tokens: dict[str, str] | None = None, read_only_tokens: set[str] | None = None):
+    def __init__(
+        self,
+        *,
+        tokens: dict[str, str] | None = None,
+        read_only_tokens: set[str] | None = None,
+        basic_users: dict[str, str] | None = None,
+    ):
         self.tokens = dict(tokens or {})
         self.read_only_tokens = set(read_only_tokens or ())
+        self.basic_users = dict(basic_users or {})  # "user:password": Hub user
         self.repos: dict[tuple[str, str], Repo] = {}
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []  # tracebacks of handler crashes (answered 500)
@@ -284,9 +294,10 @@ class HubServer:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every repo and the request log."""
+        """Forget every repo, the basic users and the request log."""
         with self._lock:
             self.repos.clear()
+            self.basic_users.clear()
             self.requests.clear()
             self.errors.clear()
             self.faults.clear()
@@ -378,6 +389,14 @@ class HubServer:
         if not authorization:
             return None, False
         scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                credentials = base64.b64decode(token.strip(), validate=True).decode()
+            except ValueError:
+                credentials = ""
+            if credentials not in self.basic_users:
+                raise HubError(401, INVALID_CREDENTIALS)
+            return self.basic_users[credentials], True
         if scheme.lower() != "bearer" or token.strip() not in self.tokens:
             raise HubError(401, INVALID_CREDENTIALS)
         token = token.strip()

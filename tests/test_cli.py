@@ -40,6 +40,9 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["build", "sft", "--loyalty-file", "l.json"], "--loyalty-file applies to loyalty, which is not"),
         (["build", "--seed", "7"], "--seed only chooses the rows of --max-samples: add"),
         (["publish", "--public=maybe"], "--public expects true or false (also yes/no, 1/0), got 'maybe'"),
+        (["publish", "d", "--repo-id", "a/b", "--public", "x"], "--public expects true or false (also yes/no, 1/"),
+        (["publish", "--public", "x", "--dry-run"], "--public expects true or false (also yes/no, 1/0), got 'x'"),
+        (["publish", "--dry-run", "--public", "x"], "--public expects true or false (also yes/no, 1/0), got 'x'"),
         (["loyalty-template", "--reward-bonus", "nan"], "--reward-bonus expects a finite number, got 'nan'"),
         (["validate"], "apt-hub validate needs FILE"),
         (["merge", "sft"], "apt-hub merge needs --output OUTPUT"),
@@ -235,3 +238,55 @@ def test_a_missing_upstream_file_says_how_to_build_without_its_source(tmp_path, 
 def test_a_folder_no_one_may_write_is_one_line_even_for_root(args, samples_build, capsys):
     status, _, err = run([arg.format(build=samples_build) for arg in args], capsys)
     assert status == 1 and re.fullmatch(r"error: /sys/\S+: [A-Z][^\n]+\n", err)
+
+
+# The start of a script of apt-hub commands that may not take more than 3 GB of address space (the libraries take
+# most of it), for the tests of what could otherwise fill the machine's memory.
+LIMITED = (
+    "import resource, sys\nfrom apt_hub.cli import main\nresource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+)
+# Each command that reads a file given by name, with the file and what it says of a folder or a device there.
+GIVEN_FILES = [
+    (["validate", "{}"], "Loyalty file {} is {}"),
+    (["build", "loyalty", "--loyalty-file", "{}", "--build-dir", "out"], "Loyalty file {} is {}"),
+    (["sources", "--sources-file", "{}"], "Sources file {} is {}"),
+    (["build", "sft", "--decontaminate", "{}:question", "--build-dir", "out"], "the benchmark file {} is {}"),
+    (["loyalty-template", "--output", "{}", "--upstream", "samples", "--force"], "--output {} is {}"),
+]  # fmt: skip
+
+
+def test_a_folder_a_device_or_a_pipe_given_as_a_file_is_named_as_what_it_is(tmp_path):
+    """Never "not found", and never read: /dev/zero has no end and a named pipe waits for a writer. The commands
+    run in one process with a memory limit and a timeout, so a regression fails instead of filling the machine."""
+    os.mkfifo(tmp_path / "pipe.jsonl")
+    (tmp_path / "folder.jsonl").mkdir()
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")  # a name the command accepts, on a character device
+    kinds = {"folder.jsonl": "a directory, not a file", "zero.jsonl": "a character device, not a regular file"}
+    kinds["pipe.jsonl"] = "a named pipe, not a regular file"
+    argvs = [[arg.format(name) for arg in args] for args, _ in GIVEN_FILES for name in kinds]
+    script = LIMITED + f"for argv in {argvs!r}:\n    print(main(argv), file=sys.stderr)\n"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    lines = result.stderr.splitlines()
+    assert "Traceback" not in result.stderr and len(lines) == 2 * len(argvs), result.stderr
+    expected = [message.format(name, kind) for _, message in GIVEN_FILES for name, kind in kinds.items()]
+    for index, message in enumerate(expected):
+        assert lines[2 * index].startswith("error: ") and message in lines[2 * index], (argvs[index], lines[2 * index])
+        assert lines[2 * index + 1] == "1", argvs[index]
+    assert not (tmp_path / "out").exists()
+
+
+def test_running_out_of_memory_is_one_line(tmp_path):
+    """A loyalty file of 200 MB, validated by a process that may take only 64 MB more address space than it has
+    once started: the read fails, and the command says so in one line."""
+    path = tmp_path / "loyalty.json"
+    with path.open("wb") as file:
+        file.write(b"[" + b" " * (200 << 20) + b"]")
+    script = (
+        "import resource, sys\nfrom apt_hub.cli import main\nimport apt_hub.loyalty\n"
+        "size = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) << 10\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (size + (64 << 20),) * 2)\n"
+        f"sys.exit(main(['validate', {str(path)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("error: out of memory: ") and result.stderr.count("\n") == 1

@@ -1,12 +1,16 @@
 """Sources of one's own, described in YAML or TOML, built from a Hub-compatible server beside the built-in ones."""
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from test_fuzz import MISBEHAVIOURS, build_with_a_mapping_that
 
 from apt_hub.build import build
 from apt_hub.cli import main
@@ -238,6 +242,33 @@ def test_every_problem_of_a_file_is_listed_and_toml_lines_are_found(tmp_path):
     assert f"{path}:15: source 'bad' (entry 2), field 'columns': missing ['cot_explicit', 'answer']" in message
 
 
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        (
+            "s.yaml",
+            "sources:\n  - name: x\n    repo_id: [a\n",
+            "s.yaml:4: not valid YAML: while parsing a flow sequence, expected ',' or ']', but got '<stream end>' "
+            "(column 1)",
+        ),
+        (
+            "s.yaml",
+            "sources:\n  - name: x\n\tconfig: sft\n",
+            "s.yaml:3: not valid YAML: while scanning for the next token, found character '\\t' that cannot start any "
+            "token (column 1)",
+        ),
+        ("s.toml", '[[sources]]\nname = "x"\nrepo_id "a"\n', "s.toml:3: not valid TOML: Expected '=' after a key"),
+    ],
+)
+def test_a_sources_file_that_does_not_parse_names_its_line_and_column(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_sources_file(path)
+    assert str(caught.value).startswith(f"{tmp_path}/{message}")
+    assert "column" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_a_missing_sources_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="Sources file not found"):
         build(["sft"], upstream="samples", output_dir=tmp_path / "apt", sources_file=str(tmp_path / "nope.yaml"))
@@ -310,6 +341,55 @@ def test_an_exit_inside_a_mapper_is_an_error_not_a_silent_success(hub, tmp_path,
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        "os._exit(0)",
+        "os._exit(3)",
+        "os.kill(os.getpid(), signal.SIGKILL)",
+    ],
+)
+def test_a_mapping_that_ends_its_process_fails_the_build(hub, tmp_path, body):
+    """The mapping runs in a worker process of its own, also with one process: ending it ends the worker, and the
+    build, which never got the rows, stops with exit status 1 and the folder as it was."""
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    write(tmp_path / "mapping.py", f"import os, signal\n\ndef to_dpo(row):\n    {body}\n")
+    sources_file = write(tmp_path / "apt-sources.toml", TOML)
+    out = tmp_path / "apt"
+    build(["sft"], upstream="samples", output_dir=out)  # a folder a stale publish would send
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    args = ["build", "dpo", "--only=my-prefs", f"--build-dir={out}", f"--sources-file={sources_file}"]
+    result = subprocess.run([sys.executable, "-m", "apt_hub.cli", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: Converting dpo/train (me/prefs/prefs/a.jsonl) stopped: its worker")
+    assert "a mapping of source 'my-prefs' calling os._exit()" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("tag", ["hh-rlhf/helpful-base", "ultrafeedback", "my-prefs/other", ""])
+def test_a_custom_source_cannot_give_its_rows_another_source(hub, tmp_path, tag):
+    """Counts are kept by the source of the file: rows counted as hh-rlhf's would make impossible counts
+    (`sampled_out: -5`), so a mapper that names another source stops the build, naming the row."""
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    returned = f'{{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": {tag!r}}}'
+    mapping = f"def to_dpo(row):\n    return {returned}\n"
+    with pytest.raises(ConfigError) as caught:
+        build_prefs(tmp_path, mapping, upstream="hub", on_bad_rows="skip")
+    assert str(caught.value).startswith(
+        f"me/prefs/prefs/a.jsonl:1: source 'my-prefs', field 'source': the row mapper gave the row source {tag!r}; "
+        "the rows of this file carry 'my-prefs'"
+    )
+    assert not (tmp_path / "apt").exists()
+
+
+def test_a_mapper_may_name_its_own_source(hub, tmp_path):
+    hub.add_repo("me/prefs", PREFS, sha=SHA)
+    returned = '{"prompt": row["q"], "chosen": "a", "rejected": "b", "source": "my-prefs"}'
+    mapping = f"def to_dpo(row):\n    return {returned}\n"
+    report = build_prefs(tmp_path, mapping, upstream="hub")
+    assert report.configs["dpo"]["counts"]["train"] == {"my-prefs": {"rows": 2, "kept": 2}}
+
+
+@pytest.mark.parametrize(
     "spec, problem",
     [
         ("os:system", "os:system is <built-in function system>, not a Python function: give a function (row, "),
@@ -356,3 +436,12 @@ def test_yaml_aliases_that_expand_without_end_are_refused_in_one_short_line(tmp_
     with pytest.raises(ConfigError, match="aliases .* expand to more than 100,000 values") as caught:
         load_sources_file(path)
     assert len(str(caught.value)) < 200 and "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(not os.environ.get("APT_HUB_STRESS"), reason="make stress: every misbehaviour at every row")
+@pytest.mark.parametrize("num_proc", [1, 2])
+@pytest.mark.parametrize("misbehaviour", MISBEHAVIOURS)
+def test_every_misbehaviour_of_a_mapping_at_every_row_fails_in_one_line_or_is_counted(misbehaviour, num_proc):
+    for at in range(6):
+        for skip in (False, True):
+            build_with_a_mapping_that(misbehaviour, at=at, files=2, num_proc=num_proc, skip=skip)

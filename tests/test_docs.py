@@ -35,6 +35,13 @@ def test_the_readme_blocks_are_what_the_registry_says():
     assert readme.blocks()["configs"].count("\n") == len(readme.CONFIGS) + 1
 
 
+def test_the_readme_states_the_longest_json_lines_row():
+    from apt_hub.read.readers import MAX_LINE_BYTES
+
+    assert MAX_LINE_BYTES % (1 << 20) == 0
+    assert f"A line of a JSON Lines file holds at most {MAX_LINE_BYTES >> 20} MiB" in " ".join(README.split())
+
+
 def test_the_readme_conversion_rules_are_the_sources_rules():
     from apt_hub.sources import SOURCES
     from apt_hub.sources.custom import BUILT_IN

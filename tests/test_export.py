@@ -99,3 +99,21 @@ def test_errors_name_the_folder_and_the_choices(samples_build, tmp_path):
     with pytest.raises(AptHubError, match=r"a config of .* must be one of dpo, loyalty, .*; got 'sfft' \(did you"):
         export(samples_build, output_dir=tmp_path / "out", configs=["sfft"])
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_holding_the_build_folder_or_the_current_one_is_refused(
+    samples_build, tmp_path, capsys, monkeypatch
+):
+    """Replaced in one step, such a folder would take the build folder, or the shell's folder, along."""
+    import shutil
+
+    build = Path(shutil.copytree(samples_build, tmp_path / "dist" / "apt"))
+    assert main(["export", str(build), "--output-dir", str(tmp_path / "dist")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: --output-dir {tmp_path / 'dist'} holds the build folder")
+    assert main(["export", str(build), "--output-dir", str(tmp_path)]) == 1  # a parent of it too
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert main(["export", str(build), "--output-dir", "."]) == 1
+    assert "refusing to replace the current folder" in capsys.readouterr().err
+    assert sorted(p.name for p in here.iterdir()) == []

@@ -170,7 +170,8 @@ def test_a_killed_worker_is_one_line_and_a_build_killed_among_its_workers_leaves
     build_here(out, ["sft"], ["--max-samples=5"])
     before = snapshot(out)
     worker = run(*build_args(out, ["sft"], ["--num-proc=2"]), **{KILL_AT: "job:sft"})
-    assert worker.returncode == 1 and worker.stderr.startswith("error: A worker process converting sft ended")
+    assert worker.returncode == 1 and worker.stderr.startswith("error: Converting sft/train (m-a-p/COIG-CQIA/")
+    assert "its worker process ended without returning its rows" in worker.stderr
     assert len(worker.stderr.splitlines()) == 1 and snapshot(out) == before
     killed = run(*build_args(out, ["sft"], ["--num-proc=2"]), **{KILL_AT: "job-done:sft"})
     assert killed.returncode == -signal.SIGKILL and snapshot(out) == before  # run() found no process left behind
@@ -481,17 +482,133 @@ def test_a_linked_build_folder_is_changed_where_it_lives_and_an_empty_folder_is_
     assert sorted(p.name for p in real.parent.iterdir()) == ["apt"]
 
 
-def test_an_export_killed_while_writing_a_file_keeps_the_old_file_and_the_next_export_cleans_up(
-    samples_build, tmp_path
-):
+# The steps of an export of dpo: its lock, the staging copy, each file written, the exchange.
+EXPORT_STEPS = ["lock", "staged", "write:hh-rlhf_train.json", "commit"]
+EXPORT_STEPS += ["write:hh-rlhf_test.json", "write:ultrafeedback_train.json", "write:ultrafeedback_test.json"] * STRESS
+
+
+def test_an_export_killed_at_any_step_leaves_every_old_file_then_a_rerun_converges(samples_build, tmp_path, cli_env):
+    """The export folder is a transaction like the build folder: killed while it writes its files, it holds every
+    old file (never some old and some new), and a file of the user's in it is kept."""
+    small = tmp_path / "small"
+    build_here(small, ["dpo"], ["--max-samples=3"])
     legacy = tmp_path / "legacy"
-    assert main(["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
+    legacy.mkdir()
+    (legacy / "notes.txt").write_text("mine\n")
+    assert main(["export", str(small), "--output-dir", str(legacy), "--configs", "dpo"]) == 0
     before = snapshot(legacy)
     args = ["export", str(samples_build), "--output-dir", str(legacy), "--configs", "dpo"]
-    killed = run(*args, **{KILL_AT: "write:hh-rlhf_train.json"})
-    assert killed.returncode == -signal.SIGKILL
-    (temporary,) = leftovers(legacy)  # written whole, marked, not yet renamed
-    assert temporary.name.startswith(".hh-rlhf_train.json.apt-tmp-")
-    assert {k: v for k, v in snapshot(legacy).items() if not k.startswith(".")} == before
+    for step in EXPORT_STEPS:
+        killed = run(*args, **{KILL_AT: step})
+        assert killed.returncode == -signal.SIGKILL, f"{step}: the export did not reach it: {killed.stderr[-500:]}"
+        assert snapshot(legacy) == before, f"killed at {step}: the export folder changed"
     assert main(args) == 0
-    assert snapshot(legacy) == before
+    after = snapshot(legacy)
+    assert after.keys() == before.keys() and after != before and after["notes.txt"] == b"mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["legacy", "small"]  # the killed runs' copies removed
+
+
+# ------------------------------------------------------------------------------------- writes that fail
+
+# File size limits (ulimit -f, in bytes) at which a build of two configs fails at a different file each time.
+SIZE_LIMITS = [1 << 10, 8 << 10, 24 << 10] + ([2 << 10, 4 << 10, 12 << 10, 16 << 10, 32 << 10] if STRESS else [])
+
+
+def limited(size: int):
+    """A subprocess hook: files past `size` bytes cannot be written (EFBIG; Python ignores SIGXFSZ)."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+@pytest.mark.parametrize("size", SIZE_LIMITS)
+def test_a_file_past_the_size_limit_is_named_and_the_folder_stays(tmp_path, cli_env, size):
+    out = tmp_path / "apt"
+    build_here(out, ["ruozhiba"], ["--max-samples=5"])
+    before = snapshot(out)
+    result = subprocess.run(
+        [sys.executable, "-m", "apt_hub.cli", *build_args(out, ["ruozhiba", "storm"], ["--max-samples=8"])],
+        preexec_fn=limited(size),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: {out}/") and result.stderr.count("\n") == 1, result.stderr
+    assert "File too large (larger than this process may write a file: see `ulimit -f`)" in result.stderr
+    assert snapshot(out) == before
+    assert_readable(out)
+    build_here(out, ["ruozhiba", "storm"], ["--max-samples=8"])  # with room again: nothing left in the way
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["apt"]
+
+
+# Bytes left free on a small file system at which a build fails at a different file each time (make stress: every
+# 4 KiB page up to where the build fits).
+FREE_BYTES = list(range(0, 320 << 10, 4 << 10)) if STRESS else [0, 24 << 10, 96 << 10]
+FULL_DISK = """
+import contextlib, io, json, os, pathlib, sys
+sys.path.insert(0, {tests!r})
+from test_folder import snapshot
+from apt_hub.cli import main
+from apt_hub.folder import leftovers
+
+disk = {disk!r}
+out = os.path.join(disk, "apt")
+old = ["build", "ruozhiba", "--upstream=samples", "--max-samples=5", f"--build-dir={{out}}"]
+commands = [
+    ["build", "ruozhiba", "storm", "--upstream=samples", "--max-samples=8", f"--build-dir={{out}}"],
+    ["card", out, "--repo-id=org/apt"],
+    ["merge", "ruozhiba", "--output=mixed", f"--build-dir={{out}}"],
+]
+results = []
+for free, args in [(free, args) for args in commands for free in {free!r}]:
+    assert main(old) == 0
+    before = snapshot(pathlib.Path(out))
+    filler = os.path.join(disk, "filler")
+    with open(filler, "wb", buffering=0) as file, contextlib.suppress(OSError):
+        while True:
+            file.write(b"0" * 4096)
+    os.truncate(filler, max(0, os.path.getsize(filler) - free))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(args)
+    os.remove(filler)
+    same = snapshot(pathlib.Path(out)) == before
+    results.append({{"command": args[0], "free": free, "status": status, "err": err.getvalue(), "same": same,
+                     "left": [p.name for p in leftovers(disk)]}})
+print(json.dumps(results))
+"""
+
+
+def test_a_full_disk_is_named_and_the_folder_stays(tmp_path, cli_env):
+    """A build, `card` and `merge` on a small file system (tmpfs, mounted in a user namespace: no root needed) that
+    fills up at several points: one line naming the file that could not be written, and the folder as it was."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = FULL_DISK.format(tests=str(Path(__file__).parent), disk=str(disk), free=FREE_BYTES)
+    shell = f'mount -t tmpfs -o size=4m none {disk} && exec {sys.executable} -c "$0"'
+    try:
+        result = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", shell, script],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except FileNotFoundError:
+        pytest.skip("no unshare here")
+    if result.returncode and "mount" in result.stderr and not result.stdout:
+        pytest.skip(f"no small file system can be made here: {result.stderr.strip()[:200]}")
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout.splitlines()[-1])
+    assert [run_["status"] for run_ in runs[:3]] == [1, 1, 1]  # the build, with 96 KiB free at most
+    for run_ in runs:
+        assert run_["left"] == [] and "Traceback" not in run_["err"], run_
+        if run_["status"] == 0:  # room enough
+            assert run_["err"] == "", run_
+            continue
+        assert run_["status"] == 1, run_
+        # A file of the folder, or beside it: its lock, a file moved in by one rename.
+        assert run_["err"].startswith((f"error: {disk}/apt", f"error: {disk}/.apt")), run_
+        assert run_["err"].count("\n") == 1, run_
+        assert "No space left on device (the disk is full: free some space, then run this again)" in run_["err"]
+        assert run_["same"], run_

@@ -1,5 +1,7 @@
 """Property-based tests: whatever bytes an input file holds, a parser ends in rows, counted problems or one of our
-errors, never a traceback; `validate` and `build loyalty` agree on every loyalty file.
+errors, never a traceback; `validate` and `build loyalty` agree on every loyalty file; a build folder with a
+damaged shard or a card header edited anyhow, and a mapping that misbehaves anyhow, end every command in one line
+or a sound result.
 
 `make test` runs a few hundred examples of each; `make fuzz` runs the "fuzz" profile (see conftest.py).
 """
@@ -10,6 +12,7 @@ import io
 import json
 import os
 import random
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,8 +22,9 @@ from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from test_folder import snapshot
 
 from apt_hub import convert
 from apt_hub.cli import main
@@ -33,7 +37,7 @@ from apt_hub.loyalty import FIELDS, PLACEHOLDER, LoyaltyFileError, check_loyalty
 from apt_hub.read.readers import LFS_POINTER, read_rows
 from apt_hub.read.upstream import SAMPLES, InputFile
 from apt_hub.sources import SOURCES, Context, Source, register
-from apt_hub.sources.custom import load_sources_file
+from apt_hub.sources.custom import forget_custom_sources, load_sources_file
 
 # Text as files get it wrong: lone surrogates, line separators inside strings, the placeholders.
 TRICKY = ["\ud800", "a\udfffb", "\u2028", "x\u2029y", "\u0085", "\ufeff", "[待填写]", PLACEHOLDER, "", " \n "]
@@ -51,7 +55,8 @@ VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
-# Raw JSON text no serializer writes: deep nesting, integers past 4,300 digits, trailing commas, escapes.
+# Raw JSON text no serializer writes: deep nesting, integers past 4,300 digits, trailing commas, escapes, a key
+# given twice.
 RAW = st.sampled_from(
     [
         "[" * 200_000 + "]" * 200_000,
@@ -65,6 +70,8 @@ RAW = st.sampled_from(
         "-Infinity",
         '{"a": 1,}',
         "\x00",
+        '{"chosen": "x", "chosen": "y", "rejected": "z"}',
+        '{"a": [{"b": 1, "b": 2}]}',
     ]
 )
 
@@ -465,3 +472,142 @@ def converted_both_ways(source: str, path: Path, name: str) -> None:
 @given(data=parquet_bytes(UF_FILE))
 def test_ultrafeedback_converted_by_columns_is_converted_row_by_row(data):
     in_file("train.parquet", data, lambda path: converted_both_ways("ultrafeedback", path, "train.parquet"))
+
+
+# --- a damaged build folder, a card broken by hand, a mapping that misbehaves -------------------------------
+# Each example runs a command on a whole build folder: a few in `make test`, a hundredth of the profile's count in
+# `make fuzz`.
+HEAVY = settings(max_examples=max(3, settings.default.max_examples // 100))
+DAMAGED_COMMANDS = {
+    "stats": lambda folder: ["stats", str(folder)],
+    "card": lambda folder: ["card", str(folder)],
+    "export": lambda folder: ["export", str(folder), "--output-dir", str(folder.parent / "old")],
+    "merge": lambda folder: ["merge", "sft", "ruozhiba", "--output", "mixed", "--build-dir", str(folder)],
+}
+
+
+def run_quietly(args: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(args)
+    return status, err.getvalue()
+
+
+def assert_one_line_or_done(status: int, err: str, folder: Path, before: dict, *located: str) -> None:
+    assert "Traceback" not in err and status in (0, 1), err
+    if status == 1:
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+        assert any(text in err for text in located), err
+        assert snapshot(folder) == before
+
+
+@HEAVY
+@given(
+    shard=st.sampled_from(["data/dpo/train-00000-of-00001.parquet", "data/sft/train-00000-of-00001.parquet"]),
+    at=st.floats(0, 1),
+    kind=st.sampled_from(["truncate", "overwrite", "insert"]),
+    junk=st.binary(min_size=1, max_size=64),
+    command=st.sampled_from(sorted(DAMAGED_COMMANDS)),
+)
+def test_a_damaged_shard_is_one_line_or_harmless_in_every_command(samples_build, shard, at, kind, junk, command):
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(shutil.copytree(samples_build, Path(scratch) / "apt"))
+        data = (folder / shard).read_bytes()
+        cut = int(at * (len(data) - 1))
+        damaged = {
+            "truncate": data[:cut],
+            "overwrite": data[:cut] + junk + data[cut + len(junk) :],
+            "insert": data[:cut] + junk + data[cut:],
+        }[kind]
+        (folder / shard).write_bytes(damaged)
+        before = snapshot(folder)
+        status, err = run_quietly(DAMAGED_COMMANDS[command](folder))
+        assert_one_line_or_done(status, err, folder, before, f"{folder / shard}: damaged parquet shard")
+
+
+@HEAVY
+@given(
+    header=st.text(alphabet="ab:-[]{}'\" \n\t&*!|>#%@`,?\\1", max_size=40),
+    command=st.sampled_from(["card", "merge"]),
+)
+def test_a_card_header_edited_by_hand_is_one_line_or_kept(samples_build, header, command):
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(shutil.copytree(samples_build, Path(scratch) / "apt"))
+        body = (folder / "README.md").read_text(encoding="utf-8").split("\n---\n", 1)[1]  # its generated blocks
+        (folder / "README.md").write_text(f"---\n{header}\n---\n{body}\n# My notes\n", encoding="utf-8")
+        before = snapshot(folder)
+        status, err = run_quietly(DAMAGED_COMMANDS[command](folder))
+        assert_one_line_or_done(status, err, folder, before, f"{folder / 'README.md'}:")
+        if status == 0:
+            assert "# My notes" in (folder / "README.md").read_text(encoding="utf-8")
+
+
+# What a mapping does at the row it misbehaves on; the other rows it maps.
+MISBEHAVIOURS = [
+    'raise ValueError("no")',
+    "sys.exit(3)",
+    "os._exit(0)",
+    "os._exit(1)",
+    "os.kill(os.getpid(), signal.SIGKILL)",
+    "return None",
+    "return [1]",
+    'return {"prompt": 5, "chosen": "a", "rejected": "b"}',
+    'return {"prompt": row["q"], "chosen": "a", "rejected": "b", "source": "hh-rlhf/helpful-base"}',
+    'return {"prompt": row["q"], "chosen": "a", "rejected": "b", "unknown": 1}',
+    'return Drop("mine")',
+    'return {"prompt": row["q"], "chosen": "same", "rejected": "same"}',
+]
+MAPPING = """\
+import os, signal, sys
+from apt_hub.sources import Drop
+
+def to_dpo(row):
+    if row["n"] == {at}:
+        {misbehaviour}
+    return {{"prompt": row["q"], "chosen": "yes " + row["q"], "rejected": "no " + row["q"]}}
+"""
+
+
+@HEAVY
+@given(
+    misbehaviour=st.sampled_from(MISBEHAVIOURS),
+    at=st.integers(0, 5),
+    files=st.integers(1, 2),
+    num_proc=st.integers(1, 2),
+    skip=st.booleans(),
+)
+def test_a_mapping_that_misbehaves_fails_the_build_in_one_line_or_is_counted(misbehaviour, at, files, num_proc, skip):
+    build_with_a_mapping_that(misbehaviour, at=at, files=files, num_proc=num_proc, skip=skip)
+
+
+def build_with_a_mapping_that(misbehaviour: str, *, at: int, files: int, num_proc: int, skip: bool) -> None:
+    """Whatever a mapping does on a row, the build ends in exit status 0 with counts that add up, or 1 with one line
+    and the folder as it was: never a success with nothing built, never a traceback."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for index in range(files):
+            rows = [{"q": f"question {index} {n}", "n": n} for n in range(3 * index, 3 * index + 3)]
+            path = root / "up" / "me" / "prefs" / f"prefs/part-{index}.jsonl"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        (root / "mapping.py").write_text(MAPPING.format(at=at, misbehaviour=misbehaviour), encoding="utf-8")
+        (root / "apt-sources.yaml").write_text(
+            "sources:\n  - {name: mine, repo_id: me/prefs, config: dpo, files: ['prefs/*.jsonl'],"
+            " mapping: 'mapping.py:to_dpo'}\n",
+            encoding="utf-8",
+        )
+        out = root / "apt"
+        assert main(["build", "ruozhiba", "--upstream", "samples", "--build-dir", str(out)]) == 0
+        before = snapshot(out)
+        args = ["build", "dpo", "--only", "mine", "--upstream", str(root / "up"), "--build-dir", str(out)]
+        args += [f"--sources-file={root / 'apt-sources.yaml'}", f"--num-proc={num_proc}"]
+        status, err = run_quietly(args + ["--on-bad-rows=skip"] * skip)
+        assert_one_line_or_done(status, err, out, before, "error: ")
+        if status == 0:
+            counts = json.loads((out / "build.json").read_text(encoding="utf-8"))["configs"]["dpo"]["counts"]
+            for split in counts.values():
+                assert set(split) == {"mine"}  # no row counted as another source's
+                entry = split["mine"]
+                dropped = sum(n for key, n in entry.items() if key.startswith("dropped_"))
+                assert entry["rows"] == entry["kept"] + dropped and "sampled_out" not in entry, entry
+    forget_custom_sources()

@@ -115,3 +115,58 @@ def test_a_stalled_mirror_ends_the_build_with_an_error_naming_it(mirror, tmp_pat
     assert result.returncode == 1
     assert f"at {mirror.endpoint}: " in result.stderr and "timed out" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+SECRET = "s3cret-pass"
+
+
+def test_a_mirror_password_never_reaches_a_file_the_hub_or_an_output(mirror, tmp_path):
+    """HF_ENDPOINT with a user and password (a mirror behind basic authentication): build, stats, card, export and
+    publish through it, and fail in several ways; the password is in no file of the build or the export, in no
+    file of the remote repository, and in no line any command printed."""
+    source = SOURCES["ultrafeedback"]
+    mirror.add_repo(source.repo_id, SAMPLES / source.repo_id, sha=source.revision)
+    mirror.basic_users[f"mirror-user:{SECRET}"] = "alice"
+    endpoint = mirror.endpoint.replace("http://", f"http://mirror-user:{SECRET}@")
+    env = client_env(endpoint, tmp_path / "hf") | {"HF_TOKEN": "hf_alice_write"}
+    wrong = client_env(endpoint.replace(SECRET, f"{SECRET}-wrong"), tmp_path / "hf") | {"HF_TOKEN": "hf_alice_write"}
+    runs = [
+        (env, ["build", "ruozhiba", "dpo", "--upstream", "hub", "--build-dir", "out"], 0),
+        (env, ["stats", "out"], 0),
+        (env, ["card", "out", "--repo-id", "alice/apt"], 0),
+        (env, ["export", "out", "--output-dir", "old"], 0),
+        (env, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 0),
+        (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
+        (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
+        (env, ["publish", "out", "--repo-id", "bob/apt"], 1),  # not alice's namespace: 403
+        (wrong, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 1),  # 401
+        (wrong, ["build", "ruozhiba", "--upstream", "hub", "--build-dir", "out"], 1),
+        (env | {"APT_HUB_TIMEOUT": "0.5"}, ["publish", "out", "--repo-id", "alice/other"], 1),  # a stalled answer
+    ]
+    outputs = []
+    for environ, command, status in runs:
+        if command[-1] == "alice/other":
+            mirror.fault("repo_info", delay=5)
+        result = apt_hub(command, env=environ, cwd=tmp_path)
+        assert result.returncode == status, (command, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    printed = "\n".join(outputs)
+    files = [p for folder in ("out", "old") for p in (tmp_path / folder).rglob("*") if p.is_file()]
+    remote = mirror.repo_files("alice/apt")
+    for name, data in [*((str(p), p.read_bytes()) for p in files), *remote.items(), ("output", printed.encode())]:
+        assert SECRET.encode() not in data and b"mirror-user" not in data, name
+    assert "build.json" in remote and "README.md" in remote and len(files) > 15
+    assert "up to date" in printed and "Committed" in printed and "(403)" in printed and "(401)" in printed
+    assert "did not answer" in printed and f"at {mirror.endpoint}" in printed
+    record = json.loads((tmp_path / "out/build.json").read_text(encoding="utf-8"))
+    assert record["configs"]["dpo"]["options"]["upstream"] == f"hub ({mirror.endpoint})"
+
+
+def test_a_token_the_mirror_refuses_is_named_as_the_token_not_as_the_endpoint(mirror, tmp_path):
+    # The token sent as a user's would be (the tests switch implicit tokens off).
+    env = client_env(mirror.endpoint, tmp_path / "hf") | {"HF_TOKEN": "hf_nobody", "HF_HUB_DISABLE_IMPLICIT_TOKEN": ""}
+    result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--build-dir", "out"], env=env, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "refused the token (401)" in result.stderr and "HF_TOKEN" in result.stderr
+    assert "HF_ENDPOINT" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

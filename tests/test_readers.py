@@ -2,7 +2,12 @@
 
 import gzip
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
+import tracemalloc
 from pathlib import Path
 from unittest.mock import patch
 
@@ -11,13 +16,16 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_cli import LIMITED
 from test_fuzz import VALUES, json_bytes
 
 from apt_hub.errors import UpstreamError
 from apt_hub.read import readers
 from apt_hub.read.jsontext import decode_utf8, loads
 from apt_hub.read.readers import Problem, read_rows
+from apt_hub.read.upstream import SAMPLES
 
+STRESS = bool(os.environ.get("APT_HUB_STRESS"))
 ROWS = [{"a": "一", "n": 1}, {"a": "two", "n": 2}]
 
 
@@ -93,8 +101,21 @@ def problems(path) -> list[tuple[int, str | None, str]]:
         (b'{"a": ["x", {"b": "\\udfff"}]}\n', (1, "a[1].b", "not valid Unicode: a lone surrogate \\udfff")),
         (b'{"a": "x"}\n' + b"[" * 200_000 + b"]" * 200_000 + b"\n", (2, None, "invalid JSON: nested too deeply")),
         (b'{"a": ' + b"9" * 5000 + b"}\n", (1, None, "invalid JSON: Exceeds the limit (4300 digits)")),
+        (
+            b'{"a": "x"}\n{"a": "x", "b": 1, "a": "y"}\n',
+            (2, "a", "given twice in one object; JSON keeps only the last"),
+        ),
+        (b'{"a": [{"b": 1, "b": 2}]}\n', (1, "b", "given twice in one object; JSON keeps only the last")),
     ],
-    ids=["non-utf8", "lone-surrogate", "nested-surrogate", "deep-nesting", "huge-integer"],
+    ids=[
+        "non-utf8",
+        "lone-surrogate",
+        "nested-surrogate",
+        "deep-nesting",
+        "huge-integer",
+        "key-twice",
+        "nested-key-twice",
+    ],
 )
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz"])
 def test_a_bad_line_is_one_located_problem_and_the_other_lines_are_read(tmp_path, suffix, content, expected):
@@ -103,6 +124,31 @@ def test_a_bad_line_is_one_located_problem_and_the_other_lines_are_read(tmp_path
     [(line, field, message)] = problems(path)
     assert (line, field) == expected[:2] and message.startswith(expected[2])
     assert len(list(read_rows(path))) == content.count(b"\n")
+
+
+@pytest.mark.parametrize("name", ["rows.json", "rows.json.gz"])
+def test_a_key_given_twice_in_a_json_array_is_a_problem_of_its_item_only(tmp_path, name):
+    path = tmp_path / name
+    write(path, '[\n  {"a": "x"},\n  {"a": "x",\n   "a": "y"},\n  {"a": "z"}\n]\n')
+    rows = list(read_rows(path))
+    assert rows[0] == (2, {"a": "x"}) and rows[2] == (5, {"a": "z"})
+    assert rows[1] == (3, Problem(3, "a", "given twice in one object; JSON keeps only the last"))
+
+
+def test_a_key_given_twice_stops_the_build_or_is_counted_under_skip(tmp_path):
+    from apt_hub.build import build
+    from apt_hub.errors import BadRowError
+    from apt_hub.read.manifest import COPY_SUFFIX
+
+    upstream = tmp_path / "up"  # a copy of the samples without their manifests, like a download edited by hand
+    shutil.copytree(SAMPLES, upstream, ignore=shutil.ignore_patterns(f"*{COPY_SUFFIX}"))
+    file = upstream / "m-a-p/COIG-CQIA/ruozhiba/ruozhiba_ruozhiba.jsonl"
+    first, rest = file.read_text(encoding="utf-8").split("\n", 1)
+    file.write_text(first[:-1] + ', "output": "another"}\n' + rest, encoding="utf-8")
+    with pytest.raises(BadRowError, match=r"ruozhiba_ruozhiba\.jsonl:1: field 'output': given twice in one object"):
+        build(["ruozhiba"], upstream=upstream, output_dir=tmp_path / "apt")
+    report = build(["ruozhiba"], upstream=upstream, output_dir=tmp_path / "apt", on_bad_rows="skip")
+    assert report.configs["ruozhiba"]["counts"]["train"]["coig-cqia/ruozhiba"]["dropped_bad_row"] == 1
 
 
 def test_a_valid_surrogate_pair_is_text_not_a_problem(tmp_path):
@@ -180,26 +226,80 @@ def test_a_truncated_gzip_file_names_the_file(tmp_path):
         list(read_rows(path, name="org/repo/rows.jsonl.gz"))
 
 
-def line_by_line(path) -> list:
-    """The rows of a JSON Lines file as each line alone decodes: the rule `read_rows` keeps when it reads blocks."""
+def line_by_line(path, longest: int | None = None) -> list:
+    """The rows of a JSON Lines file as each line alone decodes: the rule `read_rows` keeps when it reads blocks. A
+    line of more than `longest` bytes is a problem."""
     rows = []
     with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as lines:
         for number, raw in enumerate(lines, start=1):
-            if raw.strip():
+            if longest is not None and len(raw.removesuffix(b"\n")) > longest:
+                rows.append((number, Problem(number, None, long_line(longest))))
+            elif raw.strip():
                 text = decode_utf8(raw, number - 1)
-                rows.append((number, text if isinstance(text, Problem) else loads(text, number)))
+                rows.append((number, text if isinstance(text, Problem) else loads(text, number, unique_keys=True)))
     return rows
+
+
+def long_line(longest: int) -> str:
+    return f"a line of more than {longest:,} bytes, the most a JSON Lines row may hold"
 
 
 @given(
     data=json_bytes(VALUES, lines=True) | st.binary(max_size=64),
     block=st.integers(1, 48),
+    longer=st.integers(0, 40),
     gz=st.booleans(),
 )
-def test_json_lines_read_in_blocks_are_the_rows_each_line_gives_alone(data, block, gz):
-    with tempfile.TemporaryDirectory() as folder, patch.object(readers, "_BLOCK_BYTES", block):
+def test_json_lines_read_in_blocks_are_the_rows_each_line_gives_alone(data, block, longer, gz):
+    longest = block + longer  # at least a block: a line that fits in a block is never refused
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        patch.object(readers, "_BLOCK_BYTES", block),
+        patch.object(readers, "MAX_LINE_BYTES", longest),
+    ):
         path = Path(folder) / ("rows.jsonl.gz" if gz else "rows.jsonl")
         path.write_bytes(gzip.compress(data) if gz else data)
         # The reader alone (`read_rows` refuses a file that opens like a Git LFS pointer); repr: NaN equals itself
         # only as text.
-        assert repr(list(readers._read_json_lines(path, path.name))) == repr(line_by_line(path))
+        assert repr(list(readers._read_json_lines(path, path.name))) == repr(line_by_line(path, longest))
+
+
+def one_long_line(path: Path, size: int) -> None:
+    """A JSON Lines file (gzip, to be small on disk) with a row, a row of `size` bytes, and a row."""
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write(b'{"a": "one"}\n{"a": "')
+        chunk = b"x" * (1 << 20)
+        for _ in range(size >> 20):
+            file.write(chunk)
+        file.write(b'"}\n{"a": "three"}\n')
+
+
+def test_a_line_past_the_limit_is_refused_without_being_held_in_memory(tmp_path):
+    path = tmp_path / "rows.jsonl.gz"
+    one_long_line(path, 96 << 20)
+    tracemalloc.start()
+    try:
+        with patch.object(readers, "MAX_LINE_BYTES", 16 << 20):
+            rows = list(read_rows(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == [(1, {"a": "one"}), (2, Problem(2, None, long_line(16 << 20))), (3, {"a": "three"})]
+    assert peak < 40 << 20, peak  # the limit and a block, not the 96 MB line
+
+
+@pytest.mark.skipif(not STRESS, reason="make stress: a 2 GiB line")
+def test_a_line_of_two_gigabytes_is_refused_in_a_bounded_memory(tmp_path):
+    """What the limit is for: a single line of 2 GiB took 4.4 GB of memory to be read whole. Here the build reads
+    it in a process that may not take more than 3 GB of address space."""
+    (tmp_path / "me/big").mkdir(parents=True)
+    one_long_line(tmp_path / "me/big/rows.jsonl.gz", 2 << 30)
+    (tmp_path / "apt-sources.yaml").write_text(
+        "sources:\n  - {name: big, repo_id: me/big, config: sft, files: [rows.jsonl.gz], "
+        "columns: {prompt: a, response: a}}\n",
+        encoding="utf-8",
+    )
+    script = LIMITED + "sys.exit(main(['build', 'sft', '--only', 'big', '--upstream', '.', '--build-dir', 'out']))\n"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: me/big/rows.jsonl.gz:2: {long_line(64 << 20)}"), result.stderr

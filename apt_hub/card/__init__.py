@@ -12,20 +12,23 @@ from typing import Any
 
 import jinja2
 import pyarrow.parquet as pq
+import yaml
 from datasets import Features
 from datasets.info import DatasetInfo, DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from .. import __version__
 from ..chat.recipes import trainers, training
 from ..clean import checks
 from ..configs import CONFIGS
 from ..configs.base import BOOL, FLOAT, MESSAGES, PAIRS, STRING, STRINGS
-from ..errors import AptHubError
+from ..errors import AptHubError, Problem, one_line
 from ..folder import atomic_write
 from ..layout import read_record, splits_on_disk
 from ..options import option_defaults
+from ..read.jsontext import decode_utf8
 from ..report import check_lines
 from ..sources import SOURCES
 from ..stats import compute_stats, drops
@@ -64,6 +67,61 @@ LICENSE_LINK = "README.md#license"
 _BLOCK = re.compile(r"<!-- apt-hub:begin (?P<name>[\w.-]+) -->\n.*?<!-- apt-hub:end (?P=name) -->\n?", re.S)
 
 
+class CardError(AptHubError):
+    """A card whose text or YAML header cannot be read: its file and line, and what to fix."""
+
+
+def read_card(text: str, name: str = CARD_FILE) -> DatasetCard:
+    """The card of a text, its YAML header read as the Hub reads it.
+
+    Raises:
+        CardError: the header is not valid YAML, not a mapping, or has a key that is not a string; the message
+            names the line of the file `name` where it goes wrong.
+    """
+    match = REGEX_YAML_BLOCK.search(text)
+    first = text.count("\n", 0, match.start(2)) + 1 if match else 1  # the header's first line in the file
+    try:
+        return DatasetCard(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = first + mark.line if mark else first
+        where = f" (column {mark.column + 1})" if mark else ""
+        problem = one_line(getattr(error, "problem", None) or error)
+        raise CardError(_card_problem(name, line, f"is not valid YAML: {problem}{where}")) from None
+    except RecursionError:
+        raise CardError(_card_problem(name, first, "is nested too deeply")) from None
+    except ValueError:  # huggingface_hub: "repo card metadata block should be a dict"
+        raise CardError(_card_problem(name, first, "is not a mapping of keys to values")) from None
+    except TypeError:  # DatasetCardData(**data): a key such as `1:` is not a name
+        raise CardError(_card_problem(name, first, "has a key that is not a string")) from None
+
+
+def _card_problem(name: str, line: int, problem: str) -> str:
+    return f"{name}:{line}: the card's YAML header {problem}; fix the header at line {line}, then run this again"
+
+
+def read_card_file(path: str | Path) -> str | None:
+    """The text of a build folder's `README.md` (`None` when there is none), checked as `read_card` checks it.
+
+    Raises:
+        CardError: the file is not UTF-8, or its YAML header cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    text = decode_utf8(path.read_bytes())
+    if isinstance(text, Problem):
+        raise CardError(text.format(str(path)))
+    read_card(text, str(path))
+    return text
+
+
+def check_card(root: str | Path) -> None:
+    """Refuse a build folder whose card cannot be read, before any work: a build, `card`, `merge` and `publish`
+    all render the card from the one there."""
+    read_card_file(Path(root) / CARD_FILE)
+
+
 def templates_dir() -> Path:
     """The folder of the card templates: `cards/` beside the package (a checkout or an editable install), else
     the copy installed as package data."""
@@ -94,7 +152,7 @@ def write_card(root: str | Path, stats: dict[str, Any], *, repo_id: str | None =
     """
     root = Path(root)
     path = root / CARD_FILE
-    existing = path.read_text(encoding="utf-8") if path.is_file() else None
+    existing = read_card_file(path)
     write_images(root, stats)
     text = render_card(root, stats, repo_id=repo_id or repo_id_in(existing) or PLACEHOLDER_REPO_ID)
     atomic_write(path, merge_card(existing, text) if existing else text)
@@ -326,8 +384,8 @@ def merge_card(existing: str, rendered: str) -> str:
         >>> merged == "---\\nlicense: mit\\ncolor: red\\n---\\n\\n# T\\n" + block.format("new") + "mine\\n"
         True
     """
-    old_card, new_card = DatasetCard(existing), DatasetCard(rendered)
-    old_body, new_body = _body(existing), _body(rendered)
+    old_card, new_card = read_card(existing), DatasetCard(rendered)
+    old_body, new_body = old_card.text, new_card.text
     if not _BLOCK.search(old_body):
         return rendered
     data = new_card.data.to_dict()
@@ -338,10 +396,15 @@ def merge_card(existing: str, rendered: str) -> str:
     return f"---\n{yaml}\n---\n\n{_merge_bodies(old_body, new_body).strip()}\n"
 
 
-def handwritten(card: str) -> str:
-    """What a user wrote in a card: the body outside the generated blocks, and YAML keys apt-hub does not write."""
-    extra = {k: v for k, v in DatasetCard(card).data.to_dict().items() if k not in GENERATED_KEYS}
-    return f"{sorted(extra.items())!r}\n{_BLOCK.sub('', _body(card)).strip()}"
+def handwritten(card: str, name: str = CARD_FILE) -> str:
+    """What a user wrote in a card: the body outside the generated blocks, and YAML keys apt-hub does not write.
+
+    Raises:
+        CardError: the card's YAML header cannot be read (`read_card`; `name` is the card's file in messages).
+    """
+    read = read_card(card, name)
+    extra = {k: v for k, v in read.data.to_dict().items() if k not in GENERATED_KEYS}
+    return f"{sorted(extra.items())!r}\n{_BLOCK.sub('', read.text).strip()}"
 
 
 def render_card_for(root: str | Path, *, repo_id: str) -> str:
@@ -373,10 +436,6 @@ def _merge_bodies(old: str, new: str) -> str:
         at = max((i for i, (p, _) in enumerate(pieces) if before and p == before[-1]), default=-1)
         pieces.insert(at + 1, (name, "\n" + new_blocks[name] if at >= 0 else new_blocks[name] + "\n"))
     return "".join(text for _, text in pieces)
-
-
-def _body(card: str) -> str:
-    return DatasetCard(card).text
 
 
 def template_environment() -> jinja2.Environment:

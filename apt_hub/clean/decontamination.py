@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ..errors import ConfigError, UpstreamError
+from ..errors import ConfigError, UpstreamError, check_input_file
 from ..read.readers import Problem, read_rows
 from ..sources.base import Source
 from .text import normalized
@@ -61,8 +61,9 @@ def resolve_benchmark(spec: str, upstream=None) -> Benchmark:
     """
     path, _, column = spec.rpartition(":")
     if path.endswith(DATA_SUFFIXES):
-        if not Path(path).is_file():
+        if not Path(path).exists():
             raise ConfigError(f"--decontaminate {spec!r}: no such file {path!r}.")
+        check_input_file(path, f"--decontaminate {spec!r}: the benchmark file")
         stat = Path(path).stat()
         return Benchmark(spec, "local", ((path, path),), column, f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return _hub_benchmark(spec, upstream)

@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from ..configs import Config
+from ..folder import writing
 from ..layout import batch_groups
 from .checks import CHECKS, decide
 from .decontamination import contaminated
@@ -143,7 +144,7 @@ def rewrite(path: Path, decided: pl.DataFrame) -> Rewritten:
     kept: Counter = Counter()
     flagged: Counter = Counter()
     writer = None
-    with contextlib.ExitStack() as stack:
+    with writing(temporary), contextlib.ExitStack() as stack:
         for group in batch_groups(stream(path), CHUNK_BYTES, lambda batch: batch.nbytes):
             read = sum(batch.num_rows for batch in group)
             if changes:

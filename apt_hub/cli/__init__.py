@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..errors import AptHubError, os_error_message
+from ..errors import AptHubError, os_error_message, redact
 from ..options import Spec, UsageError, parse_docstring
 
 # Each command as "module:function": only the command that runs is imported, so that `apt-hub stats` or
@@ -106,7 +106,8 @@ def bound(spec: Spec) -> Callable[..., Any]:
     @fire.decorators.SetParseFn(str)
     def command(*words: str, **flags: str) -> Any:
         values, given = spec.bind(words, flags)
-        return spec.function(*values, **given)
+        result = spec.function(*values, **given)
+        return redact(result) if isinstance(result, str) else result
 
     command.__name__ = command.__qualname__ = spec.function.__name__
     return command
@@ -164,20 +165,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(sys.argv[1:] if argv is None else list(argv))
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {redact(str(error))}", file=sys.stderr)
         return 2
     except AptHubError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {redact(str(error))}", file=sys.stderr)
         return 1
     except FireExit as error:  # fire's own usage errors, which the checks above leave none of
         return int(error.code or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except MemoryError:  # what the system would give is used up: say so, without a traceback of where it happened
+        print(
+            "error: out of memory: the system gave apt-hub no more; free some memory, or build fewer rows at once "
+            "(--num-proc 1, --max-samples N)",
+            file=sys.stderr,
+        )
+        return 1
     except BrokenPipeError:  # `apt-hub --help | head`: the reader left, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as error:  # a read-only or unwritable folder, a file where a folder should be, a full disk
-        print(f"error: {os_error_message(error)}", file=sys.stderr)
+        print(f"error: {redact(os_error_message(error))}", file=sys.stderr)
         return 1
     return 0

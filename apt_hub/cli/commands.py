@@ -44,14 +44,14 @@ def stats_command(output_dir: str = DEFAULT_OUTPUT_DIR) -> str:
         output_dir: the build folder (default dist/apt).
     """
     from ..folder import one_file_change, repair
-    from ..layout import json_text
+    from ..layout import json_text, shards_checked
     from ..report import format_stats
     from ..stats import STATS_FILE, compute_stats, shards_of
 
     repair(output_dir)
     shards_of(Path(output_dir))
     # stats.json is the one file written: moved in by one rename, the folder is whole without a staging copy.
-    with one_file_change(output_dir, STATS_FILE) as file:
+    with shards_checked(output_dir), one_file_change(output_dir, STATS_FILE) as file:
         stats = compute_stats(output_dir)
         file.write(json_text(stats))
     return format_stats(stats) + f"\n\nWrote {Path(output_dir) / STATS_FILE}"
@@ -64,16 +64,17 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = 
         output_dir: the build folder (default dist/apt).
         repo_id: the Hub repository ORG/NAME shown in the load_dataset examples.
     """
-    from ..card import CARD_FILE, IMAGES_DIR, write_card
+    from ..card import CARD_FILE, IMAGES_DIR, check_card, write_card
     from ..errors import AptHubError
     from ..folder import repair, transaction
-    from ..layout import splits_on_disk
+    from ..layout import shards_checked, splits_on_disk
     from ..stats import write_stats
 
     repair(output_dir)
     if not splits_on_disk(output_dir):
         raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
-    with transaction(output_dir, existing=True) as staging:
+    check_card(output_dir)
+    with shards_checked(output_dir), transaction(output_dir, existing=True) as staging:
         write_card(staging, write_stats(staging), repo_id=repo_id)
     path = Path(output_dir) / CARD_FILE
     return f"Wrote {path} (and {Path(output_dir) / 'stats.json'}, {Path(output_dir) / IMAGES_DIR}/)"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..configs import CONFIGS
-from ..errors import AptHubError, os_error_message
+from ..errors import AptHubError, check_input_file, os_error_message, redact
 from ..layout import DEFAULT_EXPORT_DIR, DEFAULT_OUTPUT_DIR
 from ..options import Option, UsageError, convert
 
@@ -54,7 +54,7 @@ class Menu:
     settings: Settings = field(default_factory=Settings)
 
     def say(self, text: str = "") -> None:
-        print(text, file=self.stdout, flush=True)
+        print(redact(text), file=self.stdout, flush=True)
 
     def ask(self, question: str, default: str | None = None) -> str:
         """One line of answer, stripped; the default for an empty answer. Ends the menu at the end of input."""
@@ -276,8 +276,12 @@ def _upstream(answer: str) -> str:
 
 
 def _existing_file(answer: str) -> str:
-    if not Path(answer).is_file():
+    if not Path(answer).exists():
         raise ValueError(f"No such file: {answer!r}.")
+    try:
+        check_input_file(answer, "file")
+    except AptHubError as error:  # a directory or a device: asked again
+        raise ValueError(str(error)) from None
     return answer
 
 

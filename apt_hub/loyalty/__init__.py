@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from ..clean.text import normalize_text
-from ..errors import AptHubError, Problem, ProblemsError, short
+from ..errors import AptHubError, Problem, ProblemsError, check_input_file, short
 from ..read.jsontext import JsonValue, Text, decode_utf8, parse_json_array, parse_json_lines
 
 FIELDS = ("prompt", "owner_response", "public_response", "is_owner", "reward_bonus")
@@ -79,8 +79,9 @@ def check_loyalty_file(path: str | Path) -> tuple[list[dict[str, Any]], list[Iss
     """The valid rows of a loyalty file and every problem found, sorted by line.
 
     Raises:
-        AptHubError: the file cannot be read at all (missing, a folder).
+        AptHubError: the file cannot be read at all (missing, a folder, a device).
     """
+    check_input_file(path, "loyalty file")
     try:
         data = Path(path).read_bytes()
     except OSError as error:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clean.text import normalize_text
-from ..errors import AptHubError
+from ..errors import AptHubError, check_input_file
 from ..folder import atomic_write
 from ..progress import bar
 from ..read.upstream import InputFile, open_upstream
@@ -177,6 +177,8 @@ def make_template(
 def _check_options(path: Path, n: int, seed: int, reward_bonus: float, force: bool) -> None:
     if path.suffix not in (".json", ".jsonl"):
         raise AptHubError(f"--output {path}: expected a .json (JSON array) or .jsonl (JSON Lines) file name.")
+    if path.exists() and not path.is_file():
+        check_input_file(path, "--output")  # a directory or a device: said as what it is, --force or not
     if path.exists() and not force:
         raise AptHubError(
             f"{path} exists and may hold your edits; pass --force to replace it, or choose another --output."

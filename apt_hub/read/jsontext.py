@@ -15,6 +15,30 @@ from ..errors import Problem
 # A JSON escape that may decode to half of a surrogate pair; only text holding one needs the full check.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+DUPLICATE_KEY = "given twice in one object; JSON keeps only the last"
+
+
+class _DuplicateKey(ValueError):
+    """Raised while decoding: an object holds a key twice."""
+
+    def __init__(self, key: str):
+        super().__init__(f"key {key!r} {DUPLICATE_KEY}")
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return value
+
+
+# Decodes like `json.loads`, but an object holding a key twice raises instead of keeping the last value silently.
+UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_keys)
 
 
 class Text:
@@ -52,15 +76,20 @@ def split_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def loads(text: str, line: int = 1) -> Any:
+def loads(text: str, line: int = 1, *, unique_keys: bool = False) -> Any:
     """One JSON value, or a `Problem` saying why `text` is not one: invalid JSON, nested too deeply, an integer
-    too long, or a lone surrogate (`\\ud800`), which no UTF-8 file or Arrow string can hold.
+    too long, a lone surrogate (`\\ud800`), which no UTF-8 file or Arrow string can hold, or with `unique_keys` a
+    key given twice in one object.
 
     >>> loads('{"a": 1}'), loads('{"a": }', 7).message, loads('{"a": "\\\\ud800"}').field
     ({'a': 1}, 'invalid JSON: Expecting value (column 7)', 'a')
+    >>> loads('{"a": {"b": 1, "b": 2}}', 3, unique_keys=True).format("f.jsonl")
+    "f.jsonl:3: field 'b': given twice in one object; JSON keeps only the last"
     """
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys) if unique_keys else json.loads(text)
+    except _DuplicateKey as error:
+        return Problem(line, error.key, DUPLICATE_KEY)
     except json.JSONDecodeError as error:
         return Problem(line, None, f"invalid JSON: {error.msg} (column {error.colno})")
     except (RecursionError, ValueError) as error:  # ValueError: an integer of more than 4,300 digits
@@ -129,9 +158,10 @@ def parse_json_lines(text: Text) -> tuple[list[JsonValue], list[Problem]]:
     return values, problems
 
 
-def parse_json_array(text: Text) -> tuple[list[JsonValue], Problem | None]:
-    """The items of a top-level JSON array, each with its line; parsing stops at the first syntax problem."""
-    decoder, source = json.JSONDecoder(), text.text
+def parse_json_array(text: Text, *, unique_keys: bool = False) -> tuple[list[JsonValue], Problem | None]:
+    """The items of a top-level JSON array, each with its line; parsing stops at the first syntax problem. With
+    `unique_keys`, an item holding a key twice in one object is a `Problem` (the items after it are read)."""
+    decoder, source = UNIQUE_KEYS if unique_keys else json.JSONDecoder(), text.text
     values: list[JsonValue] = []
     position = skip_space(source, 0)
     if not source.startswith("[", position):
@@ -161,6 +191,13 @@ def _decode_item(decoder: json.JSONDecoder, text: Text, position: int) -> JsonVa
     line = text.line_of(position)
     try:
         value, end = decoder.raw_decode(text.text, position)
+    except _DuplicateKey as error:  # a bad item, not bad syntax: where it ends is found without the check
+        return JsonValue(
+            line,
+            position,
+            json.JSONDecoder().raw_decode(text.text, position)[1],
+            Problem(line, error.key, DUPLICATE_KEY),
+        )
     except json.JSONDecodeError as error:
         return Problem(error.lineno, None, f"invalid JSON: {error.msg} (column {error.colno})")
     except (RecursionError, ValueError) as error:

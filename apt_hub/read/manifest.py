@@ -378,6 +378,8 @@ def _check_source(
         commit = upstream.commit(source)
         found = upstream.entries(source, commit)
     except UpstreamError as error:  # no folder for the repository, no such revision, no snapshot
+        if upstream.remote:
+            raise  # the Hub unreachable or refusing: its own one line, with its own remedy
         return [Trouble(source.name, "", str(error), fetch=True)]
     manifest = upstream.manifest(source)
     troubles = []

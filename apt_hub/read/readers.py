@@ -6,7 +6,6 @@ counted as dropped. A file that is not data at all (a Git LFS pointer, an unknow
 """
 
 import gzip
-import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import Problem, UpstreamError, one_line
-from .jsontext import Text, decode_utf8, loads, parse_json_array, surrogate_lines
+from .jsontext import UNIQUE_KEYS, Text, decode_utf8, loads, parse_json_array, surrogate_lines
 
 __all__ = ["LFS_POINTER", "Problem", "read_rows", "read_tables"]
 
@@ -25,6 +24,10 @@ LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 # JSON Lines are read in blocks of whole lines of about this size; `bytes.strip` strips these.
 _BLOCK_BYTES = 4 << 20
+# The longest line a JSON Lines file may hold (its newline not counted): a longer one is a bad row, skipped
+# without being held in memory, so that a file of one line of gigabytes is refused, not read whole. At least
+# `_BLOCK_BYTES`: a line that fits in a block is never refused.
+MAX_LINE_BYTES = 64 << 20
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 # Parquet bytes per table of `read_tables`.
 _TABLE_BYTES = 8 << 20
@@ -146,21 +149,47 @@ def _read_json_lines(
     path: Path, name: str, columns: list[str] | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     """The rows of a JSON Lines file, read in blocks of whole lines (`_json_block`)."""
-    first, rest = 1, []  # the start of a line not yet ended, in pieces
+    first = 1
     try:
         with _open(path) as file:
-            while data := file.read(_BLOCK_BYTES):
-                end = data.rfind(b"\n") + 1
-                if not end:  # a line longer than the block: read on
-                    rest.append(data)
+            for block in _line_blocks(file):
+                if block is None:
+                    message = f"a line of more than {MAX_LINE_BYTES:,} bytes, the most a JSON Lines row may hold"
+                    yield first, Problem(first, None, message)
+                    first += 1
                     continue
-                block, rest = b"".join([*rest, data[:end]]), [data[end:]]
                 yield from _json_block(block, first)
                 first += block.count(b"\n")
     except _GZIP_ERRORS as error:
         raise UpstreamError(f"{name}:{_failing_line(path)}: cannot read the file: {one_line(error)}") from error
-    if last := b"".join(rest):
-        yield from _json_block(last, first)
+
+
+def _line_blocks(file) -> Iterator[bytes | None]:
+    """A file as blocks of whole lines of about `_BLOCK_BYTES` (the last may lack its newline), and `None` in
+    place of each line longer than `MAX_LINE_BYTES`, whose bytes are dropped as they are read."""
+    rest: list[bytes] = []  # the start of a line not yet ended, in pieces
+    held, skipping = 0, False
+    while data := file.read(_BLOCK_BYTES):
+        if rest or skipping:  # a line of an earlier block goes on
+            newline = data.find(b"\n")
+            if not skipping and held + (len(data) if newline < 0 else newline) > MAX_LINE_BYTES:
+                yield None
+                rest, held, skipping = [], 0, True
+            if newline < 0:
+                if not skipping:
+                    rest.append(data)
+                    held += len(data)
+                continue
+            if skipping:
+                data, skipping = data[newline + 1 :], False
+        end = data.rfind(b"\n") + 1
+        if not end:  # a line longer than the block: read on
+            rest, held = [*rest, data], held + len(data)
+            continue
+        yield b"".join([*rest, data[:end]])
+        rest, held = [data[end:]], len(data) - end
+    if (last := b"".join(rest)) and not skipping:
+        yield last
 
 
 def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
@@ -182,14 +211,14 @@ def _json_block(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] 
             line = line.removeprefix("\ufeff")  # as decoding each line with utf-8-sig does
             if offset not in escapes:
                 try:
-                    value = json.loads(line)
+                    value = UNIQUE_KEYS.decode(line)
                 except (ValueError, RecursionError):
                     pass
                 else:
                     yield first + offset, value
                     continue
             # The line as the file holds it, newline included: the column of an error counts it.
-            yield first + offset, loads(line + "\n" if offset < last else line, first + offset)
+            yield first + offset, loads(line + "\n" if offset < last else line, first + offset, unique_keys=True)
 
 
 def _json_lines_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
@@ -199,16 +228,16 @@ def _json_lines_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, dict
         raw = raw + b"\n" if offset < len(lines) - 1 else raw
         if raw.strip():
             text = decode_utf8(raw, first + offset - 1)
-            yield first + offset, text if isinstance(text, Problem) else loads(text, first + offset)
+            yield first + offset, text if isinstance(text, Problem) else loads(text, first + offset, unique_keys=True)
 
 
 def _failing_line(path: Path) -> int:
     """The line at which a compressed file stops being readable, counted by reading it again line by line."""
     number = 0
     try:
-        with _open(path) as lines:
-            for _ in lines:
-                number += 1
+        with _open(path) as file:
+            while data := file.read(1 << 16):  # blocks, not lines: a line may be gigabytes long
+                number += data.count(b"\n")
     except _GZIP_ERRORS:
         pass
     return number + 1
@@ -227,7 +256,7 @@ def _read_json_array(
         return
     if not text.strip():
         return
-    values, problem = parse_json_array(Text(text))
+    values, problem = parse_json_array(Text(text), unique_keys=True)
     for value in values:
         yield value.line, value.value
     if problem is not None:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..errors import UpstreamError, UsageError, check_choice
+from ..errors import UpstreamError, UsageError, check_choice, redact
 from ..sources import Source, matches
 from .manifest import Found, Manifest, copy_manifest, download_command, entries_of, pinned_manifest
 
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
+_UNREACHABLE = ". Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use the files already in the HF cache."
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Upstream:
 
     describe: str
     label: str
+    remote = False  # whether the files come over the network (the Hub or a mirror of it)
     hashes = False
 
     def commit(self, source: Source) -> str:
@@ -76,6 +78,8 @@ class HubUpstream(Upstream):
     """The Hugging Face Hub through huggingface_hub: honours `HF_ENDPOINT`, `HF_TOKEN`, the HF cache and
     `HF_HUB_OFFLINE=1` (then files come from the cache only)."""
 
+    remote = True
+
     def __init__(self, token: str | None = None):
         from huggingface_hub import constants
 
@@ -83,7 +87,9 @@ class HubUpstream(Upstream):
 
         use_timeouts()  # a stalled mirror must end in an error, not a wait
         self.token = token
-        self.describe = self.label = f"hub ({constants.ENDPOINT})"
+        # Recorded in build.json and the card, and printed: never the credentials a mirror's URL may hold.
+        self.endpoint = redact(constants.ENDPOINT)
+        self.describe = self.label = f"hub ({self.endpoint})"
         self._commits: dict[tuple[str, str], tuple[str, dict[str, Found]]] = {}
 
     def _info(self, source: Source) -> tuple[str, dict[str, Found]]:
@@ -93,10 +99,10 @@ class HubUpstream(Upstream):
         return self._commits[key]
 
     def _online_info(self, source: Source) -> tuple[str, dict[str, Found]]:
-        from huggingface_hub import HfApi, constants
-        from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+        from huggingface_hub import HfApi
+        from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 
-        where = f"{source.repo_id}@{source.revision} (source {source.name!r}) at {constants.ENDPOINT}"
+        where = f"{source.repo_id}@{source.revision} (source {source.name!r}) at {self.endpoint}"
         try:
             info = HfApi(token=self.token).dataset_info(source.repo_id, revision=source.revision)
         except RevisionNotFoundError as error:
@@ -105,11 +111,16 @@ class HubUpstream(Upstream):
             raise UpstreamError(
                 f"Dataset repository not found: {where}. If it is private or gated, set HF_TOKEN."
             ) from error
-        except Exception as error:  # httpx and huggingface_hub raise many types for an unreachable endpoint
+        except HfHubHTTPError as error:
+            status = error.response.status_code if error.response is not None else None
+            if status not in (401, 403):
+                raise UpstreamError(f"Cannot read {where}: {redact(str(error))}{_UNREACHABLE}") from error
             raise UpstreamError(
-                f"Cannot read {where}: {error}. Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use "
-                "the files already in the HF cache."
+                f"Cannot read {where}: the Hub refused the token ({status}). Check HF_TOKEN (or the token of "
+                "`hf auth login`), or unset it to read public datasets without one."
             ) from error
+        except Exception as error:  # httpx and huggingface_hub raise many types for an unreachable endpoint
+            raise UpstreamError(f"Cannot read {where}: {redact(str(error))}{_UNREACHABLE}") from error
         assert info.sha is not None  # the Hub always answers with the commit of a revision
         if source.revision != info.sha:
             # Files are downloaded by commit id, so the cache would never learn what the branch meant;
@@ -153,7 +164,7 @@ class HubUpstream(Upstream):
         try:
             local = hf_hub_download(source.repo_id, path, repo_type="dataset", revision=commit, token=self.token)
         except Exception as error:
-            raise UpstreamError(f"Cannot download {source.repo_id}@{commit}/{path}: {error}") from error
+            raise UpstreamError(f"Cannot download {source.repo_id}@{commit}/{path}: {redact(str(error))}") from error
         return local, f"{source.repo_id}@{commit}/{path}"
 
 
@@ -164,6 +175,8 @@ class DirectoryUpstream(Upstream):
         self.root = Path(root)
         self.describe = describe or f"directory {self.root}"
         self.label = label or f"directory {self.root.name}"
+        if self.root.exists() and not self.root.is_dir():
+            raise UpstreamError(f"Upstream {self.root} is a file, not a directory laid out like the Hub")
         if not self.root.is_dir():
             raise UpstreamError(f"Upstream directory not found: {self.root}")
 

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from ..configs import CONFIGS, FLAT, features_of
-from ..errors import ConfigError, Problem, ProblemsError, RowProblem, one_line, short
+from ..errors import ConfigError, Problem, ProblemsError, RowProblem, check_input_file, one_line, short
 from ..read.jsontext import decode_utf8
 from . import SOURCES, Context, Drop, Row, Source, register
 from .base import ListOf, check_columns
@@ -122,6 +122,9 @@ class FunctionMapper:
         config: the config the source feeds.
         where: the `mapping` field of the entry, for messages about loading the function.
     """
+
+    # The build runs this code in worker processes only, so that an `os._exit()` in it ends a worker, never the build.
+    runs_user_code = True
 
     def __init__(self, spec: str, base: Path, config: str, where: Problem):
         self.spec, self.base, self.config, self.where = spec, base, config, where
@@ -210,8 +213,8 @@ def use_sources_file(path: str | Path | None = None) -> Path | None:
     Raises:
         ConfigError: the file is missing, unreadable, or has a wrong entry (every problem is listed).
     """
-    if path is not None and not Path(path).is_file():
-        raise ConfigError(f"Sources file not found: {path}")
+    if path is not None:
+        check_input_file(path, "sources file")
     found = Path(path) if path is not None else default_sources_file()
     sources = load_sources_file(found) if found else []
     forget_custom_sources()
@@ -275,7 +278,7 @@ def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict
         else:
             data, lines = _load_yaml(text, path)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {short(str(error))}") from error
+        raise ConfigError(_syntax_problem(error).format(str(path))) from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: nested too deeply") from None
     entries = data.get("sources") if isinstance(data, dict) else data
@@ -283,6 +286,22 @@ def _read_entries(path: Path, problems: _Problems) -> tuple[list[Any], list[dict
         problems.add(1, "file", None, "expected a list of entries under 'sources' ([[sources]] tables in TOML)")
         return [], []
     return entries, lines
+
+
+def _syntax_problem(error: Exception) -> Problem:
+    """Where a YAML or TOML text stops being valid, and why: the line, and the column in the message.
+
+    >>> _syntax_problem(tomllib.TOMLDecodeError("Expected '=' after a key (at line 3, column 9)")).format("s.toml")
+    "s.toml:3: not valid TOML: Expected '=' after a key (column 9)"
+    """
+    if isinstance(error, yaml.YAMLError):
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem = ", ".join(filter(None, [getattr(error, "context", None), getattr(error, "problem", None)]))
+        column = f" (column {mark.column + 1})" if mark else ""
+        return Problem(mark.line + 1 if mark else None, None, f"not valid YAML: {problem or one_line(error)}{column}")
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", str(error))
+    message = str(error)[: found.start()] + f" (column {found[2]})" if found else one_line(error)
+    return Problem(int(found[1]) if found else None, None, f"not valid TOML: {message}")
 
 
 def _load_yaml(text: str, path: Path) -> tuple[Any, list[dict[str, int]]]:
