@@ -4,6 +4,7 @@ against them before anything is converted (missing, not a file, unlisted, change
 import hashlib
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -362,3 +363,13 @@ def test_entries_follow_links_once_and_leave_git_out(tmp_path):
     found = entries_of(tmp_path / "repo")
     assert sorted(found) == ["a", "a/x.jsonl", "b"]  # the folder linked twice is read once, under one name
     assert found["a/x.jsonl"].kind == "file" and found["b"].kind == "directory"
+
+
+@pytest.mark.parametrize("kind, make", [("missing", None), ("a directory", Path.mkdir), ("a named pipe", os.mkfifo)])
+def test_a_loyalty_file_that_is_not_a_file_is_named(tmp_path, kind, make):
+    path = tmp_path / "loyalty.json"
+    if make:
+        make(path)
+    expected = f"not found: {path}" if kind == "missing" else f"{path} is {kind}, not a"
+    with pytest.raises(ConfigError, match=f"^Loyalty file {re.escape(expected)}"):
+        build(["loyalty"], loyalty_file=str(path), output_dir=tmp_path / "apt")
