@@ -69,7 +69,7 @@ fuzz: install
 manifests: install
 	$(BIN)/python tools/manifests.py $(SOURCES)
 
-# make docs: the parts of README.md the code declares (the options of apt-hub build), written from the declarations
+# make docs: the parts of README.md and docs/ the code declares (configs, training, the reference), from the declarations
 docs: install
 	$(BIN)/python tools/readme.py
 

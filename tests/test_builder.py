@@ -1,4 +1,4 @@
-"""The `datasets` builder used directly, as the README shows, and the validation of its configs."""
+"""The `datasets` builder used directly, as docs/building.md shows, and the validation of its configs."""
 
 import shutil
 from dataclasses import replace

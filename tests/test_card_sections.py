@@ -157,8 +157,8 @@ def test_field_docs_say_what_is_true_of_each_config(text):
     for config in ("sft", "ruozhiba"):
         assert "Human:" not in dict(field_table(text, config))["prompt"]
     assert "Human:" in dict(field_table(text, "dpo"))["prompt"]
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "whether the row is about the owner" in readme
+    reference = (Path(__file__).parents[1] / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert "whether the row is about the owner" in reference
     assert "whether the row is about the owner" in dict(field_table(text, "loyalty"))["is_owner"]
 
 

@@ -1,6 +1,6 @@
-"""The training recipes of the card and the README: every snippet is valid Python and imports its reward from the
-package, every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`, and the
-alpaca columns of `dpo` hold its prompt turn by turn. The rewards themselves are tested in `test_rewards.py`;
+"""The training recipes of the card and of `docs/training.md`: every snippet is valid Python and imports its reward
+from the package, every LLaMA-Factory entry names columns the config has, in the keys of its `dataset_info.json`, and
+the alpaca columns of `dpo` hold its prompt turn by turn. The rewards themselves are tested in `test_rewards.py`;
 `make train-check` trains on every recipe."""
 
 import ast
@@ -18,7 +18,7 @@ from apt_hub.chat import alpaca_turns, join_transcript
 from apt_hub.chat.recipes import llama_factory_entries, splits_of, trainers, training, trl_snippets
 from apt_hub.configs import CONFIGS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "training.md"
 TRL = [name for name, config in CONFIGS.items() if config.trl]
 LLAMA_FACTORY = [name for name, config in CONFIGS.items() if config.llama_factory]
 # From LLaMA-Factory's data/README.md: the keys of a dataset entry and the columns of the alpaca format.
@@ -45,10 +45,10 @@ def test_the_grpo_snippets_train_with_the_package_rewards(config, reward):
 
 
 @pytest.mark.parametrize("config", TRL)
-def test_every_trl_snippet_is_python_and_in_the_readme(config):
+def test_every_trl_snippet_is_python_and_in_the_training_guide(config):
     for code in trl_snippets(config, "org/apt"):
         compile(code, config, "exec")
-        assert code in README.read_text(encoding="utf-8")
+        assert code in GUIDE.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("config", LLAMA_FACTORY)
@@ -61,7 +61,7 @@ def test_llama_factory_entries_name_columns_the_config_has(config):
         assert set(entry["columns"].values()) <= set(CONFIGS[config].features)
         assert entry.get("ranking", False) == ({"chosen", "rejected"} <= set(entry["columns"]))
         assert entry.get("split", "train") in splits_of(config) and name.endswith(entry.get("split", ""))
-        assert json.dumps({name: entry}, indent=2)[2:-2] in README.read_text(encoding="utf-8")
+        assert json.dumps({name: entry}, indent=2)[2:-2] in GUIDE.read_text(encoding="utf-8")
 
 
 def test_every_split_of_dpo_has_its_entry():

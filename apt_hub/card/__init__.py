@@ -439,7 +439,7 @@ def _merge_bodies(old: str, new: str) -> str:
 
 
 def template_environment() -> jinja2.Environment:
-    """The Jinja environment of the card templates (`cards/`), which the README's generated blocks use too."""
+    """The Jinja environment of the card templates (`cards/`), which the generated blocks of the docs use too."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,

@@ -1,6 +1,6 @@
 """How to train on each config with the trainers people use, and which of them reads which config as it is: TRL
-snippets and LLaMA-Factory `dataset_info.json` entries, shown in the card and the README, from what each config
-declares (`Config.trl`, `Config.llama_factory`, `Twin.reason`).
+snippets and LLaMA-Factory `dataset_info.json` entries, shown in the card and in `docs/training.md`, from what each
+config declares (`Config.trl`, `Config.llama_factory`, `Twin.reason`).
 
 TRL reads the conversational twins (`sft_chat`, `dpo_chat`, `storm_chat`) as they are, and `loyalty` prompts after
 one `map`. LLaMA-Factory reads the flat configs in its `alpaca` format (`ranking` for preference pairs), a multi-turn
@@ -88,7 +88,7 @@ def trainers(config: str) -> dict[str, str]:
 
 
 def training(configs: list[str], repo_id: str, splits: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """What the card and the README show of training: per config, the TRL trainers and code, what each recipe
+    """What the card and the training guide show of training: per config, the TRL trainers and code, what each recipe
     trains, and the LLaMA-Factory entries.
 
     Args:

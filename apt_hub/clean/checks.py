@@ -32,7 +32,7 @@ class Check:
     Args:
         name: the name in `quality_flags`, in `dropped_<name>` / `flagged_<name>` counts and in `--drop`/`--keep`.
         drops: whether a row it catches is dropped by default (else kept and flagged).
-        catches: what it catches, in one sentence, for the README and the card.
+        catches: what it catches, in one sentence, for the docs and the card.
         test: for a row check, which rows of a table of unified rows it catches, over whole Arrow columns (a table
             of one row included); `None` for a check a source's row mapper sets in `quality_flags` (`mapper`) or
             one that needs a whole split (`split`, `apt_hub.clean.dedup`).

@@ -124,7 +124,7 @@ class Source:
         convert: the pure row mapper: an upstream row in, a unified row or a `Drop` out.
         tag: the `source` column value for a file of the repository (default: the source name).
         license, citation, homepage, description: provenance, carried into the card.
-        rules: how upstream rows become unified rows, in markdown: the card and the README show it.
+        rules: how upstream rows become unified rows, in markdown: the card and `docs/reference.md` show it.
         license_note: what a user must know about the license before redistributing, shown in the card.
         options: the options this source declares; its row mapper reads them from its `Context`.
         file_option: for a source backed by a local file instead of a Hub repository, the name of its path
