@@ -1,5 +1,6 @@
 """The dataset card: YAML that round-trips through `DatasetCard`, numbers that match the parquet files, kept text."""
 
+import json
 import shutil
 import struct
 from pathlib import Path
@@ -128,14 +129,29 @@ def test_body_shows_rows_per_source_lengths_rules_provenance_and_citations(card_
     assert "every row is checked with TRL" not in text  # TRL runs on the samples in the tests, not in a build
 
 
-def test_a_twin_shows_its_flat_configs_chart_unless_built_alone(card_build, tmp_path):
+def test_a_twin_says_what_differs_from_its_flat_config_and_shows_its_chart_only_alone(card_build, tmp_path):
     text = card_of(card_build).text
-    assert "The texts of `storm_chat` are those of `storm`, whose chart shows their lengths" in text
-    assert text.count("(images/lengths-storm.png)") == 2
+    section = text[text.index("### storm_chat") : text.index("<!-- apt-hub:end config-storm_chat -->")]
+    assert "What differs from [`storm`](#storm): its texts `problem`, `cot_explicit` and `attempt`" in section
+    assert "| split | source |" not in section and "lengths-" not in section
+    assert text.count("(images/lengths-storm.png)") == 1
     alone = tmp_path / "apt"
     build(["storm_chat"], upstream="samples", output_dir=alone)
     assert (alone / "images" / "lengths-storm_chat.png").is_file()
     assert "(images/lengths-storm_chat.png)" in (alone / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_twin_not_made_from_its_flat_configs_rows_shows_its_own_tables(folder):
+    """A build always writes a flat config and its twin together; a folder whose record says otherwise (an older
+    one, a hand edit) gets the twin's own tables, never a claim that its rows are the flat config's."""
+    record = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    record["configs"]["storm_chat"]["options"]["seed"] = 7
+    (folder / "build.json").write_text(json.dumps(record), encoding="utf-8")
+    write_card(folder, write_stats(folder))
+    text = card_of(folder).text
+    section = text[text.index("### storm_chat") : text.index("<!-- apt-hub:end config-storm_chat -->")]
+    assert "What differs from" not in section and "| split | source |" in section
+    assert "The texts of `storm_chat` are those of `storm`, whose chart shows their lengths" in section
 
 
 def test_images_are_pngs_800_pixels_wide_with_a_panel_per_text_field(card_build):
@@ -183,7 +199,8 @@ def test_a_new_config_gets_its_block_after_the_one_it_follows(folder):
     shutil.copy(folder / "data/sft/train-00000-of-00001.parquet", folder / "data/sft_mix/train-00000-of-00001.parquet")
     write_card(folder, write_stats(folder))
     text = card_of(folder).text
-    order = [text.index(f"<!-- apt-hub:begin config-{c} -->") for c in ("ruozhiba", "sft_mix", "storm")]
+    # The registry's configs first, each flat config with its twin, then the others (merged) by name.
+    order = [text.index(f"<!-- apt-hub:begin config-{c} -->") for c in ("ruozhiba", "storm", "loyalty", "sft_mix")]
     assert order == sorted(order)
     assert MY_SECTION in text and MY_NOTE in text
     assert "sft_mix" in [c["config_name"] for c in card_of(folder).data.configs]
@@ -268,3 +285,38 @@ def test_each_field_doc_says_what_every_row_of_its_config_holds(card_build):
             if "`<think>\\n`" in doc:
                 texts = [v if isinstance(v, str) else v[0]["content"] for v in values]
                 assert all(text.startswith("<think>\n") for text in texts), (config, name)
+
+
+def lines_before_first_config(card: str) -> int:
+    """How many lines of markdown come after the front matter before the first config's heading (`### sft`): the
+    line after the closing `---` is line 1, the heading itself the last one counted."""
+    body = card.split("\n---\n", 1)[1].splitlines()
+    configs = body.index("## Configs")
+    return next(i for i, line in enumerate(body) if i > configs and line.startswith("### ")) + 1
+
+
+def test_the_card_shows_the_data_first(card_build):
+    card = (card_build / CARD_FILE).read_text(encoding="utf-8")
+    assert lines_before_first_config(card) <= 90  # about two screens of the rendered card
+    headings = [line for line in card.splitlines() if line.startswith("## ")]
+    assert headings[:4] == ["## Content warning", "## Usage", "## Configs", "## Training"]
+    assert card.index("```python\nfrom datasets import load_dataset\nfrom trl") > card.index("### loyalty")
+
+
+def test_the_card_names_apt_hub_and_its_version_with_a_link_when_the_package_has_one(folder, monkeypatch):
+    from apt_hub import __version__
+    from apt_hub import card as card_module
+
+    assert f"made by apt-hub {__version__} from public" in card_of(folder).text or "[apt-hub](" in card_of(folder).text
+    monkeypatch.setattr(card_module, "homepage", lambda: "https://example.org/apt-hub")
+    write_card(folder, write_stats(folder))
+    assert f"made by [apt-hub](https://example.org/apt-hub) {__version__} from public" in card_of(folder).text
+
+
+def test_the_card_says_the_ruozhiba_rows_are_also_in_sft(card_build):
+    text = card_of(card_build).text
+    intro = text[: text.index("<!-- apt-hub:end intro -->")]
+    assert "the rows of `ruozhiba` are also in `sft`" in intro
+    section = text[text.index("### ruozhiba\n") : text.index("<!-- apt-hub:end config-ruozhiba -->")]
+    assert "**Also in `sft`**" in section and "apt-hub merge sft ruozhiba --output NAME" in section
+    assert "**Also in" not in text[text.index("### dpo\n") : text.index("<!-- apt-hub:end config-dpo -->")]

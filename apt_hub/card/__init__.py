@@ -6,6 +6,7 @@ markers and are replaced on every render; text outside them, and YAML keys apt-h
 """
 
 import re
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from huggingface_hub.repocard import REGEX_YAML_BLOCK
 from .. import __version__
 from ..chat.recipes import trainers, training
 from ..clean import checks
-from ..configs import CONFIGS
+from ..configs import CONFIGS, FLAT
 from ..configs.base import BOOL, FLOAT, MESSAGES, PAIRS, STRING, STRINGS
 from ..errors import AptHubError, Problem, one_line
 from ..folder import atomic_write
@@ -42,6 +43,8 @@ IMAGES_DIR = "images"
 DEFAULT_CONFIG = "sft"
 PLACEHOLDER_REPO_ID = "ORG/NAME"
 PRETTY_NAME = "APT training sets"
+# The curators line the card starts with, outside the generated blocks: the publisher replaces it by hand.
+CURATORS_PLACEHOLDER = "Curated by: *your names or team here*."
 LANGUAGES = ["zh", "en"]
 TASK_CATEGORIES = ["text-generation", "question-answering"]
 # The keys of the YAML header that apt-hub writes; any other key a user added is kept.
@@ -262,19 +265,24 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
     configs_record = record.get("configs", {})
     sources = _sources(configs_record)
     default = default_config(stats["configs"])
-    order = sorted(stats["configs"], key=lambda c: (c != default, c))
+    order = card_order(stats["configs"], default)
     licenses = {name: _license(name, s) for name, s in sources.items()}
+    tags = {c: _tags(stats["configs"][c]) for c in order}
     preference = [c for c in order if {"chosen", "rejected"} <= set(stats["configs"][c]["features"])]
     return {
         "pretty_name": PRETTY_NAME,
+        "curators_placeholder": CURATORS_PLACEHOLDER,
         "repo_id": repo_id,
         "version": record.get("apt_hub_version", __version__),
+        "homepage": homepage(),
         "configs": [
             config_context(
                 c, stats["configs"][c], configs_record.get(c, {}), c == default, root=root, chart=chart_of(c, stats)
             )
+            | {"same_as": same_rows_as(c, configs_record, stats), "overlaps": overlaps(c, tags)}
             for c in order
         ],
+        "overlaps": [{"config": c, "also_in": found} for c in order if (found := overlaps(c, tags)["also_in"])],
         "rules": [{"name": n, "text": SOURCES[n].rules or SOURCES[n].description} for n in _built(sources, stats)],
         "sources": [_source_context(name, s, licenses[name]) for name, s in sources.items()],
         "license_note": _license_note(licenses),
@@ -291,6 +299,82 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "option_names": [name.replace("_", " ") for name in option_defaults()],
         "quality": checks.card_context(configs_record),
     } | sections_context(_built(sources, stats), preference_configs=preference)
+
+
+def card_order(configs, default: str | None) -> list[str]:
+    """The configs in the order of the card: the default first, then each flat config of the registry followed by
+    its twin, then the others (merged configs) by name.
+
+    >>> card_order(["storm_chat", "sft_mix", "dpo", "storm", "sft"], "sft")
+    ['sft', 'dpo', 'storm', 'storm_chat', 'sft_mix']
+    """
+    registry = {name: index for index, name in enumerate(n for flat in FLAT for n in (flat.name, f"{flat.name}_chat"))}
+    return sorted(configs, key=lambda c: (c != default, registry.get(c, len(registry)), c))
+
+
+def same_rows_as(name: str, configs_record: dict[str, Any], stats: dict[str, Any]) -> str:
+    """The flat config whose rows a twin holds as messages, when this build wrote both from the same conversion
+    (same sources, options and counts), so that the twin's section need only say what differs; else empty."""
+    flat = CONFIGS[name].flat if name in CONFIGS else None
+    if not flat or flat not in stats["configs"] or flat not in configs_record or name not in configs_record:
+        return ""
+    mine, theirs = configs_record[name], configs_record[flat]
+    same = all(mine.get(key) == theirs.get(key) for key in ("sources", "options", "counts"))
+    rows = {s: e["rows"] for s, e in stats["configs"][name]["splits"].items()}
+    return flat if same and rows == {s: e["rows"] for s, e in stats["configs"][flat]["splits"].items()} else ""
+
+
+def overlaps(name: str, tags: dict[str, set[str]]) -> dict[str, list[str]]:
+    """The other configs of the same form (flat or chat) whose sources hold every source of this one (`also_in`:
+    `ruozhiba` in `sft`, which also reads COIG-CQIA's ruozhiba subset), and those whose sources this one holds and
+    more (`holds`): a trainer that mixes them sees those rows twice.
+
+    >>> tags = {"sft": {"coig-cqia/ruozhiba", "coig-cqia/zhihu"}, "ruozhiba": {"coig-cqia/ruozhiba"}, "dpo": {"hh"}}
+    >>> overlaps("ruozhiba", tags), overlaps("sft", tags)["holds"]
+    ({'also_in': ['sft'], 'holds': []}, ['ruozhiba'])
+    """
+
+    def chat(config: str) -> bool:
+        return bool(CONFIGS[config].is_twin) if config in CONFIGS else False
+
+    mine = tags[name]
+    others = [c for c in tags if c != name and chat(c) == chat(name) and mine and tags[c]]
+    return {
+        "also_in": [c for c in others if mine <= tags[c]],
+        "holds": [c for c in others if tags[c] < mine],
+    }
+
+
+def turned_texts(name: str) -> list[str]:
+    """The flat texts a twin holds as messages (`Twin.turned`); none for any other config.
+
+    >>> turned_texts("sft_chat"), turned_texts("sft")
+    (['prompt', 'response'], [])
+    """
+    flat = CONFIGS[name].flat if name in CONFIGS else None
+    recipe = CONFIGS[flat].twin if flat else None
+    return list(recipe.turned) if recipe else []
+
+
+def uncurated(root: str | Path) -> bool:
+    """Whether a build folder's card still has the placeholder curators line (`CURATORS_PLACEHOLDER`)."""
+    path = Path(root) / CARD_FILE
+    return path.is_file() and CURATORS_PLACEHOLDER in path.read_text(encoding="utf-8", errors="replace")
+
+
+def homepage() -> str:
+    """Where apt-hub lives, from the package's metadata (`[project.urls]`); empty when it names none."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("apt-hub").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return ""
+    return next((url.partition(",")[2].strip() for url in urls), "")
+
+
+def _tags(entry: dict[str, Any]) -> set[str]:
+    return {tag for split in entry["splits"].values() for tag in split["sources"]}
 
 
 def config_context(
@@ -311,6 +395,8 @@ def config_context(
         "trainers": trainers(name) if declared else {"trl": "-", "llama_factory": "-", "apt": "-"},
         "twin": f"{name}_chat",
         "twin_reason": reason,
+        "messages": [n for n, kind in declared.fields if kind == MESSAGES] if declared else [],
+        "turned": turned_texts(name),
         "text_fields": entry["text_fields"],
         "fields": declared.unified if declared else entry["text_fields"],
         "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
@@ -435,7 +521,24 @@ def _merge_bodies(old: str, new: str) -> str:
         before = [n for n in new_order[:index] if any(p == n for p, _ in pieces)]
         at = max((i for i, (p, _) in enumerate(pieces) if before and p == before[-1]), default=-1)
         pieces.insert(at + 1, (name, "\n" + new_blocks[name] if at >= 0 else new_blocks[name] + "\n"))
-    return "".join(text for _, text in pieces)
+    return "".join(text for _, text in _in_rendered_order(pieces, new_order))
+
+
+def _in_rendered_order(pieces: list[tuple[str | None, str]], order: list[str]) -> list[tuple[str | None, str]]:
+    """The pieces with each run of blocks that no text of the user's separates (only blank lines) in the rendered
+    order: the config sections of an older card take the order of a new one, and the user's text stays in place."""
+    runs: list[list[int]] = [[]]
+    for index, (name, text) in enumerate(pieces):
+        if name is not None:
+            runs[-1].append(index)
+        elif text.strip():
+            runs.append([])
+    reordered = list(pieces)
+    for run in runs:
+        names = sorted((pieces[i][0] or "" for i in run), key=order.index)
+        for index, name in zip(run, names, strict=True):
+            reordered[index] = (name, next(text for n, text in pieces if n == name))
+    return reordered
 
 
 def template_environment() -> jinja2.Environment:
@@ -448,7 +551,18 @@ def template_environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["code"] = lambda value: f"`{value}`"
+    env.filters["words"] = words
     return env
+
+
+def words(items: Iterable[str]) -> str:
+    """Items as a sentence lists them.
+
+    >>> words(["a"]), words(["a", "b"]), words(["a", "b", "c"])
+    ('a', 'a and b', 'a, b and c')
+    """
+    items = list(items)
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
 
 
 def _sources(configs_record: dict[str, Any]) -> dict[str, dict[str, Any]]:
