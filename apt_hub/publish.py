@@ -181,6 +181,7 @@ def publish(
         remote = remote_files(api, plan)
         adopt_remote_card(api, folder, plan, remote, repo_id)
         write_card(folder, write_stats(folder), repo_id=repo_id)
+        warn_if_uncurated(folder, shown=root)
         diff(plan, planned_files(root, folder), remote)
         if dry_run or plan.up_to_date:
             return PublishResult(plan, dry_run=dry_run)
@@ -229,6 +230,23 @@ def remote_files(api, plan: Plan) -> dict[str, Any]:
     plan.head = info.sha
     tree = api.list_repo_tree(plan.repo_id, repo_type="dataset", recursive=True, revision=info.sha)
     return {entry.path: entry for entry in tree if hasattr(entry, "blob_id")}
+
+
+def warn_if_uncurated(folder: Path, *, shown: Path) -> None:
+    """One line on stderr while the card to publish still has the placeholder curators line. A warning, not an
+    error: a first publish to a private repository often comes before anyone fills it in. Given once the card is
+    rendered in `folder` (with any text taken in from the Hub's card), so that an error before it stays one line;
+    `shown` is the build folder the message names."""
+    import sys
+
+    from .card import CURATORS_PLACEHOLDER, uncurated
+
+    if uncurated(folder):
+        print(
+            f"warning: {shown / CARD_FILE} still says {CURATORS_PLACEHOLDER!r}: write who curates the data there "
+            "(outside the generated blocks; it is kept on every publish)",
+            file=sys.stderr,
+        )
 
 
 def adopt_remote_card(api, root: Path, plan: Plan, remote: dict[str, Any], repo_id: str) -> None:

@@ -12,7 +12,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from apt_hub.build import build
-from apt_hub.card import CARD_FILE
+from apt_hub.card import CARD_FILE, CURATORS_PLACEHOLDER
 from apt_hub.cli import main
 from apt_hub.layout import splits_on_disk
 from apt_hub.merge import merge
@@ -22,12 +22,19 @@ from apt_hub.read.upstream import SAMPLES
 
 WRITE, READ_ONLY, BOB = "hf_alice_write", "hf_alice_read", "hf_bob_write"
 REPO = "org/apt"
+CURATORS = "Curated by: Li and Ana, the APT data team."
 UPLOAD_ROUTES = {"create_repo", "preupload", "commit", "validate_yaml"}
 
 
 @pytest.fixture
 def folder(samples_build, tmp_path) -> Path:
     return Path(shutil.copytree(samples_build, tmp_path / "apt"))
+
+
+def curated(root: Path) -> Path:
+    card = root / CARD_FILE
+    card.write_text(card.read_text(encoding="utf-8").replace(CURATORS_PLACEHOLDER, CURATORS), encoding="utf-8")
+    return root
 
 
 @pytest.fixture
@@ -283,7 +290,7 @@ def test_the_timeout_must_be_a_positive_number(folder, token, monkeypatch, capsy
 )
 def test_a_malformed_answer_of_the_hub_is_one_line(hub, folder, token, capsys, route, body, problem):
     hub.fault(route, body=body)
-    assert main(["publish", str(folder), "--repo-id", REPO]) == 1
+    assert main(["publish", str(curated(folder)), "--repo-id", REPO]) == 1  # no warning of the curators line
     err = capsys.readouterr().err
     assert err.startswith(f"error: The Hub at {hub.endpoint} sent an answer that is not the Hub API's ({problem}")
     assert err.count("\n") == 1
@@ -326,3 +333,13 @@ def test_a_split_without_rows_builds_and_goes_through_every_command(hub, token, 
         local = datasets.load_dataset(str(out), config)
         assert list(local) == ["test"] and len(local["test"]) == report.configs["dpo"]["splits"]["test"]["rows"]
         assert datasets.load_dataset(REPO, config, token=token)["test"].to_list() == local["test"].to_list()
+
+
+def test_publish_warns_in_one_line_while_the_curators_line_is_the_placeholder(hub, folder, token, capsys):
+    assert main(["publish", str(folder), "--repo-id", REPO]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"warning: {folder / CARD_FILE} still says 'Curated by: *your")
+    assert REPO in [repo_id for _, repo_id in hub.repos]  # a warning, not an error: it was published
+    assert main(["publish", str(curated(folder)), "--repo-id", REPO]) == 0
+    assert capsys.readouterr().err == ""
+    assert CURATORS.encode() in hub.repo_files(REPO)[CARD_FILE]
