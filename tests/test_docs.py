@@ -189,3 +189,19 @@ def test_the_runnable_blocks_of_a_page_run(path, samples_build, docs_hub, tmp_pa
         command = ["bash", "-euo", "pipefail", "-c", code] if language == "bash" else [sys.executable, "-c", code]
         done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{path.name}:\n{code}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+
+
+def test_the_numbers_the_guides_state_are_the_codes():
+    """Values the code declares and the guide says in words: held equal here, as the generated blocks are."""
+    from apt_hub.clean.decontamination import CHAR_N, TEXT_COLUMNS, WORD_N
+    from apt_hub.network import CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT_VARIABLE
+    from apt_hub.sources.custom import MAX_YAML_VALUES
+
+    timeouts = f"{CONNECT_TIMEOUT:g} s without a connection or {READ_TIMEOUT:g} s without an answer"
+    for name in ("publishing.md", "troubleshooting.md"):
+        text = " ".join(page(name).split())
+        assert timeouts in text and f"{TIMEOUT_VARIABLE}=SECONDS" in text, name
+    quality = " ".join(page("quality.md").split())
+    assert f"character {CHAR_N}-grams, any other into word {WORD_N}-grams" in quality
+    assert "the first of " + ", ".join(f"`{c}`" for c in TEXT_COLUMNS[:-1]) + f", `{TEXT_COLUMNS[-1]}`" in quality
+    assert f"up to {MAX_YAML_VALUES:,} values" in " ".join(page("custom-sources.md").split())

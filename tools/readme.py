@@ -82,14 +82,37 @@ def config_fields() -> str:
             "id": f"a stable row id, {id_formats([s.name for s in sources_for(config.flat or name)])}",
         }
         lines = [f"### `{name}`", "", f"{config.purpose} Stage: {config.stage}.", ""]
+        lines += [rules_line(config), ""] if not config.is_twin else []
         if config.custom:
-            lines += [f"A source of your own feeding it must give {', '.join(f'`{f}`' for f in config.custom)}.", ""]
+            lines += [f"A source of your own feeding it must give {code(config.custom)}.", ""]
         lines += ["| field | type | meaning |", "|---|---|---|"]
         for field, kind in config.fields:
             doc = own.get(field) or config.docs.get(field) or FIELD_DOCS.get(field, "")
             lines.append(f"| `{field}` | {kind} | {doc} |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def code(names) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def rules_line(config) -> str:
+    """What the checks of a flat config compare, as it declares them."""
+    compared = f"Two rows are duplicates when their {code(config.duplicate)} are the same (the duplicate rule)"
+    if config.prompt in config.field_names:
+        compared += f"; `duplicate_prompt` and `test_overlap` compare `{config.prompt}`"
+    return f"Checks: {code(config.checks)}. {compared}."
+
+
+def twins_list() -> str:
+    """What each twin's message columns hold, from its declaration."""
+    lines = []
+    for name, config in CONFIGS.items():
+        if config.is_twin:
+            held = "; ".join(f"`{f}`: {config.docs[f]}" for f in config.field_names if f in config.docs)
+            lines.append(f"- `{name}`: {held}.")
+    return "\n".join(lines)
 
 
 def checks_table() -> str:
@@ -149,6 +172,7 @@ def blocks() -> dict[str, str]:
         "training": text.strip().removeprefix("## Training").strip(),
         "commands": commands_help(),
         "fields": config_fields(),
+        "twins": twins_list(),
         "checks": checks_table(),
         "rules": conversion_rules(),
         "sources": sources_table(),
