@@ -156,15 +156,6 @@ def runnable(text: str) -> list[tuple[str, str]]:
 RUNNABLE = [path for path in PAGES if runnable(path.read_text(encoding="utf-8"))]
 
 
-@pytest.fixture(scope="module")
-def docs_hub():
-    """A Hub-compatible server where the token of the runnable blocks belongs to the user `me`."""
-    from hub_server import HubServer
-
-    with HubServer(tokens={TOKEN: USER}) as server:
-        yield server
-
-
 def block_env(endpoint: str, home: Path) -> dict[str, str]:
     """The environment of a runnable block: a fresh HF home, the local Hub and its token, `.venv/bin` first."""
     from hub_server import client_env
@@ -179,16 +170,39 @@ def test_pages_have_runnable_blocks():
     assert {"README.md", "building.md", "publishing.md", "quality.md"} <= {path.name for path in RUNNABLE}
 
 
-@pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.name)
-def test_the_runnable_blocks_of_a_page_run(path, samples_build, docs_hub, tmp_path):
-    """Each page's runnable blocks in order, in one folder that starts with a samples build in `dist/apt`."""
-    work = tmp_path / "work"
-    shutil.copytree(samples_build, work / "dist" / "apt")
-    env = block_env(docs_hub.endpoint, tmp_path / "hf_home")
+def run_page(path: Path, work: Path, env: dict[str, str]) -> str:
+    """Run a page's runnable blocks in order in `work`; the first failure, as a message, or empty."""
     for language, code in runnable(path.read_text(encoding="utf-8")):
         command = ["bash", "-euo", "pipefail", "-c", code] if language == "bash" else [sys.executable, "-c", code]
         done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, f"{path.name}:\n{code}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        if done.returncode:
+            return f"{path.name}:\n{code}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def page_runs(samples_build, tmp_path_factory) -> dict[Path, str]:
+    """Every page's runnable blocks, two pages at a time (the blocks wait on subprocesses), each page in its own
+    folder that starts with a samples build in `dist/apt`, with its own HF home and its own Hub-compatible server,
+    where the token of the blocks belongs to the user `me`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub_server import HubServer
+
+    def run(path: Path) -> str:
+        root = tmp_path_factory.mktemp(path.stem)
+        shutil.copytree(samples_build, root / "work" / "dist" / "apt")
+        with HubServer(tokens={TOKEN: USER}) as hub:
+            return run_page(path, root / "work", block_env(hub.endpoint, root / "hf_home"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(RUNNABLE, pool.map(run, RUNNABLE), strict=True))
+
+
+@pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.name)
+def test_the_runnable_blocks_of_a_page_run(path, page_runs):
+    """Each page's runnable blocks, in order, against a samples build and the local Hub."""
+    assert not page_runs[path], page_runs[path]
 
 
 def test_the_numbers_the_guides_state_are_the_codes():
