@@ -15,7 +15,7 @@ import re
 import sys
 from pathlib import Path
 
-from apt_hub.card import template_environment
+from apt_hub.card import template_environment, words
 from apt_hub.card.fields import FIELD_DOCS, id_formats
 from apt_hub.chat.recipes import splits_of, trainers, training
 from apt_hub.clean.checks import card_context
@@ -84,7 +84,7 @@ def config_fields() -> str:
         lines = [f"### `{name}`", "", f"{config.purpose} Stage: {config.stage}.", ""]
         lines += [rules_line(config), ""] if not config.is_twin else []
         if config.custom:
-            lines += [f"A source of your own feeding it must give {code(config.custom)}.", ""]
+            lines += [f"A source of your own feeding it must give {words(f'`{f}`' for f in config.custom)}.", ""]
         lines += ["| field | type | meaning |", "|---|---|---|"]
         for field, kind in config.fields:
             doc = own.get(field) or config.docs.get(field) or FIELD_DOCS.get(field, "")
@@ -99,7 +99,8 @@ def code(names) -> str:
 
 def rules_line(config) -> str:
     """What the checks of a flat config compare, as it declares them."""
-    compared = f"Two rows are duplicates when their {code(config.duplicate)} are the same (the duplicate rule)"
+    texts = words(f"`{field}`" for field in config.duplicate)
+    compared = f"Two rows are duplicates when their {texts} are the same (the duplicate rule)"
     if config.prompt in config.field_names:
         compared += f"; `duplicate_prompt` and `test_overlap` compare `{config.prompt}`"
     return f"Checks: {code(config.checks)}. {compared}."
