@@ -135,6 +135,8 @@ def test_a_twin_says_what_differs_from_its_flat_config_and_shows_its_chart_only_
     assert "What differs from [`storm`](#storm): its texts `problem`, `cot_explicit` and `attempt`" in section
     assert "| split | source |" not in section and "lengths-" not in section
     assert text.count("(images/lengths-storm.png)") == 1
+    dpo_chat = text[text.index("### dpo_chat") : text.index("<!-- apt-hub:end config-dpo_chat -->")]
+    assert "its `history` and `last_turn` (the same texts in the form another trainer reads) are left out" in dpo_chat
     alone = tmp_path / "apt"
     build(["storm_chat"], upstream="samples", output_dir=alone)
     assert (alone / "images" / "lengths-storm_chat.png").is_file()

@@ -356,6 +356,17 @@ def turned_texts(name: str) -> list[str]:
     return list(recipe.turned) if recipe else []
 
 
+def left_out(name: str) -> list[str]:
+    """The flat config's derived columns a twin does not carry: the same texts in another trainer's form.
+
+    >>> left_out("dpo_chat"), left_out("sft_chat")
+    (['history', 'last_turn'], [])
+    """
+    flat = CONFIGS[name].flat if name in CONFIGS else None
+    derived = CONFIGS[flat].derived if flat else None
+    return [field for field in derived.fields if field not in CONFIGS[name].field_names] if derived else []
+
+
 def uncurated(root: str | Path) -> bool:
     """Whether a build folder's card still has the placeholder curators line (`CURATORS_PLACEHOLDER`)."""
     path = Path(root) / CARD_FILE
@@ -397,6 +408,7 @@ def config_context(
         "twin_reason": reason,
         "messages": [n for n, kind in declared.fields if kind == MESSAGES] if declared else [],
         "turned": turned_texts(name),
+        "left_out": left_out(name),
         "text_fields": entry["text_fields"],
         "fields": declared.unified if declared else entry["text_fields"],
         "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
