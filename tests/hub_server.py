@@ -725,6 +725,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self._read_body()
+        started = time.monotonic()
         response, route = self.hub.handle(self.command, self.path, self.headers, body)
         path, _, query = self.path.partition("?")
         sent = b"" if self.command == "HEAD" else response.body
@@ -738,6 +739,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "status": response.status,
                     "bytes_in": len(body),
                     "bytes_out": len(sent),
+                    "started": started,  # time.monotonic(), when it was read and when answered
+                    "answered": time.monotonic(),
                 }
             )
         self.send_response(response.status)

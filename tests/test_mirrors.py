@@ -80,6 +80,23 @@ def test_build_and_template_through_a_mirror_then_offline_from_the_cache(mirror,
     assert (tmp_path / "again.json").read_text(encoding="utf-8") == (tmp_path / "loyalty.json").read_text("utf-8")
 
 
+def test_a_cold_build_downloads_a_sources_files_concurrently(mirror, tmp_path):
+    """Each download waits 0.3 s at the server: the files of one source are fetched several at a time, as
+    `snapshot_download` fetches them, so that the wait is not paid once per file."""
+    mirror.fault("resolve", delay=0.3)
+    env = client_env(mirror.endpoint, tmp_path / "hf")
+    result = apt_hub(
+        ["build", "dpo", "--upstream", "hub", "--only", "hh-rlhf", "--output-dir", "out"], env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    downloads = [r for r in mirror.requests if r["route"] == "resolve" and r["method"] == "GET"]
+    assert len(downloads) == 8  # the train and test files of the four subsets, each once
+    most = max(
+        sum(1 for o in downloads if o["started"] < r["answered"] and r["started"] < o["answered"]) for r in downloads
+    )
+    assert most >= 4, f"at most {most} downloads at once"
+
+
 def test_offline_without_a_cached_snapshot_says_how_to_fill_the_cache(tmp_path):
     offline = client_env("http://127.0.0.1:9", tmp_path / "hf") | {"HF_HUB_OFFLINE": "1"}
     result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--output-dir", "out"], env=offline, cwd=tmp_path)
