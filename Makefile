@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check train-hh-rlhf manifests docs
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-downloads bench-report loyalty-template export stress train-check train-hh-rlhf manifests docs
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -98,6 +98,11 @@ bench-data: install
 # make bench: build, stats, card and publish beside the old way and the I/O floor at scales 1 and 2 -> bench/out/
 bench: install
 	$(BIN)/python -m bench.run --scales 1 2
+
+# make bench-downloads: cold builds through a test Hub with 100 ms per request, downloads one at a time and
+# concurrent, beside snapshot_download of the same files plus a warm build (UPSTREAM=bench/data/scale-1 for the mirror)
+bench-downloads: install
+	$(BIN)/python -m bench.downloads $(if $(UPSTREAM),--upstream=$(UPSTREAM))
 
 # make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
 bench-report: install

@@ -253,6 +253,7 @@ class HubServer:
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []  # tracebacks of handler crashes (answered 500)
         self.faults: dict[str, tuple[float, Response | None]] = {}  # route name: (delay in seconds, answer)
+        self.latency = 0.0  # seconds every request waits, as across a network
         self.endpoint = ""
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -367,7 +368,7 @@ class HubServer:
             return _json_response({"error": f"Unknown route: {method} {path}"}, 404), None
         name, match = found
         delay, answer = self.faults.get(name, (0.0, None))
-        time.sleep(delay)  # outside the lock: other requests are still served
+        time.sleep(delay + self.latency)  # outside the lock: other requests are still served
         if answer is not None:
             return answer, name
         request = Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, match.groupdict())

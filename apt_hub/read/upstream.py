@@ -14,10 +14,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import UpstreamError, UsageError, check_choice, redact
+from ..network import download_workers
 from ..sources import Source, matches
 from .manifest import Found, Manifest, copy_manifest, download_command, entries_of, pinned_manifest
 
-DOWNLOAD_WORKERS = 8  # huggingface_hub's own default for snapshot_download
 SAMPLES = Path(str(resources.files("apt_hub") / "samples"))
 _UNREACHABLE = ". Set HF_ENDPOINT to a reachable mirror, or HF_HUB_OFFLINE=1 to use the files already in the HF cache."
 
@@ -174,12 +174,13 @@ class HubUpstream(Upstream):
         return local, f"{source.repo_id}@{commit}/{path}"
 
     def fetch_all(self, source: Source, commit: str, paths: list[str]) -> list[tuple[str, str]]:
-        """The files downloaded concurrently, as `snapshot_download` does (`DOWNLOAD_WORKERS` at once): a cold
-        build waits for the slowest of a few downloads instead of their sum. A failure is the first failing
-        path's, in the order given, once every download has ended."""
-        if len(paths) < 2:
+        """The files downloaded concurrently, as `snapshot_download` does: a cold build waits for the slowest of
+        a few downloads instead of their sum (8 at once, or `APT_HUB_DOWNLOAD_WORKERS`). A failure is the first
+        failing path's, in the order given, once every download has ended."""
+        workers = min(download_workers(), len(paths))
+        if workers < 2:
             return super().fetch_all(source, commit, paths)
-        with ThreadPoolExecutor(min(DOWNLOAD_WORKERS, len(paths)), thread_name_prefix="apt-hub-download") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="apt-hub-download") as pool:
             futures = [pool.submit(self.fetch, source, commit, path) for path in paths]
             wait(futures)
         return [future.result() for future in futures]
