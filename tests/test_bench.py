@@ -91,6 +91,15 @@ def test_mirror_builds_with_every_row_counted(mirror, tmp_path):
     for config, entry in report.configs.items():
         for split, info in entry["splits"].items():
             assert info["rows"] == sum(c["kept"] for c in entry["counts"][split].values()), (config, split)
+    # As large as real configs: prompts repeat as rarely as upstream's, within a split or between train and test,
+    # and UltraFeedback's texts carry no hh-rlhf role markers.
+    dpo = [(tag, counts) for tags in report.configs["dpo"]["counts"].values() for tag, counts in tags.items()]
+    for tag, counts in dpo:
+        repeats = {k: n for k, n in counts.items() if k.endswith(("duplicate", "duplicate_prompt", "test_overlap"))}
+        assert not repeats, (tag, repeats)
+    roles = {tag: sum(n for k, n in counts.items() if k.startswith("dropped_") and "role" in k) for tag, counts in dpo}
+    hh = [(roles[tag], counts["rows"]) for tag, counts in dpo if tag.startswith("hh-rlhf/")]
+    assert roles["ultrafeedback"] == 0 and sum(r for r, _ in hh) <= 0.05 * sum(n for _, n in hh), roles
 
 
 def _step(seconds: float, rss: float = 100.0) -> dict:
