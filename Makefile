@@ -160,11 +160,13 @@ train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 		--upstream $(REAL) --output $(TRAIN)/runs/tokens))
 	@$(PYTHON) training/table.py $(TRAIN)/runs
 
-# The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone.
+# The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone (the
+# file differs from the one the samples' manifest lists, on purpose: --allow-changed-upstream).
 train-hh-rlhf: install
 	cp -r apt_hub/samples $(TRAIN)/hh-upstream
 	cp $(HH_RLHF) $(TRAIN)/hh-upstream/Anthropic/hh-rlhf/harmless-base/test.jsonl.gz
-	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh
+	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh \
+		--allow-changed-upstream
 
 clean:
 	rm -rf $(OUT) build *.egg-info
