@@ -227,15 +227,20 @@ def test_request_log_records_bytes_and_routes(api, hub):
     assert by_route[("HEAD", "resolve")]["bytes_out"] == 0
     assert by_route[("GET", "resolve")]["bytes_out"] == 1000
     assert by_route[("POST", "commit")]["bytes_in"] > 4000  # 3000 bytes travel base64-encoded
-    assert by_route[("GET", None)] == {
+    unknown = by_route[("GET", None)]
+    assert unknown == {
         "method": "GET",
         "path": "/api/nowhere",
         "query": "",
         "route": None,
         "status": 404,
         "bytes_in": 0,
-        "bytes_out": by_route[("GET", None)]["bytes_out"],
+        "bytes_out": unknown["bytes_out"],
+        "started": unknown["started"],
+        "answered": unknown["answered"],
     }
+    assert all(r["started"] <= r["answered"] for r in hub.requests)
+    assert [r["started"] for r in hub.requests] == sorted(r["started"] for r in hub.requests)  # one at a time here
 
 
 def test_range_requests(hub):
