@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, CardError, check_card, handwritten, render_card_for, write_card
-from .errors import AptHubError, Problem, redact
+from .errors import AptHubError, Problem, UsageError, redact
 from .folder import atomic_write, locked, repair, transaction
 from .layout import DEFAULT_OUTPUT_DIR, read_record, shards_checked, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
@@ -157,7 +157,7 @@ def publish(
     from huggingface_hub import HfApi, constants, get_token
 
     root = Path(root)
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
@@ -176,9 +176,10 @@ def publish(
         hub_errors(repo_id, token, constants.ENDPOINT),
         card_folder(root, dry_run) as folder,
     ):
-        check_write_access(api)
+        identity = api.whoami()
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
+        check_write_access(identity, repo_id, create=plan.create)
         adopt_remote_card(api, folder, plan, remote, repo_id)
         write_card(folder, write_stats(folder), repo_id=repo_id)
         diff(plan, planned_files(root, folder), remote)
@@ -199,11 +200,69 @@ def publish(
     return PublishResult(plan, commit=info.oid, commit_url=info.commit_url)
 
 
-def check_write_access(api) -> None:
-    """Fail early on a token that cannot write (the Hub's `whoami` tells its role)."""
-    role = (api.whoami().get("auth", {}).get("accessToken") or {}).get("role")
+def check_write_access(identity: dict[str, Any], repo_id: str, *, create: bool) -> None:
+    """Refuse, before anything is sent, a publish that the Hub would refuse: whoami-v2 tells who the token is, its
+    role (`read`, `write`, or `fineGrained` with the permissions it has on each user, organization or repository)
+    and the organizations of its user with the user's role in each.
+
+    >>> me = {"name": "me", "orgs": [], "auth": {"accessToken": {"role": "read"}}}
+    >>> check_write_access(me, "me/apt", create=True)
+    Traceback (most recent call last):
+    ...
+    apt_hub.publish.PublishError: The token has read access only (role 'read'): publishing needs a token with \
+write access (role 'write'), or a fine-grained token with repo.write on 'me'.
+
+    Raises:
+        PublishError: the namespace is neither the user's nor one of their organizations', their role in the
+            organization is `read`, the token is read-only, or a fine-grained token lacks `repo.write` on the
+            namespace (to create the repository) or on the namespace or repository (to write it).
+    """
+    namespace = repo_id.split("/")[0]
+    user = identity.get("name")
+    orgs = identity.get("orgs")
+    if user and isinstance(orgs, list) and namespace != user:
+        roles = {org.get("name"): org.get("roleInOrg") for org in orgs if isinstance(org, dict)}
+        if namespace not in roles:
+            mine = ", ".join(sorted(str(name) for name in roles)) or "none"
+            raise PublishError(
+                f"The token cannot write to {repo_id}: the namespace {namespace!r} is not yours or one of your "
+                f"organisations' (you are {user!r}; organisations: {mine}). Publish under {user}/ or an "
+                "organisation you belong to."
+            )
+        if roles[namespace] == "read":
+            raise PublishError(
+                f"The token cannot write to {repo_id}: your role in the organization {namespace!r} is read; an "
+                f"admin of {namespace} can give you the write role."
+            )
+    token = (identity.get("auth") or {}).get("accessToken") or {}
+    role = token.get("role")
     if role == "read":
-        raise PublishError("The token has read access only: create a token with write access to publish.")
+        raise PublishError(
+            "The token has read access only (role 'read'): publishing needs a token with write access (role "
+            f"'write'), or a fine-grained token with repo.write on {namespace!r}."
+        )
+    if role == "fineGrained":
+        check_fine_grained(token.get("fineGrained") or {}, repo_id, create=create)
+
+
+def check_fine_grained(fine_grained: dict[str, Any], repo_id: str, *, create: bool) -> None:
+    """A fine-grained token creates a repository with `repo.write` on its namespace, and writes an existing one
+    with `repo.write` on the namespace or on the repository itself."""
+    namespace = repo_id.split("/")[0]
+    granted: set[str] = set()
+    for entry in fine_grained.get("scoped") or []:
+        entity = entry.get("entity") or {}
+        on_namespace = entity.get("type") in ("user", "org") and entity.get("name") == namespace
+        on_repo = not create and entity.get("type") == "dataset" and entity.get("name") == repo_id
+        if on_namespace or on_repo:
+            granted |= set(entry.get("permissions") or [])
+    if "repo.write" not in granted:
+        doing = f"creating {repo_id}" if create else f"writing to {repo_id}"
+        has = ", ".join(sorted(granted)) or "none"
+        raise PublishError(
+            f"The fine-grained token lacks repo.write on {namespace!r}, which {doing} needs (its permissions "
+            f'there: {has}): add "Write access to contents/settings" of {namespace} to the token.'
+        )
 
 
 def remote_files(api, plan: Plan) -> dict[str, Any]:
@@ -435,6 +494,31 @@ def _mask(message: str, token: str) -> str:
     return redact(message.replace(token, "***") if token else message)
 
 
-def _check_repo_id(repo_id: Any) -> None:
-    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise PublishError(f"--repo-id must be ORG/NAME, such as my-org/apt; got {repo_id!r}.")
+REPO_ID_RULE = (
+    "ORG/NAME, such as my-org/apt: each part letters, digits, '-', '_' and '.', neither starting nor ending with "
+    "'-' or '.', without '--' or '..', the name at most 96 characters"
+)
+
+
+def check_repo_id(repo_id: Any) -> str:
+    """`repo_id` when the Hub accepts it as a dataset repository's name (`huggingface_hub.utils.validate_repo_id`,
+    and a namespace given); else a `UsageError` naming the rule.
+
+    >>> check_repo_id("org/a b")
+    Traceback (most recent call last):
+    ...
+    apt_hub.errors.UsageError: --repo-id must be ORG/NAME, such as my-org/apt: each part letters, digits, '-', \
+'_' and '.', neither starting nor ending with '-' or '.', without '--' or '..', the name at most 96 characters; \
+got 'org/a b'
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    valid = isinstance(repo_id, str) and repo_id.count("/") == 1 and all(repo_id.split("/"))
+    try:
+        validate_repo_id(repo_id) if valid else None
+    except HFValidationError:
+        valid = False
+    if not valid or "--" in repo_id or ".." in repo_id:
+        raise UsageError(f"--repo-id must be {REPO_ID_RULE}; got {repo_id!r}")
+    return repo_id

@@ -282,3 +282,39 @@ def test_clients_configured_by_environment_in_a_subprocess(hub, tmp_path):
     assert out.stdout.splitlines() == [repr(sorted(DATASET)), repr(ROWS_B)]
     assert {r["route"] for r in hub.requests} >= {"resolve", "repo_info", "tree"}
     assert None not in {r["route"] for r in hub.requests}  # no route the server does not know
+
+
+def test_whoami_reports_organizations_and_fine_grained_tokens_as_the_hub_does(tmp_path, monkeypatch):
+    """whoami-v2: `orgs[].roleInOrg`, and `auth.accessToken.role` `fineGrained` with its `scoped` permissions; the
+    server enforces them: a fine-grained token reads with repo.content.read and writes only with repo.write, an org
+    member with role read cannot create a repo there."""
+    scoped = [{"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read"]}]
+    with HubServer(
+        tokens={ALICE: "alice", "hf_fine": "alice"},
+        orgs={"team": {"alice": "read"}, "lab": {"alice": "write"}},
+        fine_grained={"hf_fine": scoped},
+    ) as srv:
+        point_clients_at(srv.endpoint, monkeypatch)
+        isolate_hf_home(tmp_path, monkeypatch)
+        me = HfApi(endpoint=srv.endpoint, token=ALICE).whoami()
+        assert me["auth"]["accessToken"]["role"] == "write"
+        assert [(o["name"], o["roleInOrg"], o["type"]) for o in me["orgs"]] == [
+            ("lab", "write", "org"),
+            ("team", "read", "org"),
+        ]
+        fine = HfApi(endpoint=srv.endpoint, token="hf_fine").whoami()["auth"]["accessToken"]
+        assert fine["role"] == "fineGrained"
+        assert fine["fineGrained"]["scoped"][0]["entity"]["name"] == "alice"
+        assert fine["fineGrained"]["scoped"][0]["permissions"] == ["repo.content.read"]
+        api = HfApi(endpoint=srv.endpoint, token=ALICE)
+        api.create_repo("lab/apt", repo_type="dataset", private=True)
+        api.create_repo("alice/apt", repo_type="dataset", private=True)
+        with pytest.raises(HfHubHTTPError, match="403"):
+            api.create_repo("team/apt", repo_type="dataset")
+        reader = HfApi(endpoint=srv.endpoint, token="hf_fine")
+        assert reader.dataset_info("alice/apt").private is True
+        with pytest.raises(HfHubHTTPError, match="403"):
+            reader.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/apt", repo_type="dataset")
+        with pytest.raises(RepositoryNotFoundError):
+            reader.dataset_info("lab/apt")  # no permission on the organization lab
+        assert not srv.errors, srv.errors[0]
