@@ -16,8 +16,11 @@ Typical use in a test::
 Model of the Hub:
 
 - A repo is a list of commits, each a full snapshot ``path -> bytes``; ``main`` is the only branch. A commit id is
-  the sha1 of its parent, message and tree. ``create_repo`` makes an empty "initial commit" (the real Hub adds a
-  ``.gitattributes``; this server does not). ``main`` and every past commit id resolve.
+  the sha1 of its parent, message and tree. Tags name commits (``create_tag``: ``POST .../tag/<rev>`` with
+  ``{"tag", "message"?}``, 409 when the tag exists, never moved; ``delete_tag``); ``list_repo_refs`` lists them as
+  ``refs/tags/<name>`` and every route resolves a tag name as a revision. ``create_repo`` makes an empty "initial
+  commit" (the real Hub adds a ``.gitattributes``; this server does not). ``main`` and every past commit id
+  resolve.
 - A file that the commit's own ``.gitattributes`` marks ``filter=lfs`` is an LFS file, as on the Hub: the tree and
   paths-info give its ``lfs`` (sha256, size, pointer size) and the blob id of its pointer, and its ETag is the
   sha256; its bytes are stored and served like any other file's.
@@ -77,6 +80,8 @@ ROUTES: list[tuple[set[str], re.Pattern[str], str]] = [
     ({"GET"}, re.compile(_REPO_API + r"/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?"), "tree"),
     ({"POST"}, re.compile(_REPO_API + r"/paths-info/(?P<rev>[^/]+)"), "paths_info"),
     ({"GET"}, re.compile(_REPO_API + r"/refs"), "refs"),
+    ({"POST"}, re.compile(_REPO_API + r"/tag/(?P<rev>[^/]+)"), "tag"),
+    ({"DELETE"}, re.compile(_REPO_API + r"/tag/(?P<tag>[^/]+)"), "delete_tag"),
     ({"GET"}, re.compile(_REPO_API + r"/commits/(?P<rev>[^/]+)"), "list_commits"),
     (
         {"GET", "HEAD"},
@@ -162,15 +167,20 @@ class Repo:
     owner: str
     private: bool
     history: list[Commit] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # tag name: commit id
 
     @property
     def head(self) -> Commit:
         return self.history[-1]
 
     def resolve(self, revision: str) -> Commit:
-        """Find the commit of a branch name (``main``) or of a full commit id, else 404 ``RevisionNotFound``."""
-        if revision == "main":
+        """Find the commit of a branch name (``main``, ``refs/heads/main``), a tag (``v1``, ``refs/tags/v1``) or a
+        full commit id, else 404 ``RevisionNotFound``."""
+        if revision in ("main", "refs/heads/main"):
             return self.head
+        tag = self.tags.get(revision.removeprefix("refs/tags/"))
+        if tag is not None:
+            revision = tag
         for commit in self.history:
             if commit.oid == revision.lower():
                 return commit
@@ -364,6 +374,11 @@ class HubServer:
         with self._lock:
             answer = None if body is None else Response(status, body, {"Content-Type": "application/json"})
             self.faults[route] = (delay, answer)
+
+    def tags(self, repo_id: str, *, repo_type: str = "dataset") -> dict[str, str]:
+        """The tags of ``repo_id``: name -> commit id."""
+        with self._lock:
+            return dict(self._repo(repo_type, repo_id).tags)
 
     def repo_files(self, repo_id: str, *, repo_type: str = "dataset", revision: str = "main") -> dict[str, bytes]:
         """The tree of ``repo_id`` at ``revision`` (a branch name or a commit id)."""
@@ -741,7 +756,29 @@ class HubServer:
     def _route_refs(self, req: Request) -> Response:
         repo = self._readable(req)
         main = {"name": "main", "ref": "refs/heads/main", "targetCommit": repo.head.oid}
-        return _json_response({"branches": [main], "converts": [], "tags": [], "pullRequests": []})
+        tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": oid} for n, oid in sorted(repo.tags.items())]
+        answer: dict[str, Any] = {"branches": [main], "converts": [], "tags": tags}
+        if _truthy((req.query.get("include_prs") or [""])[0]):
+            answer["pullRequests"] = []
+        return _json_response(answer)
+
+    def _route_tag(self, req: Request) -> Response:
+        repo = self._writable(req)
+        commit = self._commit_of(req, repo)
+        tag = str(req.json().get("tag") or "")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", tag) or ".." in tag or tag.endswith((".lock", "/")):
+            raise HubError(400, f"Invalid tag name: {tag!r}")
+        if tag in repo.tags or tag == "main":
+            raise HubError(409, f"Tag {tag} already exists")
+        repo.tags[tag] = commit.oid
+        return _json_response({})
+
+    def _route_delete_tag(self, req: Request) -> Response:
+        repo = self._writable(req)
+        tag = unquote(req.params["tag"])
+        if repo.tags.pop(tag, None) is None:
+            raise HubError(404, f"Invalid rev id: {tag}", "RevisionNotFound")
+        return _json_response({})
 
     def _route_list_commits(self, req: Request) -> Response:
         repo = self._readable(req)

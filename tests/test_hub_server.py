@@ -318,3 +318,26 @@ def test_whoami_reports_organizations_and_fine_grained_tokens_as_the_hub_does(tm
         with pytest.raises(RepositoryNotFoundError):
             reader.dataset_info("lab/apt")  # no permission on the organization lab
         assert not srv.errors, srv.errors[0]
+
+
+def test_tags_as_the_hub_answers_them(api, hub):
+    """create_tag (POST .../tag/<rev>), list_repo_refs, a tag as the revision of every route, 409 for a tag that
+    exists (never moved), delete_tag, and no commit to a tag."""
+    first = hub.add_repo(REPO, DATASET, private=True)
+    api.create_tag(REPO, tag="v1", revision=first, repo_type="dataset", tag_message="first")
+    api.upload_file(path_or_fileobj=b"two", path_in_repo="a/2.txt", repo_id=REPO, repo_type="dataset")
+    refs = api.list_repo_refs(REPO, repo_type="dataset")
+    assert [(t.name, t.ref, t.target_commit) for t in refs.tags] == [("v1", "refs/tags/v1", first)]
+    assert refs.branches[0].target_commit == hub.commits(REPO)[-1]["oid"] != first
+    assert "a/2.txt" not in api.list_repo_files(REPO, repo_type="dataset", revision="v1")
+    assert api.dataset_info(REPO, revision="v1").sha == first
+    with pytest.raises(HfHubHTTPError, match="409"):
+        api.create_tag(REPO, tag="v1", repo_type="dataset")
+    assert hub.tags(REPO) == {"v1": first}
+    paths = api.get_paths_info(REPO, ["README.md"], revision="v1", repo_type="dataset")
+    assert paths[0].blob_id == git_blob_oid(DATASET["README.md"])
+    assert datasets.load_dataset(REPO, "a", split="train", revision="v1", token=ALICE).to_list() == ROWS_A
+    with pytest.raises(HfHubHTTPError, match="403"):
+        HfApi(endpoint=hub.endpoint, token=ALICE_READ).create_tag(REPO, tag="v2", repo_type="dataset")
+    api.delete_tag(REPO, tag="v1", repo_type="dataset")
+    assert hub.tags(REPO) == {}
