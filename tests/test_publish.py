@@ -2,6 +2,7 @@
 
 import gzip
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -99,15 +100,18 @@ def test_rebuilding_one_config_changes_only_its_files_and_the_card(hub, folder, 
     build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini")
     result = publish(folder, repo_id=REPO)
     changed = sorted(hub.commits(REPO)[-1]["added"])
-    assert changed == [  # storm with its twin, which holds the same rows
+    assert changed == [  # storm with its twin, which holds the same rows, their hashes and the changelog
         "README.md",
         "build.json",
+        "changes/v2.json",
         "data/storm/train-00000-of-00001.parquet",
         "data/storm_chat/train-00000-of-00001.parquet",
+        "hashes/storm/train.parquet",
+        "hashes/storm_chat/train.parquet",
         "images/lengths-storm.png",
         "stats.json",
     ]
-    assert [f.path for f in result.plan.add] == [] and not result.plan.delete
+    assert [f.path for f in result.plan.add] == ["changes/v2.json"] and not result.plan.delete
     assert "storm" in hub.commits(REPO)[-1]["summary"] and "sft" not in hub.commits(REPO)[-1]["summary"]
     assert hub.repo_files(REPO) == local_tree(folder)
 
@@ -283,7 +287,11 @@ def test_a_dry_run_writes_nothing_and_plans_what_the_publish_then_sends(hub, fol
     assert plan[0] == "Dry run, nothing sent."
     assert any(line.startswith("  change  data/storm/train-00000-of-00001.parquet") for line in plan)
     assert main(["publish", str(folder), "--repo-id", REPO]) == 0
-    assert capsys.readouterr().out.splitlines()[:-1] == plan[1:]  # the same files and bytes as the dry run said
+    done = capsys.readouterr().out.splitlines()
+    assert done[:-2] == plan[1:-1]  # the same files and bytes as the dry run said
+    assert plan[-1] == "Would commit and tag the commit v2." and re.fullmatch(
+        r"commit [0-9a-f]{40}, tag v2, 32 files checked", done[-1]
+    )
     assert hub.repo_files(REPO) == local_tree(folder)
 
 
