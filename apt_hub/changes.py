@@ -63,11 +63,20 @@ def compare(old: dict[Key, pa.Table], new: dict[Key, pa.Table]) -> dict[Key, Spl
         changes[key] = SplitChange(
             rows_old=len(before),
             rows_new=len(after),
-            added=sorted(set(after) - set(before)),
-            removed=sorted(set(before) - set(after)),
-            changed=sorted(i for i in set(before) & set(after) if before[i] != after[i]),
+            added=sorted(set(after) - set(before), key=natural),
+            removed=sorted(set(before) - set(after), key=natural),
+            changed=sorted((i for i in set(before) & set(after) if before[i] != after[i]), key=natural),
         )
     return changes
+
+
+def natural(row_id: str) -> list:
+    """A sort key that puts `file:2` before `file:10`.
+
+    >>> sorted(["s:10", "s:2", "t:1"], key=natural)
+    ['s:2', 's:10', 't:1']
+    """
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", row_id)]
 
 
 def _by_id(table: pa.Table | None) -> dict[str, int]:

@@ -13,6 +13,7 @@ import pytest
 
 from apt_hub.build import build
 from apt_hub.card import CARD_FILE
+from apt_hub.changes import natural
 from apt_hub.cli import main
 from apt_hub.layout import read_config
 from apt_hub.publish import publish
@@ -56,9 +57,10 @@ def test_releases_a_trainer_can_pin_and_trust(hub, tmp_path, token, capsys):
     assert "Release `v1`: first release, 10 rows." in changes_section(hub.repo_files(REPO)[CARD_FILE].decode())
 
     build(CONFIGS, upstream="samples", output_dir=out, max_samples=8)
-    added, removed = sorted(ids(out, "ruozhiba") - first_ids), sorted(first_ids - ids(out, "ruozhiba"))
+    added = sorted(ids(out, "ruozhiba") - first_ids, key=natural)
+    removed = sorted(first_ids - ids(out, "ruozhiba"), key=natural)
     before, after = ({r["id"]: r for r in table} for table in (first_rows, rows(out, "ruozhiba")))
-    changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
+    changed = sorted((i for i in set(before) & set(after) if before[i] != after[i]), key=natural)
     assert added
     assert main(["publish", str(out), "--repo-id", REPO, "--dry-run"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "Would commit and tag the commit v2."
@@ -104,7 +106,9 @@ def test_releases_a_trainer_can_pin_and_trust(hub, tmp_path, token, capsys):
     assert "no tag created: the head" in capsys.readouterr().out.splitlines()[-1]
     assert len(hub.commits(REPO)) == commits and hub.tags(REPO) == {"v1": v1.commit, "v2": v2.commit}
 
+    second_ids = ids(out, "ruozhiba")
     build(CONFIGS, upstream="samples", output_dir=out, max_samples=3)
+    gone = sorted(second_ids - ids(out, "ruozhiba"), key=natural)
     hub.fault("tag", status=500, body=b'{"error": "Internal Error"}')
     assert main(["publish", str(out), "--repo-id", REPO]) == 1
     err = capsys.readouterr().err
@@ -117,7 +121,9 @@ def test_releases_a_trainer_can_pin_and_trust(hub, tmp_path, token, capsys):
     assert out_lines[-1].startswith(f"commit {head['oid']}, tag v3, ") and "stopped before tagging" in out_lines[0]
     assert len(hub.commits(REPO)) == commits + 1 and hub.tags(REPO)["v3"] == head["oid"]
     assert [c["added"].count("changes/v3.json") for c in hub.commits(REPO)].count(1) == 1
-    assert (out / "changes/v3.json").is_file()
+    third = json.loads(hub.repo_files(REPO)["changes/v3.json"])["configs"]["ruozhiba"]["train"]
+    assert third["removed"] == gone and len(gone) == 5 and third["rows"] == 3
+    assert (out / "changes/v3.json").read_bytes() == hub.repo_files(REPO)["changes/v3.json"]
 
 
 def test_a_fault_while_reading_back_is_finished_by_a_retry(hub, samples_build, tmp_path, token):
