@@ -16,7 +16,7 @@ from apt_hub.card import CARD_FILE
 from apt_hub.changes import natural
 from apt_hub.cli import main
 from apt_hub.layout import read_config
-from apt_hub.publish import publish
+from apt_hub.publish import PublishError, publish
 from apt_hub.release import ReleaseError
 
 REPO = "org/apt"
@@ -129,7 +129,7 @@ def test_releases_a_trainer_can_pin_and_trust(hub, tmp_path, token, capsys):
 def test_a_fault_while_reading_back_is_finished_by_a_retry(hub, samples_build, tmp_path, token):
     out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
     hub.fault("paths_info", status=503, body=b'{"error": "Service Unavailable"}')
-    with pytest.raises(Exception, match="but not its tag v1"):
+    with pytest.raises(PublishError, match="answered 503 .* but not its tag v1"):
         publish(out, repo_id=REPO)
     assert hub.tags(REPO) == {} and len(hub.commits(REPO)) == 2
     hub.faults.clear()
@@ -187,6 +187,7 @@ def test_diff_of_two_build_folders_reads_only_ids_and_hashes(tmp_path, capsys):
     assert report[-1] == f"{old} and {new} differ in 1 of 1 config splits."
     rows = pq.read_table(new / "hashes/storm/train.parquet").num_rows
     assert re.match(rf"storm/train: \d+ added, 0 removed, [1-9]\d* changed \(\d+ -> {rows} rows\); ", report[-2])
+    assert main(["diff", str(old), str(new), "--examples", "-1"]) == 2
     for side in ("nowhere", "org/apt", "a b@v1"):
         assert main(["diff", str(old), side]) == 2
         assert "build folder or ORG/NAME@REVISION" in capsys.readouterr().err or side == "a b@v1"

@@ -118,7 +118,10 @@ def diff_command(old: str, new: str, *, examples: int = 5) -> "DiffReport":
         examples: how many ids to show per kind of change (default 5).
     """
     from ..changes import compare, format_diff, side_hashes
+    from ..options import UsageError
 
+    if examples < 0:
+        raise UsageError(f"--examples must be 0 or more, got {examples}")
     old_name, before = side_hashes(old)
     new_name, after = side_hashes(new)
     changes = compare(before, after)
