@@ -191,3 +191,22 @@ def test_diff_of_two_build_folders_reads_only_ids_and_hashes(tmp_path, capsys):
     for side in ("nowhere", "org/apt", "a b@v1"):
         assert main(["diff", str(old), side]) == 2
         assert "build folder or ORG/NAME@REVISION" in capsys.readouterr().err or side == "a b@v1"
+
+
+def test_parquet_files_stored_with_lfs_are_read_back_by_their_sha256(hub, samples_build, tmp_path, token):
+    """As on the Hub, whose `.gitattributes` sends parquet files to LFS: paths-info reports their sha256, which the
+    read-back compares with the local file's; the other files by their git blob id."""
+    import hashlib
+
+    out = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    hub.add_repo(REPO, {".gitattributes": b"*.parquet filter=lfs diff=lfs merge=lfs -text\n"}, private=True)
+    result = publish(out, repo_id=REPO)
+    assert result.tag == "v1" and hub.tags(REPO) == {"v1": result.commit}
+    shard = "data/sft/train-00000-of-00001.parquet"
+    from huggingface_hub import HfApi
+
+    (entry,) = HfApi(token=token).get_paths_info(REPO, [shard], revision="v1", repo_type="dataset")
+    assert entry.lfs.sha256 == hashlib.sha256((out / shard).read_bytes()).hexdigest()
+    assert result.checked == len(
+        [p for p in out.rglob("*") if p.is_file() and not p.relative_to(out).as_posix().startswith(".")]
+    )
