@@ -115,6 +115,9 @@ def test_releases_a_trainer_can_pin_and_trust(hub, tmp_path, token, capsys):
     assert "answered 500" in err and "but not its tag v3: run apt-hub publish again" in err
     assert len(hub.commits(REPO)) == commits + 1 and "v3" not in hub.tags(REPO)
     hub.faults.clear()
+    assert main(["publish", str(out), "--repo-id", REPO, "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("Would read back the head and tag it v3")
+    assert "v3" not in hub.tags(REPO)
     assert main(["publish", str(out), "--repo-id", REPO]) == 0
     out_lines = capsys.readouterr().out.splitlines()
     head = hub.commits(REPO)[-1]
