@@ -37,10 +37,10 @@ stats: install
 card: install
 	$(BIN)/apt-hub card $(OUT) $(if $(REPO),--repo-id=$(REPO))
 
-# make publish REPO=org/apt [DRY_RUN=1] [PUBLIC=1]; honours HF_ENDPOINT and HF_TOKEN
+# make publish REPO=org/apt [DRY_RUN=1] [PUBLIC=1] [TAG=name]; honours HF_ENDPOINT and HF_TOKEN
 publish: install
-	@test -n "$(REPO)" || { echo "usage: make publish REPO=org/name [DRY_RUN=1] [PUBLIC=1]"; exit 2; }
-	$(BIN)/apt-hub publish $(OUT) --repo-id=$(REPO) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(PUBLIC)),--public)
+	@test -n "$(REPO)" || { echo "usage: make publish REPO=org/name [DRY_RUN=1] [PUBLIC=1] [TAG=name]"; exit 2; }
+	$(BIN)/apt-hub publish $(OUT) --repo-id=$(REPO) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(PUBLIC)),--public) $(if $(TAG),--tag=$(TAG))
 
 # make loyalty-template [LOYALTY=loyalty_template.json] [N=100]: never replaces an existing file
 LOYALTY ?= loyalty_template.json

@@ -163,7 +163,7 @@ def test_a_mirror_password_never_reaches_a_file_the_hub_or_an_output(mirror, tmp
         (env, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 0),
         (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
         (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
-        (env, ["publish", "out", "--repo-id", "bob/apt"], 1),  # not alice's namespace: 403
+        (env, ["publish", "out", "--repo-id", "bob/apt"], 1),  # not alice's namespace (whoami-v2)
         (wrong, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 1),  # 401
         (wrong, ["build", "ruozhiba", "--upstream", "hub", "--build-dir", "out"], 1),
         (env | {"APT_HUB_TIMEOUT": "0.5"}, ["publish", "out", "--repo-id", "alice/other"], 1),  # a stalled answer
@@ -182,7 +182,7 @@ def test_a_mirror_password_never_reaches_a_file_the_hub_or_an_output(mirror, tmp
     for name, data in [*((str(p), p.read_bytes()) for p in files), *remote.items(), ("output", printed.encode())]:
         assert SECRET.encode() not in data and b"mirror-user" not in data, name
     assert "build.json" in remote and "README.md" in remote and len(files) > 15
-    assert "up to date" in printed and "Committed" in printed and "(403)" in printed and "(401)" in printed
+    assert "up to date" in printed and "Committed" in printed and "is not yours" in printed and "(401)" in printed
     assert "did not answer" in printed and f"at {mirror.endpoint}" in printed
     record = json.loads((tmp_path / "out/build.json").read_text(encoding="utf-8"))
     assert record["configs"]["dpo"]["options"]["upstream"] == f"hub ({mirror.endpoint})"
