@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 OUT ?= dist/apt
 UPSTREAM ?= samples
 
-.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-report loyalty-template export stress train-check train-hh-rlhf manifests docs
+.PHONY: install demo build stats card publish test fuzz quality format clean bench-data bench bench-downloads bench-report loyalty-template export stress train-check train-hh-rlhf manifests docs
 
 # TRL checks the chat configs in the tests; its data utilities need only transformers, so no torch: --no-deps.
 TRL ?= trl==1.16.0
@@ -37,10 +37,10 @@ stats: install
 card: install
 	$(BIN)/apt-hub card $(OUT) $(if $(REPO),--repo-id=$(REPO))
 
-# make publish REPO=org/apt [DRY_RUN=1] [PUBLIC=1]; honours HF_ENDPOINT and HF_TOKEN
+# make publish REPO=org/apt [DRY_RUN=1] [PUBLIC=1] [TAG=name]; honours HF_ENDPOINT and HF_TOKEN
 publish: install
-	@test -n "$(REPO)" || { echo "usage: make publish REPO=org/name [DRY_RUN=1] [PUBLIC=1]"; exit 2; }
-	$(BIN)/apt-hub publish $(OUT) --repo-id=$(REPO) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(PUBLIC)),--public)
+	@test -n "$(REPO)" || { echo "usage: make publish REPO=org/name [DRY_RUN=1] [PUBLIC=1] [TAG=name]"; exit 2; }
+	$(BIN)/apt-hub publish $(OUT) --repo-id=$(REPO) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(filter 1 true yes,$(PUBLIC)),--public) $(if $(TAG),--tag=$(TAG))
 
 # make loyalty-template [LOYALTY=loyalty_template.json] [N=100]: never replaces an existing file
 LOYALTY ?= loyalty_template.json
@@ -99,6 +99,11 @@ bench-data: install
 bench: install
 	$(BIN)/python -m bench.run --scales 1 2
 
+# make bench-downloads: cold builds through a test Hub with 100 ms per request, downloads one at a time and
+# concurrent, beside snapshot_download of the same files plus a warm build (UPSTREAM=bench/data/scale-1 for the mirror)
+bench-downloads: install
+	$(BIN)/python -m bench.downloads $(if $(UPSTREAM),--upstream=$(UPSTREAM))
+
 # make bench-report: publish the last `make bench` run as the tracked bench/results.md (and results.json)
 bench-report: install
 	$(BIN)/python -m bench.report bench/out/results.json bench/results.md
@@ -155,11 +160,13 @@ train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 		--upstream $(REAL) --output $(TRAIN)/runs/tokens))
 	@$(PYTHON) training/table.py $(TRAIN)/runs
 
-# The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone.
+# The samples with the real $(HH_RLHF) in place of theirs, built as dpo and dpo_chat from hh-rlhf alone (the
+# file differs from the one the samples' manifest lists, on purpose: --allow-changed-upstream).
 train-hh-rlhf: install
 	cp -r apt_hub/samples $(TRAIN)/hh-upstream
 	cp $(HH_RLHF) $(TRAIN)/hh-upstream/Anthropic/hh-rlhf/harmless-base/test.jsonl.gz
-	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh
+	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh \
+		--allow-changed-upstream
 
 clean:
 	rm -rf $(OUT) build *.egg-info

@@ -16,6 +16,7 @@ from .configs import CONFIGS, Config, flat_of, get_config, shape, unit_of
 from .convert import finish_counts, input_notes
 from .errors import UsageError
 from .folder import check_output_dir, checkpoint, transaction
+from .hashes import HASHES_DIR
 from .layout import DEFAULT_OUTPUT_DIR, RECORD, data_dir, read_record, shards_checked, write_batches, write_json
 from .measures import forget_measures, measuring, write_measures
 from .options import BuildOptions, check_build_options, names, whole_number
@@ -211,6 +212,7 @@ def _write_config(converted: Converted, config: Config, staging: Path) -> dict[s
     columns for the flat config, every converted column for the twin."""
     # The staging copy shares the old shards by hard links: unlink them, never write through them.
     shutil.rmtree(data_dir(staging, config.name), ignore_errors=True)
+    shutil.rmtree(staging / HASHES_DIR / config.name, ignore_errors=True)
     forget_measures(staging, config.name)
     splits = {}
     for split, rows in bar(converted.splits.items(), desc=f"Writing {config.name}", unit="split"):

@@ -65,11 +65,16 @@ def write_batches(
     config: str,
     split: str,
 ) -> list[str]:
-    """Write a split that arrives as record batches, holding one row group at a time.
+    """Write a split that arrives as record batches, holding one row group at a time, and the content hash of each
+    row (`apt_hub.hashes`) in `hashes/<config>/<split>.parquet`, computed from the rows as they are written.
 
     Shards and row groups depend only on `rows` and `nbytes`, never on how the batches are cut, so the same rows
     always give the same bytes.
     """
+    from .hashes import ID, content_hashes, write_hashes
+
+    hashed = ID in schema.names
+    hashes = []
     folder = data_dir(root, config)
     folder.mkdir(parents=True, exist_ok=True)
     shards = max(1, math.ceil(nbytes / MAX_SHARD_BYTES))
@@ -84,9 +89,12 @@ def write_batches(
             while left > 0:
                 group = stream.take(min(row_group, left))
                 writer.write_table(group, row_group_size=group.num_rows)
+                hashes += [content_hashes(group)] if hashed else []
                 left -= group.num_rows
         written.append(path.relative_to(root).as_posix())
     stream.finish()
+    if hashed:
+        write_hashes(root, config, split, hashes)
     return written
 
 

@@ -44,6 +44,7 @@ from .clean.text import combined_key, with_keys
 from .configs import CONFIGS, FLAT, of_schema
 from .errors import ConfigError, UsageError, check_choice
 from .folder import checkpoint, locked, repair, transaction
+from .hashes import HASHES_DIR
 from .layout import (
     DEFAULT_OUTPUT_DIR,
     RECORD,
@@ -383,6 +384,7 @@ def _write(build_dir: Path, output: str, merged: dict[str, pa.Table], inputs, sh
     with transaction(build_dir, existing=True) as staging:
         # The staging copy shares the old shards by hard links: unlink them, never write through them.
         shutil.rmtree(staging / "data" / output, ignore_errors=True)
+        shutil.rmtree(staging / HASHES_DIR / output, ignore_errors=True)
         files = {split: write_split(table, staging, output, split) for split, table in merged.items()}
         checkpoint(f"written:{output}")
         record = read_record(staging)

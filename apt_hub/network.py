@@ -1,4 +1,5 @@
-"""Timeouts for every request huggingface_hub sends, so that a stalled Hub or mirror ends in an error, not a wait.
+"""Timeouts for every request huggingface_hub sends, so that a stalled Hub or mirror ends in an error, not a wait;
+and how many upstream files are downloaded at once.
 
 huggingface_hub's shared HTTP client has no timeout, and most of its API calls pass none: a server that accepts the
 connection and never answers would hold `apt-hub publish` forever. `use_timeouts` gives the client a connect and a
@@ -13,6 +14,23 @@ from .errors import AptHubError
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 TIMEOUT_VARIABLE = "APT_HUB_TIMEOUT"
+DOWNLOAD_WORKERS = 8  # huggingface_hub's own default for snapshot_download
+WORKERS_VARIABLE = "APT_HUB_DOWNLOAD_WORKERS"
+
+
+def download_workers() -> int:
+    """How many files of a source are downloaded at once: 8, or `APT_HUB_DOWNLOAD_WORKERS` (1 for a mirror that
+    allows one connection at a time).
+
+    Raises:
+        AptHubError: `APT_HUB_DOWNLOAD_WORKERS` is not a whole number of at least 1.
+    """
+    value = os.environ.get(WORKERS_VARIABLE)
+    if value is None:
+        return DOWNLOAD_WORKERS
+    if not value.strip().isdigit() or int(value) < 1:
+        raise AptHubError(f"{WORKERS_VARIABLE} must be a whole number of at least 1, got {value!r}")
+    return int(value)
 
 
 def timeouts() -> tuple[float, float]:

@@ -18,11 +18,23 @@ from typing import Any
 
 from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, CardError, check_card, handwritten, render_card_for, write_card
-from .errors import AptHubError, Problem, redact
+from .changes import CHANGES_DIR
+from .errors import AptHubError, Problem, UsageError, redact
 from .folder import atomic_write, locked, repair, transaction
+from .hashes import HASHES_DIR
 from .layout import DEFAULT_OUTPUT_DIR, read_record, shards_checked, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
 from .read.jsontext import decode_utf8
+from .release import (
+    RELEASE_LINE,
+    History,
+    check_tag_name,
+    create_tag,
+    fetch_changelog,
+    history,
+    verify,
+    write_changelog,
+)
 from .stats import STATS_FILE, write_stats
 
 try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
@@ -30,8 +42,9 @@ try:  # the HTTP client of huggingface_hub: httpx2 from 2.x, httpx before
 except ImportError:  # pragma: no cover
     from httpx import TimeoutException, TransportError  # type: ignore[no-redef]
 
-# Remote paths a publish may delete when they are not in the folder; anything else a user put in the repo stays.
-MANAGED_PREFIXES = ("data/", f"{IMAGES_DIR}/lengths-")
+# Remote paths a publish may delete when they are not in the folder; anything else a user put in the repo stays
+# (the changelogs of earlier releases, `changes/`, too).
+MANAGED_PREFIXES = ("data/", f"{HASHES_DIR}/", f"{IMAGES_DIR}/lengths-")
 
 
 class PublishError(AptHubError):
@@ -97,19 +110,43 @@ class Plan:
 
 @dataclass
 class PublishResult:
-    """What a publish did: its plan, and the commit it made (`None` when nothing changed or on a dry run)."""
+    """What a publish did: its plan, the commit it made (`None` when nothing changed or on a dry run), the tag it
+    created (or would create), and how many files it read back."""
 
     plan: Plan
     commit: str | None = None
     commit_url: str | None = None
     dry_run: bool = False
+    tag: str | None = None
+    head_tags: list[str] = field(default_factory=list)
+    checked: int = 0
+    recovered: bool = False
 
     def __str__(self) -> str:
         if self.dry_run:
-            return "Dry run, nothing sent.\n" + self.plan.describe()
-        if self.plan.up_to_date:
-            return f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match)."
-        return f"{self.plan.describe()}\nCommitted {redact(self.commit_url or self.commit or '')}"
+            if self.plan.up_to_date:
+                return "Dry run, nothing sent.\n" + self.plan.describe() + "\n" + self._unchanged()
+            return f"Dry run, nothing sent.\n{self.plan.describe()}\nWould commit and tag the commit {self.tag}."
+        if self.plan.up_to_date and not self.recovered:
+            return (
+                f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match); "
+                + self._unchanged()
+            )
+        done = f"commit {self.commit}, tag {self.tag}, {self.checked} files checked"
+        if self.recovered:
+            return (
+                f"{self.plan.repo_id} is up to date: nothing to commit ({len(self.plan.unchanged)} files match). An "
+                "earlier publish made its head commit but stopped before tagging it; read back and tagged now.\n"
+                + done
+            )
+        return f"{self.plan.describe()}\nCommitted {redact(self.commit_url or self.commit or '')}\n{done}"
+
+    def _unchanged(self) -> str:
+        if self.dry_run and self.recovered:
+            return f"Would read back the head and tag it {self.tag}: an earlier publish stopped before tagging it."
+        if self.head_tags:
+            return f"no tag created: the head {(self.plan.head or '')[:12]} carries {', '.join(self.head_tags)}."
+        return f"no tag created: the head {(self.plan.head or '')[:12]} carries no tag."
 
 
 def publish(
@@ -118,6 +155,7 @@ def publish(
     repo_id: str,
     public: bool = False,
     dry_run: bool = False,
+    tag: str | None = None,
     token: str | None = None,
 ) -> PublishResult:
     """Mirror a build folder to a Hub dataset repository in one commit, after refreshing its stats and card.
@@ -128,12 +166,19 @@ def publish(
     sent, and when nothing changed no commit is made. Text written into the card on the Hub is carried into the
     local card when the local one has none of its own.
 
+    Each commit is a release: after it, the repository is read back at the new commit (`apt_hub.release.verify`)
+    and only then is the commit tagged, `v1`, `v2`, ... or `tag`. Its changelog, the rows added, removed and changed
+    since the previous release, is `changes/<tag>.json` and the card's *Changes* section. A publish that commits
+    nothing creates no tag, but for a head that an earlier publish committed and could not tag: it is read back and
+    tagged then.
+
     Args:
         root: the build folder.
         repo_id: the dataset repository, `ORG/NAME`.
         public: create the repository public (default: private).
         dry_run: print the plan and send nothing; the build folder is left as it is (the stats and card the plan
             counts are rendered in a scratch folder).
+        tag: the tag of the release (default: the next `vN`); a tag that exists is refused, never moved.
         token: a Hub token with write access; default `HF_TOKEN` or the token saved by `hf auth login`.
             It never appears in messages.
 
@@ -144,6 +189,8 @@ def publish(
         PublishError: no token, a token without write access, a repository of someone else or of the other
             visibility, an unreachable, stalled or malformed endpoint, or a commit that happened on the remote
             meanwhile.
+        ReleaseError: `tag` exists, or the commit read back is not what was sent (nothing is tagged).
+        UsageError: `repo_id` or `tag` is not a name the Hub takes.
 
     <Tip warning={true}>
     Reads `HF_ENDPOINT` when `huggingface_hub` is imported: set it before starting Python.
@@ -157,7 +204,8 @@ def publish(
     from huggingface_hub import HfApi, constants, get_token
 
     root = Path(root)
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
+    tag = check_tag_name(tag)
     repair(root)
     if not splits_on_disk(root):
         raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
@@ -176,35 +224,165 @@ def publish(
         hub_errors(repo_id, token, constants.ENDPOINT),
         card_folder(root, dry_run) as folder,
     ):
-        check_write_access(api)
+        identity = api.whoami()
         plan = Plan(repo_id=repo_id, private=not public)
         remote = remote_files(api, plan)
+        check_write_access(identity, repo_id, create=plan.create)
+        found = history(api, repo_id, plan.head)
+        found.refuse_existing(tag, repo_id)
         adopt_remote_card(api, folder, plan, remote, repo_id)
-        write_card(folder, write_stats(folder), repo_id=repo_id)
+        release = None if data_unchanged(root, remote) else tag or found.next_tag()
+        if release is None and found.current:  # the head's release: its changelog, as its card shows it
+            fetch_changelog(api, folder, repo_id=repo_id, tag=found.current, revision=plan.head or "", token=token)
+        release = refresh(api, plan, root, folder, remote, release, found, tag=tag, token=token)
         warn_if_uncurated(folder, shown=root)
+        result = PublishResult(plan, dry_run=dry_run, tag=release or found.pending, head_tags=found.head_tags)
+        result.recovered = plan.up_to_date and release is None and found.pending is not None
+        if dry_run or (plan.up_to_date and not result.recovered):
+            return result
+        if result.recovered:
+            assert plan.head is not None and found.pending is not None
+            result.commit = plan.head
+        else:
+            assert release is not None
+            result.commit, result.commit_url = send(api, plan, root, release)
+        commit = result.commit
+        with unfinished(repo_id, commit, result.tag or ""), hub_errors(repo_id, token, constants.ENDPOINT):
+            result.checked = verify(api, repo_id, commit, planned_files(root, folder), root=root, token=token)
+            create_tag(api, repo_id, result.tag or "", commit)
+    return result
+
+
+def refresh(
+    api,
+    plan: Plan,
+    root: Path,
+    folder: Path,
+    remote: dict[str, Any],
+    release: str | None,
+    found: History,
+    *,
+    tag: str | None,
+    token: str,
+) -> str | None:
+    """Render the card (and, for a new release, write its changelog first), then plan the files against the
+    remote; returns the tag of the new release, or `None` when the publish is no new release.
+
+    A publish that changes no data but the card (text written by hand) is a release too: its changelog then says
+    that no row changed."""
+    for _ in range(2):
+        if release is not None:
+            write_changelog(api, folder, root, repo_id=plan.repo_id, tag=release, found=found, token=token)
+        write_card(folder, write_stats(folder), repo_id=plan.repo_id)
+        plan.add, plan.change, plan.delete, plan.unchanged = [], [], [], []
         diff(plan, planned_files(root, folder), remote)
-        if dry_run or plan.up_to_date:
-            return PublishResult(plan, dry_run=dry_run)
-        if plan.create:
-            api.create_repo(repo_id, repo_type="dataset", private=plan.private)
-            plan.head = api.repo_info(repo_id, repo_type="dataset").sha
-        summary, description = commit_message(plan, root)
-        info = api.create_commit(
-            repo_id,
-            repo_type="dataset",
-            operations=operations(plan),
-            commit_message=summary,
-            commit_description=description,
-            parent_commit=plan.head,
-        )
-    return PublishResult(plan, commit=info.oid, commit_url=info.commit_url)
+        if release is not None or plan.up_to_date:
+            return release
+        release = tag or found.next_tag()
+    return release
 
 
-def check_write_access(api) -> None:
-    """Fail early on a token that cannot write (the Hub's `whoami` tells its role)."""
-    role = (api.whoami().get("auth", {}).get("accessToken") or {}).get("role")
+def send(api, plan: Plan, root: Path, release: str) -> tuple[str, str]:
+    """Create the repository if needed and make the commit, its description naming the release; returns the
+    commit id and URL."""
+    if plan.create:
+        api.create_repo(plan.repo_id, repo_type="dataset", private=plan.private)
+        plan.head = api.repo_info(plan.repo_id, repo_type="dataset").sha
+    summary, description = commit_message(plan, root)
+    info = api.create_commit(
+        plan.repo_id,
+        repo_type="dataset",
+        operations=operations(plan),
+        commit_message=summary,
+        commit_description=f"{description}\n\n{RELEASE_LINE}{release}".strip(),
+        parent_commit=plan.head,
+    )
+    return info.oid, info.commit_url
+
+
+@contextmanager
+def unfinished(repo_id: str, commit: str, tag: str) -> Iterator[None]:
+    """Say, in an error of the read-back or of the tag, that the commit is made and what finishes it."""
+    try:
+        yield
+    except AptHubError as error:
+        raise type(error)(
+            f"{error} {repo_id} has commit {commit} but not its tag {tag}: run apt-hub publish again, which makes "
+            "no second commit for the same files and tags it."
+        ) from None
+
+
+def data_unchanged(root: Path, remote: dict[str, Any]) -> bool:
+    """Whether the remote already holds every file of the folder that a publish does not render (the shards, the
+    hashes, the build record) and no stale shard: then the publish is no new release, unless the card changed."""
+    plan = diff(Plan("", True), [f for f in local_files(root) if not generated(f.path)], remote)
+    stale = [path for path in plan.delete if not generated(path)]
+    return not (plan.add or plan.change or stale)
+
+
+def check_write_access(identity: dict[str, Any], repo_id: str, *, create: bool) -> None:
+    """Refuse, before anything is sent, a publish that the Hub would refuse: whoami-v2 tells who the token is, its
+    role (`read`, `write`, or `fineGrained` with the permissions it has on each user, organization or repository)
+    and the organizations of its user with the user's role in each.
+
+    >>> me = {"name": "me", "orgs": [], "auth": {"accessToken": {"role": "read"}}}
+    >>> check_write_access(me, "me/apt", create=True)
+    Traceback (most recent call last):
+    ...
+    apt_hub.publish.PublishError: The token has read access only (role 'read'): publishing needs a token with \
+write access (role 'write'), or a fine-grained token with repo.write on 'me'.
+
+    Raises:
+        PublishError: the namespace is neither the user's nor one of their organizations', their role in the
+            organization is `read`, the token is read-only, or a fine-grained token lacks `repo.write` on the
+            namespace (to create the repository) or on the namespace or repository (to write it).
+    """
+    namespace = repo_id.split("/")[0]
+    user = identity.get("name")
+    orgs = identity.get("orgs")
+    if user and isinstance(orgs, list) and namespace != user:
+        roles = {org.get("name"): org.get("roleInOrg") for org in orgs if isinstance(org, dict)}
+        if namespace not in roles:
+            mine = ", ".join(sorted(str(name) for name in roles)) or "none"
+            raise PublishError(
+                f"The token cannot write to {repo_id}: the namespace {namespace!r} is not yours or one of your "
+                f"organisations' (you are {user!r}; organisations: {mine}). Publish under {user}/ or an "
+                "organisation you belong to."
+            )
+        if roles[namespace] == "read":
+            raise PublishError(
+                f"The token cannot write to {repo_id}: your role in the organization {namespace!r} is read; an "
+                f"admin of {namespace} can give you the write role."
+            )
+    token = (identity.get("auth") or {}).get("accessToken") or {}
+    role = token.get("role")
     if role == "read":
-        raise PublishError("The token has read access only: create a token with write access to publish.")
+        raise PublishError(
+            "The token has read access only (role 'read'): publishing needs a token with write access (role "
+            f"'write'), or a fine-grained token with repo.write on {namespace!r}."
+        )
+    if role == "fineGrained":
+        check_fine_grained(token.get("fineGrained") or {}, repo_id, create=create)
+
+
+def check_fine_grained(fine_grained: dict[str, Any], repo_id: str, *, create: bool) -> None:
+    """A fine-grained token creates a repository with `repo.write` on its namespace, and writes an existing one
+    with `repo.write` on the namespace or on the repository itself."""
+    namespace = repo_id.split("/")[0]
+    granted: set[str] = set()
+    for entry in fine_grained.get("scoped") or []:
+        entity = entry.get("entity") or {}
+        on_namespace = entity.get("type") in ("user", "org") and entity.get("name") == namespace
+        on_repo = not create and entity.get("type") == "dataset" and entity.get("name") == repo_id
+        if on_namespace or on_repo:
+            granted |= set(entry.get("permissions") or [])
+    if "repo.write" not in granted:
+        doing = f"creating {repo_id}" if create else f"writing to {repo_id}"
+        has = ", ".join(sorted(granted)) or "none"
+        raise PublishError(
+            f"The fine-grained token lacks repo.write on {namespace!r}, which {doing} needs (its permissions "
+            f'there: {has}): add "Write access to contents/settings" of {namespace} to the token.'
+        )
 
 
 def remote_files(api, plan: Plan) -> dict[str, Any]:
@@ -282,14 +460,15 @@ def local_files(root: Path) -> list[LocalFile]:
 
 
 def generated(path: str) -> bool:
-    """Whether a file of the build folder is rewritten by every publish: the card, the stats, the histograms."""
-    return path in (CARD_FILE, STATS_FILE) or path.startswith(f"{IMAGES_DIR}/lengths-")
+    """Whether a file of the build folder is rewritten by a publish: the card, the stats, the histograms, the
+    changelogs of its releases."""
+    return path in (CARD_FILE, STATS_FILE) or path.startswith((f"{IMAGES_DIR}/lengths-", f"{CHANGES_DIR}/"))
 
 
 @contextmanager
 def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
-    """Where a publish writes the card, stats and histograms: a transaction of the build folder, made visible when
-    the publish ends without error, or for a dry run a scratch view of it (those three copied, as the refresh
+    """Where a publish writes the card, stats, histograms and changelog: a transaction of the build folder, made
+    visible when the publish ends without error, or for a dry run a scratch view of it (those copied, as the refresh
     starts from them; everything else linked) so that a dry run changes nothing on disk."""
     if not dry_run:
         with transaction(root, existing=True) as staging:
@@ -298,8 +477,8 @@ def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="apt-hub-dry-run-") as scratch:
         view = Path(scratch)
         for entry in root.iterdir():
-            if entry.name == IMAGES_DIR and entry.is_dir():
-                shutil.copytree(entry, view / IMAGES_DIR)
+            if entry.name in (IMAGES_DIR, CHANGES_DIR) and entry.is_dir():
+                shutil.copytree(entry, view / entry.name)
             elif entry.name in (CARD_FILE, STATS_FILE):
                 shutil.copyfile(entry, view / entry.name)
             else:
@@ -310,6 +489,7 @@ def card_folder(root: Path, dry_run: bool) -> Iterator[Path]:
 def planned_files(root: Path, folder: Path) -> list[LocalFile]:
     """The files a publish mirrors: those of the build folder, with the card, stats and histograms of `folder`."""
     rendered = [folder / CARD_FILE, folder / STATS_FILE, *sorted((folder / IMAGES_DIR).glob("lengths-*"))]
+    rendered += sorted((folder / CHANGES_DIR).glob("*.json"))
     files = [f for f in local_files(root) if not generated(f.path)]
     files += [LocalFile.read(folder, path) for path in rendered if path.is_file()]
     return sorted(files, key=lambda file: file.path)
@@ -453,6 +633,31 @@ def _mask(message: str, token: str) -> str:
     return redact(message.replace(token, "***") if token else message)
 
 
-def _check_repo_id(repo_id: Any) -> None:
-    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise PublishError(f"--repo-id must be ORG/NAME, such as my-org/apt; got {repo_id!r}.")
+REPO_ID_RULE = (
+    "ORG/NAME, such as my-org/apt: each part letters, digits, '-', '_' and '.', neither starting nor ending with "
+    "'-' or '.', without '--' or '..', the name at most 96 characters"
+)
+
+
+def check_repo_id(repo_id: Any) -> str:
+    """`repo_id` when the Hub accepts it as a dataset repository's name (`huggingface_hub.utils.validate_repo_id`,
+    and a namespace given); else a `UsageError` naming the rule.
+
+    >>> check_repo_id("org/a b")
+    Traceback (most recent call last):
+    ...
+    apt_hub.errors.UsageError: --repo-id must be ORG/NAME, such as my-org/apt: each part letters, digits, '-', \
+'_' and '.', neither starting nor ending with '-' or '.', without '--' or '..', the name at most 96 characters; \
+got 'org/a b'
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    valid = isinstance(repo_id, str) and repo_id.count("/") == 1 and all(repo_id.split("/"))
+    try:
+        validate_repo_id(repo_id) if valid else None
+    except HFValidationError:
+        valid = False
+    if not valid or "--" in repo_id or ".." in repo_id:
+        raise UsageError(f"--repo-id must be {REPO_ID_RULE}; got {repo_id!r}")
+    return repo_id

@@ -138,7 +138,8 @@ def _write_hh(repo: Path, scale: float, rng: random.Random) -> dict[str, int]:
     for subset, splits in HH_ROWS.items():
         for split, count in splits.items():
             count = scaled(count, scale)
-            lines = (json.dumps(_hh_row(humans, assistants, rng)) for _ in range(count))
+            tags = (f"{subset} {split} {n + 1}" for n in range(count))
+            lines = (json.dumps(_hh_row(humans, assistants, rng, tag)) for tag in tags)
             _write_text(repo / subset / f"{split}.jsonl.gz", lines)
             rows[f"{subset}/{split}.jsonl.gz"] = count
     return rows
@@ -150,12 +151,14 @@ def _turns(pairs: list[dict], speaker: str) -> list[str]:
     return sorted(set(t for t in found if t.strip()))
 
 
-def _hh_row(humans: list[str], assistants: list[str], rng: random.Random) -> dict[str, str]:
+def _hh_row(humans: list[str], assistants: list[str], rng: random.Random, tag: str) -> dict[str, str]:
+    """A transcript whose first question is its own (`tag`): upstream repeats few prompts, within a split or
+    between train and test, so the mirror's rows are not dropped or flagged as repeats where real ones are not."""
     history = ""
     for turn in range(rng.choice((1, 1, 1, 2, 2, 3, 4))):
         if turn:
             history += f"\n\nAssistant: {_response(assistants, rng)}"
-        history += f"\n\nHuman: {rng.choice(humans)}"
+        history += f"\n\nHuman: {rng.choice(humans)}" + ("" if turn else f" (question {tag})")
     if rng.random() < HH_QUIRKS["double_assistant"]:
         history += f"\n\nAssistant: {_response(assistants, rng)}"
     chosen, rejected = _response(assistants, rng), _response(assistants, rng)
@@ -194,16 +197,22 @@ def _write_uf(repo: Path, scale: float, rng: random.Random) -> dict[str, int]:
     for path in sorted(sample.glob("data/*.parquet")):
         split = path.name.split("-")[0]
         count = scaled(UF_ROWS[split], scale)
-        batches = (_uf_batch(prompts, completions, rng, min(BATCH, count - start)) for start in range(0, count, BATCH))
+        batches = (
+            _uf_batch(prompts, completions, rng, range(start, min(start + BATCH, count)), split)
+            for start in range(0, count, BATCH)
+        )
         _write_parquet(repo / "data" / path.name, _UF_SCHEMA, batches)
         rows[f"data/{path.name}"] = count
     return rows
 
 
-def _uf_batch(prompts: list[str], completions: list[str], rng: random.Random, size: int) -> pa.RecordBatch:
+def _uf_batch(
+    prompts: list[str], completions: list[str], rng: random.Random, numbers: range, split: str
+) -> pa.RecordBatch:
+    """Rows whose prompts are their own, as upstream's are."""
     rows = []
-    for _ in range(size):
-        prompt = " ".join(rng.sample(prompts, k=rng.choice((1, 1, 2, 3)))) + f" (case {rng.randrange(10**6)})"
+    for n in numbers:
+        prompt = " ".join(rng.sample(prompts, k=rng.choice((1, 1, 2, 3)))) + f" (case {split.split('_')[0]} {n + 1})"
         chosen, rejected = (" ".join(rng.sample(completions, k=rng.randint(2, 8))) for _ in range(2))
         if rng.random() < 0.001:
             rejected = chosen

@@ -87,11 +87,24 @@ def reference_steps(upstream: Path, scale: float) -> dict[str, callable]:
         shutil.rmtree(path, ignore_errors=True)
         return str(path)
 
+    build, prepared = WORK / f"build-{scale:g}", WORK / f"prepared-{scale:g}"
+
+    def output_floor() -> dict:
+        """Read the upstream files and write the build's parquet files (kept by `prepare`, untimed, from the
+        first build); then check that they are the build's, byte for byte."""
+        if not prepared.is_dir():
+            subprocess.run([python, "-m", "bench.floor", "prepare", str(build), str(prepared)], cwd=ROOT, check=True)
+        out = fresh("output-floor")
+        result = measure([python, "-m", "bench.floor", "output", str(inputs), str(prepared), out], cold_env())
+        subprocess.run([python, "-m", "bench.floor", "check", str(build), out], cwd=ROOT, check=True)
+        return result
+
     return {
-        "floor": lambda: measure([python, "-m", "bench.floor", str(inputs), fresh("floor")], cold_env()),
+        "floor": lambda: measure([python, "-m", "bench.floor", "input", str(inputs), fresh("floor")], cold_env()),
         "build": lambda: measure(
             [str(BIN / "apt-hub"), "build", f"--upstream={upstream}", f"--output-dir={fresh('build')}"], cold_env()
         ),
+        "output_floor": output_floor,
         # The flat configs alone, beside `build` (flat and chat twins): what the twins add.
         "build_flat": lambda: measure(
             [str(BIN / "apt-hub"), "build", *FLAT, f"--upstream={upstream}", f"--output-dir={fresh('flat')}"],

@@ -57,7 +57,26 @@ def shared_upstream() -> Path:
     return SHARED_UPSTREAM
 
 
-TOKENS = {"hf_alice_write": "alice", "hf_alice_read": "alice", "hf_bob_write": "bob"}
+TOKENS = {
+    "hf_alice_write": "alice",
+    "hf_alice_read": "alice",
+    "hf_bob_write": "bob",
+    "hf_alice_fine_read": "alice",
+    "hf_alice_fine_own": "alice",
+}
+# Organizations and their members' roles, as whoami-v2 reports them (`orgs[].roleInOrg`).
+ORGS = {"org": {"alice": "admin"}, "readers": {"alice": "read", "bob": "write"}}
+# Fine-grained tokens: the `scoped` entries of whoami-v2's `auth.accessToken.fineGrained`.
+FINE_GRAINED = {
+    "hf_alice_fine_read": [
+        {"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read"]},
+        {"entity": {"type": "org", "name": "org"}, "permissions": ["repo.content.read"]},
+    ],
+    "hf_alice_fine_own": [
+        {"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read", "repo.write"]},
+        {"entity": {"type": "org", "name": "org"}, "permissions": ["repo.content.read"]},
+    ],
+}
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +84,7 @@ def hub_server():
     """One Hub-compatible server on 127.0.0.1 for the session; `hub` empties it for each test."""
     from hub_server import HubServer
 
-    with HubServer(tokens=TOKENS, read_only_tokens={"hf_alice_read"}) as server:
+    with HubServer(tokens=TOKENS, read_only_tokens={"hf_alice_read"}, orgs=ORGS, fine_grained=FINE_GRAINED) as server:
         yield server
 
 

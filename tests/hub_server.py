@@ -16,15 +16,26 @@ Typical use in a test::
 Model of the Hub:
 
 - A repo is a list of commits, each a full snapshot ``path -> bytes``; ``main`` is the only branch. A commit id is
-  the sha1 of its parent, message and tree. ``create_repo`` makes an empty "initial commit" (the real Hub adds a
-  ``.gitattributes``; this server does not). ``main`` and every past commit id resolve.
+  the sha1 of its parent, message and tree. Tags name commits (``create_tag``: ``POST .../tag/<rev>`` with
+  ``{"tag", "message"?}``, 409 when the tag exists, never moved; ``delete_tag``); ``list_repo_refs`` lists them as
+  ``refs/tags/<name>`` and every route resolves a tag name as a revision. ``create_repo`` makes an empty "initial
+  commit" (the real Hub adds a ``.gitattributes``; this server does not). ``main`` and every past commit id
+  resolve.
 - A file that the commit's own ``.gitattributes`` marks ``filter=lfs`` is an LFS file, as on the Hub: the tree and
   paths-info give its ``lfs`` (sha256, size, pointer size) and the blob id of its pointer, and its ETag is the
   sha256; its bytes are stored and served like any other file's.
-- Tokens map to user names. A private repo is visible only to its owner: the user who created it, or the user whose
-  name is its namespace (any organization belongs to the user who creates a repo in it). Everyone else gets
-  401 ``RepoNotFound``. An unknown token gets 401 on every route; writes need a token that is not read-only (else
-  403) of the owner (else 403, or the 401 ``RepoNotFound`` of a private repo).
+- Tokens map to user names. A private repo is visible only to its owner: the user who created it, the user whose
+  name is its namespace, or a member of the organization it belongs to. Everyone else gets 401 ``RepoNotFound``.
+  An unknown token gets 401 on every route; writes need a token that may write (else 403) of the owner or of a
+  member of the organization whose role is not ``read`` (else 403, or the 401 ``RepoNotFound`` of a private repo).
+- ``orgs`` maps each organization to its members and their roles (``admin``, ``write``, ``contributor``,
+  ``read``), which whoami-v2 reports as ``orgs: [{"name", "roleInOrg", ...}]``. Without ``orgs`` any namespace that
+  is not a known user counts as an organization of whoever writes in it.
+- A token is classic, ``role`` ``write`` or ``read`` (``read_only_tokens``), or fine-grained (``fine_grained``:
+  token -> the ``scoped`` entries of whoami-v2, ``{"entity": {"type": "user"|"org"|"dataset"|..., "name"},
+  "permissions": ["repo.content.read", "repo.write", ...]}``): whoami-v2 then reports ``role: "fineGrained"`` and
+  the entries, and the token reads private repos with ``repo.content.read`` (or ``repo.write``) and creates or
+  writes repos with ``repo.write``, each on the repo itself or on its namespace.
 - ``basic_users`` model a mirror behind HTTP basic authentication (``HF_ENDPOINT=http://user:pass@host``): the
   client then sends ``Authorization: Basic ...`` instead of its token, and the mirror signs the user in as the Hub
   user it maps them to, with write access. Wrong basic credentials get 401 like an unknown token.
@@ -69,6 +80,8 @@ ROUTES: list[tuple[set[str], re.Pattern[str], str]] = [
     ({"GET"}, re.compile(_REPO_API + r"/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?"), "tree"),
     ({"POST"}, re.compile(_REPO_API + r"/paths-info/(?P<rev>[^/]+)"), "paths_info"),
     ({"GET"}, re.compile(_REPO_API + r"/refs"), "refs"),
+    ({"POST"}, re.compile(_REPO_API + r"/tag/(?P<rev>[^/]+)"), "tag"),
+    ({"DELETE"}, re.compile(_REPO_API + r"/tag/(?P<tag>[^/]+)"), "delete_tag"),
     ({"GET"}, re.compile(_REPO_API + r"/commits/(?P<rev>[^/]+)"), "list_commits"),
     (
         {"GET", "HEAD"},
@@ -104,6 +117,14 @@ def is_lfs(files: dict[str, bytes], path: str) -> bool:
 def _unquote_path(raw: str | None) -> str:
     """Split a raw URL path on ``/`` first, then unquote each part (``%2F`` inside a part stays a separator)."""
     return "/".join(unquote(part) for part in (raw or "").split("/") if part)
+
+
+_EPOCH = "2026-01-01T00:00:00.000Z"
+
+
+def _object_id(name: str) -> str:
+    """A stable 24-hex id for a user, org or repo, as the Hub's ``_id``/``id`` fields look."""
+    return hashlib.sha1(name.encode()).hexdigest()[:24]
 
 
 def _truthy(value: str | None) -> bool:
@@ -146,15 +167,20 @@ class Repo:
     owner: str
     private: bool
     history: list[Commit] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # tag name: commit id
 
     @property
     def head(self) -> Commit:
         return self.history[-1]
 
     def resolve(self, revision: str) -> Commit:
-        """Find the commit of a branch name (``main``) or of a full commit id, else 404 ``RevisionNotFound``."""
-        if revision == "main":
+        """Find the commit of a branch name (``main``, ``refs/heads/main``), a tag (``v1``, ``refs/tags/v1``) or a
+        full commit id, else 404 ``RevisionNotFound``."""
+        if revision in ("main", "refs/heads/main"):
             return self.head
+        tag = self.tags.get(revision.removeprefix("refs/tags/"))
+        if tag is not None:
+            revision = tag
         for commit in self.history:
             if commit.oid == revision.lower():
                 return commit
@@ -197,6 +223,7 @@ class Request:
     params: dict[str, str]
     user: str | None = None
     can_write: bool = False
+    token: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.body or b"{}")
@@ -245,14 +272,19 @@ class HubServer:
         tokens: dict[str, str] | None = None,
         read_only_tokens: set[str] | None = None,
         basic_users: dict[str, str] | None = None,
+        orgs: dict[str, dict[str, str]] | None = None,
+        fine_grained: dict[str, list[dict[str, Any]]] | None = None,
     ):
         self.tokens = dict(tokens or {})
         self.read_only_tokens = set(read_only_tokens or ())
+        self.orgs = None if orgs is None else {name: dict(members) for name, members in orgs.items()}
+        self.fine_grained = {token: list(scoped) for token, scoped in (fine_grained or {}).items()}
         self.basic_users = dict(basic_users or {})  # "user:password": Hub user
         self.repos: dict[tuple[str, str], Repo] = {}
         self.requests: list[dict[str, Any]] = []
         self.errors: list[str] = []  # tracebacks of handler crashes (answered 500)
         self.faults: dict[str, tuple[float, Response | None]] = {}  # route name: (delay in seconds, answer)
+        self.latency = 0.0  # seconds every request waits, as across a network
         self.endpoint = ""
         self._lock = threading.RLock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -344,6 +376,11 @@ class HubServer:
             answer = None if body is None else Response(status, body, {"Content-Type": "application/json"})
             self.faults[route] = (delay, answer)
 
+    def tags(self, repo_id: str, *, repo_type: str = "dataset") -> dict[str, str]:
+        """The tags of ``repo_id``: name -> commit id."""
+        with self._lock:
+            return dict(self._repo(repo_type, repo_id).tags)
+
     def repo_files(self, repo_id: str, *, repo_type: str = "dataset", revision: str = "main") -> dict[str, bytes]:
         """The tree of ``repo_id`` at ``revision`` (a branch name or a commit id)."""
         with self._lock:
@@ -367,12 +404,13 @@ class HubServer:
             return _json_response({"error": f"Unknown route: {method} {path}"}, 404), None
         name, match = found
         delay, answer = self.faults.get(name, (0.0, None))
-        time.sleep(delay)  # outside the lock: other requests are still served
+        time.sleep(delay + self.latency)  # outside the lock: other requests are still served
         if answer is not None:
             return answer, name
         request = Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, match.groupdict())
         try:
             request.user, request.can_write = self._authenticate(headers)
+            request.token = self._bearer(headers)
             with self._lock:
                 return getattr(self, f"_route_{name}")(request), name
         except HubError as e:
@@ -402,6 +440,33 @@ class HubServer:
         token = token.strip()
         return self.tokens[token], token not in self.read_only_tokens
 
+    @staticmethod
+    def _bearer(headers: Any) -> str | None:
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else None
+
+    def _allows(self, req: Request, permission: str, namespace: str, repo: Repo | None = None) -> bool:
+        """Whether the request's token grants ``permission`` (``repo.content.read``, ``repo.write``) on a repo or
+        its namespace: a classic token grants reading, and writing unless read-only; a fine-grained token grants
+        what its scoped entries list (``repo.write`` includes reading)."""
+        scoped = self.fine_grained.get(req.token or "")
+        if scoped is None:
+            return permission == "repo.content.read" or req.can_write
+        wanted = {permission, "repo.write"}
+        for entry in scoped:
+            entity = entry.get("entity", {})
+            on_namespace = entity.get("type") in ("user", "org") and entity.get("name") == namespace
+            on_repo = repo is not None and entity.get("type") == repo.repo_type and entity.get("name") == repo.repo_id
+            if (on_namespace or on_repo) and wanted & set(entry.get("permissions", [])):
+                return True
+        return False
+
+    def _role_in(self, user: str | None, namespace: str) -> str | None:
+        """The role of ``user`` in the organization ``namespace``: ``None`` when not a member (or not an org)."""
+        if self.orgs is None or user is None:
+            return None
+        return self.orgs.get(namespace, {}).get(user)
+
     # ------------------------------------------------------------------ helpers
 
     def _repo(self, repo_type: str, repo_id: str) -> Repo:
@@ -410,30 +475,42 @@ class HubServer:
             raise HubError(404, "Repository not found", "RepoNotFound")
         return repo
 
-    @staticmethod
-    def _owns(user: str | None, repo: Repo) -> bool:
-        return user is not None and user in (repo.owner, repo.repo_id.split("/")[0])
+    def _owns(self, user: str | None, repo: Repo) -> bool:
+        """Whether ``user`` may write ``repo``: its owner, the user of its namespace, or a member of its
+        organization whose role is not ``read`` (a ``contributor`` only in the repos they created)."""
+        if user is None:
+            return False
+        if user in (repo.owner, repo.repo_id.split("/")[0]):
+            return True
+        role = self._role_in(user, repo.repo_id.split("/")[0])
+        return role in ("admin", "write")
+
+    def _member(self, user: str | None, repo: Repo) -> bool:
+        return self._owns(user, repo) or self._role_in(user, repo.repo_id.split("/")[0]) is not None
 
     def _readable(self, req: Request) -> Repo:
         """The repo named in the URL, if it exists and ``req`` may read it."""
         repo_type = API_TYPES.get(req.params.get("type") or "", req.params.get("type") or "model")
         repo = self._repo(repo_type, req.params["repo"])
-        if repo.private and not self._owns(req.user, repo):
+        namespace = repo.repo_id.split("/")[0]
+        if repo.private and not (
+            self._member(req.user, repo) and self._allows(req, "repo.content.read", namespace, repo)
+        ):
             raise HubError(401, "Repository not found", "RepoNotFound")
         return repo
 
-    @staticmethod
-    def _require_write(req: Request, owner_ok: bool) -> None:
+    def _require_write(self, req: Request, owner_ok: bool, namespace: str, repo: Repo | None = None) -> None:
         if req.user is None:
             raise HubError(401, "You must be authenticated to write")
-        if not req.can_write:
-            raise HubError(403, "This token has read-only access")
+        if not self._allows(req, "repo.write", namespace, repo):
+            what = "read-only access" if req.token not in self.fine_grained else f"no repo.write on {namespace}"
+            raise HubError(403, f"This token has {what}")
         if not owner_ok:
             raise HubError(403, "You don't have the rights to write in this namespace")
 
     def _writable(self, req: Request) -> Repo:
         repo = self._readable(req)
-        self._require_write(req, self._owns(req.user, repo))
+        self._require_write(req, self._owns(req.user, repo), repo.repo_id.split("/")[0], repo)
         return repo
 
     def _base_url(self, req: Request) -> str:
@@ -499,9 +576,11 @@ class HubServer:
         repo_type = body.get("type") or "model"
         namespace = body.get("organization") or req.user
         repo_id = f"{namespace}/{body['name']}"
-        # Any namespace that is not another known user counts as an organization of the caller.
-        other_user = namespace != req.user and namespace in self.tokens.values()
-        self._require_write(req, not other_user)
+        if self.orgs is None:  # any namespace that is not another known user counts as an organization of the caller
+            allowed = namespace == req.user or namespace not in self.tokens.values()
+        else:
+            allowed = namespace == req.user or self._role_in(req.user, namespace) in ("admin", "write", "contributor")
+        self._require_write(req, allowed, namespace)
         repo = self.repos.get((repo_type, repo_id))
         if repo is not None:
             url = self._repo_url(req, repo)
@@ -519,7 +598,7 @@ class HubServer:
         repo = self._repo(repo_type, repo_id)
         if repo.private and not self._owns(req.user, repo):
             raise HubError(401, "Repository not found", "RepoNotFound")
-        self._require_write(req, self._owns(req.user, repo))
+        self._require_write(req, self._owns(req.user, repo), repo_id.split("/")[0], repo)
         del self.repos[(repo_type, repo_id)]
         return _json_response({})
 
@@ -531,14 +610,44 @@ class HubServer:
     def _route_whoami(self, req: Request) -> Response:
         if req.user is None:
             raise HubError(401, INVALID_CREDENTIALS)
-        role = "write" if req.can_write else "read"
-        token_info = {"displayName": f"{req.user}-{role}", "role": role}
+        scoped = self.fine_grained.get(req.token or "")
+        role = "fineGrained" if scoped is not None else "write" if req.can_write else "read"
+        token_info: dict[str, Any] = {"displayName": f"{req.user}-{role}", "role": role, "createdAt": _EPOCH}
+        if scoped is not None:
+            entries = [
+                {"entity": {"_id": _object_id(e["entity"]["name"]), **e["entity"]}, "permissions": e["permissions"]}
+                for e in scoped
+            ]
+            token_info["fineGrained"] = {"canReadGatedRepos": False, "global": [], "scoped": entries}
+        orgs = [
+            {
+                "type": "org",
+                "id": _object_id(name),
+                "name": name,
+                "fullname": name,
+                "email": None,
+                "canPay": False,
+                "periodEnd": None,
+                "avatarUrl": "",
+                "roleInOrg": members[req.user],
+                "isEnterprise": False,
+            }
+            for name, members in sorted((self.orgs or {}).items())
+            if req.user in members
+        ]
         return _json_response(
             {
                 "type": "user",
+                "id": _object_id(req.user),
                 "name": req.user,
                 "fullname": req.user,
-                "orgs": [],
+                "email": None,
+                "emailVerified": True,
+                "canPay": False,
+                "periodEnd": None,
+                "isPro": False,
+                "avatarUrl": "",
+                "orgs": orgs,
                 "auth": {"type": "access_token", "accessToken": token_info},
             }
         )
@@ -648,7 +757,29 @@ class HubServer:
     def _route_refs(self, req: Request) -> Response:
         repo = self._readable(req)
         main = {"name": "main", "ref": "refs/heads/main", "targetCommit": repo.head.oid}
-        return _json_response({"branches": [main], "converts": [], "tags": [], "pullRequests": []})
+        tags = [{"name": n, "ref": f"refs/tags/{n}", "targetCommit": oid} for n, oid in sorted(repo.tags.items())]
+        answer: dict[str, Any] = {"branches": [main], "converts": [], "tags": tags}
+        if _truthy((req.query.get("include_prs") or [""])[0]):
+            answer["pullRequests"] = []
+        return _json_response(answer)
+
+    def _route_tag(self, req: Request) -> Response:
+        repo = self._writable(req)
+        commit = self._commit_of(req, repo)
+        tag = str(req.json().get("tag") or "")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", tag) or ".." in tag or tag.endswith((".lock", "/")):
+            raise HubError(400, f"Invalid tag name: {tag!r}")
+        if tag in repo.tags or tag == "main":
+            raise HubError(409, f"Tag {tag} already exists")
+        repo.tags[tag] = commit.oid
+        return _json_response({})
+
+    def _route_delete_tag(self, req: Request) -> Response:
+        repo = self._writable(req)
+        tag = unquote(req.params["tag"])
+        if repo.tags.pop(tag, None) is None:
+            raise HubError(404, f"Invalid rev id: {tag}", "RevisionNotFound")
+        return _json_response({})
 
     def _route_list_commits(self, req: Request) -> Response:
         repo = self._readable(req)
@@ -725,6 +856,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         body = self._read_body()
+        started = time.monotonic()
         response, route = self.hub.handle(self.command, self.path, self.headers, body)
         path, _, query = self.path.partition("?")
         sent = b"" if self.command == "HEAD" else response.body
@@ -738,6 +870,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "status": response.status,
                     "bytes_in": len(body),
                     "bytes_out": len(sent),
+                    "started": started,  # time.monotonic(), when it was read and when answered
+                    "answered": time.monotonic(),
                 }
             )
         self.send_response(response.status)

@@ -208,13 +208,16 @@ def test_the_runnable_blocks_of_a_page_run(path, page_runs):
 def test_the_numbers_the_guides_state_are_the_codes():
     """Values the code declares and the guide says in words: held equal here, as the generated blocks are."""
     from apt_hub.clean.decontamination import CHAR_N, TEXT_COLUMNS, WORD_N
-    from apt_hub.network import CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT_VARIABLE
+    from apt_hub.network import CONNECT_TIMEOUT, DOWNLOAD_WORKERS, READ_TIMEOUT, TIMEOUT_VARIABLE, WORKERS_VARIABLE
     from apt_hub.sources.custom import MAX_YAML_VALUES
 
     timeouts = f"{CONNECT_TIMEOUT:g} s without a connection or {READ_TIMEOUT:g} s without an answer"
     for name in ("publishing.md", "troubleshooting.md"):
         text = " ".join(page(name).split())
         assert timeouts in text and f"{TIMEOUT_VARIABLE}=SECONDS" in text, name
+    building = " ".join(page("building.md").split())
+    assert f"downloads the files of each source {DOWNLOAD_WORKERS} at a time" in building
+    assert f"`{WORKERS_VARIABLE}=1` downloads one file at a time" in building
     quality = " ".join(page("quality.md").split())
     assert f"character {CHAR_N}-grams, any other into word {WORD_N}-grams" in quality
     assert "the first of " + ", ".join(f"`{c}`" for c in TEXT_COLUMNS[:-1]) + f", `{TEXT_COLUMNS[-1]}`" in quality

@@ -227,15 +227,20 @@ def test_request_log_records_bytes_and_routes(api, hub):
     assert by_route[("HEAD", "resolve")]["bytes_out"] == 0
     assert by_route[("GET", "resolve")]["bytes_out"] == 1000
     assert by_route[("POST", "commit")]["bytes_in"] > 4000  # 3000 bytes travel base64-encoded
-    assert by_route[("GET", None)] == {
+    unknown = by_route[("GET", None)]
+    assert unknown == {
         "method": "GET",
         "path": "/api/nowhere",
         "query": "",
         "route": None,
         "status": 404,
         "bytes_in": 0,
-        "bytes_out": by_route[("GET", None)]["bytes_out"],
+        "bytes_out": unknown["bytes_out"],
+        "started": unknown["started"],
+        "answered": unknown["answered"],
     }
+    assert all(r["started"] <= r["answered"] for r in hub.requests)
+    assert [r["started"] for r in hub.requests] == sorted(r["started"] for r in hub.requests)  # one at a time here
 
 
 def test_range_requests(hub):
@@ -282,3 +287,62 @@ def test_clients_configured_by_environment_in_a_subprocess(hub, tmp_path):
     assert out.stdout.splitlines() == [repr(sorted(DATASET)), repr(ROWS_B)]
     assert {r["route"] for r in hub.requests} >= {"resolve", "repo_info", "tree"}
     assert None not in {r["route"] for r in hub.requests}  # no route the server does not know
+
+
+def test_whoami_reports_organizations_and_fine_grained_tokens_as_the_hub_does(tmp_path, monkeypatch):
+    """whoami-v2: `orgs[].roleInOrg`, and `auth.accessToken.role` `fineGrained` with its `scoped` permissions; the
+    server enforces them: a fine-grained token reads with repo.content.read and writes only with repo.write, an org
+    member with role read cannot create a repo there."""
+    scoped = [{"entity": {"type": "user", "name": "alice"}, "permissions": ["repo.content.read"]}]
+    with HubServer(
+        tokens={ALICE: "alice", "hf_fine": "alice"},
+        orgs={"team": {"alice": "read"}, "lab": {"alice": "write"}},
+        fine_grained={"hf_fine": scoped},
+    ) as srv:
+        point_clients_at(srv.endpoint, monkeypatch)
+        isolate_hf_home(tmp_path, monkeypatch)
+        me = HfApi(endpoint=srv.endpoint, token=ALICE).whoami()
+        assert me["auth"]["accessToken"]["role"] == "write"
+        assert [(o["name"], o["roleInOrg"], o["type"]) for o in me["orgs"]] == [
+            ("lab", "write", "org"),
+            ("team", "read", "org"),
+        ]
+        fine = HfApi(endpoint=srv.endpoint, token="hf_fine").whoami()["auth"]["accessToken"]
+        assert fine["role"] == "fineGrained"
+        assert fine["fineGrained"]["scoped"][0]["entity"]["name"] == "alice"
+        assert fine["fineGrained"]["scoped"][0]["permissions"] == ["repo.content.read"]
+        api = HfApi(endpoint=srv.endpoint, token=ALICE)
+        api.create_repo("lab/apt", repo_type="dataset", private=True)
+        api.create_repo("alice/apt", repo_type="dataset", private=True)
+        with pytest.raises(HfHubHTTPError, match="403"):
+            api.create_repo("team/apt", repo_type="dataset")
+        reader = HfApi(endpoint=srv.endpoint, token="hf_fine")
+        assert reader.dataset_info("alice/apt").private is True
+        with pytest.raises(HfHubHTTPError, match="403"):
+            reader.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id="alice/apt", repo_type="dataset")
+        with pytest.raises(RepositoryNotFoundError):
+            reader.dataset_info("lab/apt")  # no permission on the organization lab
+        assert not srv.errors, srv.errors[0]
+
+
+def test_tags_as_the_hub_answers_them(api, hub):
+    """create_tag (POST .../tag/<rev>), list_repo_refs, a tag as the revision of every route, 409 for a tag that
+    exists (never moved), delete_tag, and no commit to a tag."""
+    first = hub.add_repo(REPO, DATASET, private=True)
+    api.create_tag(REPO, tag="v1", revision=first, repo_type="dataset", tag_message="first")
+    api.upload_file(path_or_fileobj=b"two", path_in_repo="a/2.txt", repo_id=REPO, repo_type="dataset")
+    refs = api.list_repo_refs(REPO, repo_type="dataset")
+    assert [(t.name, t.ref, t.target_commit) for t in refs.tags] == [("v1", "refs/tags/v1", first)]
+    assert refs.branches[0].target_commit == hub.commits(REPO)[-1]["oid"] != first
+    assert "a/2.txt" not in api.list_repo_files(REPO, repo_type="dataset", revision="v1")
+    assert api.dataset_info(REPO, revision="v1").sha == first
+    with pytest.raises(HfHubHTTPError, match="409"):
+        api.create_tag(REPO, tag="v1", repo_type="dataset")
+    assert hub.tags(REPO) == {"v1": first}
+    paths = api.get_paths_info(REPO, ["README.md"], revision="v1", repo_type="dataset")
+    assert paths[0].blob_id == git_blob_oid(DATASET["README.md"])
+    assert datasets.load_dataset(REPO, "a", split="train", revision="v1", token=ALICE).to_list() == ROWS_A
+    with pytest.raises(HfHubHTTPError, match="403"):
+        HfApi(endpoint=hub.endpoint, token=ALICE_READ).create_tag(REPO, tag="v2", repo_type="dataset")
+    api.delete_tag(REPO, tag="v1", repo_type="dataset")
+    assert hub.tags(REPO) == {}

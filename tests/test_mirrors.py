@@ -80,6 +80,31 @@ def test_build_and_template_through_a_mirror_then_offline_from_the_cache(mirror,
     assert (tmp_path / "again.json").read_text(encoding="utf-8") == (tmp_path / "loyalty.json").read_text("utf-8")
 
 
+@pytest.mark.parametrize(("workers", "at_once"), [(None, 4), ("1", 1)])
+def test_a_cold_build_downloads_a_sources_files_concurrently(mirror, tmp_path, workers, at_once):
+    """Each download waits 0.3 s at the server: the files of one source are fetched several at a time, as
+    `snapshot_download` fetches them, so that the wait is not paid once per file; one at a time with
+    APT_HUB_DOWNLOAD_WORKERS=1, for a mirror that allows one connection."""
+    mirror.fault("resolve", delay=0.3)
+    env = client_env(mirror.endpoint, tmp_path / "hf") | ({"APT_HUB_DOWNLOAD_WORKERS": workers} if workers else {})
+    build = ["build", "dpo", "--upstream", "hub", "--only", "hh-rlhf", "--output-dir", "out"]
+    result = apt_hub(build, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    downloads = [r for r in mirror.requests if r["route"] == "resolve" and r["method"] == "GET"]
+    assert len(downloads) == 8  # the train and test files of the four subsets, each once
+    overlap = [
+        sum(o["started"] < r["answered"] and r["started"] < o["answered"] for o in downloads) for r in downloads
+    ]
+    assert (max(overlap) >= at_once) if workers is None else (max(overlap) == at_once), overlap
+
+
+def test_a_download_workers_value_that_is_no_count_is_named(mirror, tmp_path):
+    env = client_env(mirror.endpoint, tmp_path / "hf") | {"APT_HUB_DOWNLOAD_WORKERS": "0"}
+    result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--output-dir", "out"], env=env, cwd=tmp_path)
+    assert result.returncode == 1 and not (tmp_path / "out").exists()
+    assert result.stderr == "error: APT_HUB_DOWNLOAD_WORKERS must be a whole number of at least 1, got '0'\n"
+
+
 def test_offline_without_a_cached_snapshot_says_how_to_fill_the_cache(tmp_path):
     offline = client_env("http://127.0.0.1:9", tmp_path / "hf") | {"HF_HUB_OFFLINE": "1"}
     result = apt_hub(["build", "ruozhiba", "--upstream", "hub", "--output-dir", "out"], env=offline, cwd=tmp_path)
@@ -138,7 +163,7 @@ def test_a_mirror_password_never_reaches_a_file_the_hub_or_an_output(mirror, tmp
         (env, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 0),
         (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
         (env, ["publish", "out", "--repo-id", "alice/apt"], 0),
-        (env, ["publish", "out", "--repo-id", "bob/apt"], 1),  # not alice's namespace: 403
+        (env, ["publish", "out", "--repo-id", "bob/apt"], 1),  # not alice's namespace (whoami-v2)
         (wrong, ["publish", "out", "--repo-id", "alice/apt", "--dry-run"], 1),  # 401
         (wrong, ["build", "ruozhiba", "--upstream", "hub", "--build-dir", "out"], 1),
         (env | {"APT_HUB_TIMEOUT": "0.5"}, ["publish", "out", "--repo-id", "alice/other"], 1),  # a stalled answer
@@ -157,7 +182,7 @@ def test_a_mirror_password_never_reaches_a_file_the_hub_or_an_output(mirror, tmp
     for name, data in [*((str(p), p.read_bytes()) for p in files), *remote.items(), ("output", printed.encode())]:
         assert SECRET.encode() not in data and b"mirror-user" not in data, name
     assert "build.json" in remote and "README.md" in remote and len(files) > 15
-    assert "up to date" in printed and "Committed" in printed and "(403)" in printed and "(401)" in printed
+    assert "up to date" in printed and "Committed" in printed and "is not yours" in printed and "(401)" in printed
     assert "did not answer" in printed and f"at {mirror.endpoint}" in printed
     record = json.loads((tmp_path / "out/build.json").read_text(encoding="utf-8"))
     assert record["configs"]["dpo"]["options"]["upstream"] == f"hub ({mirror.endpoint})"

@@ -2,6 +2,7 @@
 
 import gzip
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -106,15 +107,18 @@ def test_rebuilding_one_config_changes_only_its_files_and_the_card(hub, folder, 
     build(["storm"], upstream="samples", output_dir=folder, storm_trace="gemini")
     result = publish(folder, repo_id=REPO)
     changed = sorted(hub.commits(REPO)[-1]["added"])
-    assert changed == [  # storm with its twin, which holds the same rows
+    assert changed == [  # storm with its twin, which holds the same rows, their hashes and the changelog
         "README.md",
         "build.json",
+        "changes/v2.json",
         "data/storm/train-00000-of-00001.parquet",
         "data/storm_chat/train-00000-of-00001.parquet",
+        "hashes/storm/train.parquet",
+        "hashes/storm_chat/train.parquet",
         "images/lengths-storm.png",
         "stats.json",
     ]
-    assert [f.path for f in result.plan.add] == [] and not result.plan.delete
+    assert [f.path for f in result.plan.add] == ["changes/v2.json"] and not result.plan.delete
     assert "storm" in hub.commits(REPO)[-1]["summary"] and "sft" not in hub.commits(REPO)[-1]["summary"]
     assert hub.repo_files(REPO) == local_tree(folder)
 
@@ -175,6 +179,7 @@ def test_text_written_on_the_hub_survives_a_re_publish(hub, folder, token):
         (READ_ONLY, REPO, "read access only"),
         ("hf_not_a_token", REPO, "refused the token (401)"),
         (WRITE, "bob/new-apt", "namespace 'bob' is not yours"),
+        ("hf_alice_fine_read", "alice/new-apt", "lacks repo.write on 'alice'"),
     ],
 )
 def test_errors_a_user_meets_are_one_clear_sentence_without_the_token(
@@ -203,11 +208,13 @@ def test_someone_elses_public_repo_is_refused_before_any_file_is_sent(hub, folde
 
 
 def test_someone_elses_private_repo_is_refused(hub, folder, token):
-    hub.add_repo(REPO, {"README.md": b"# theirs"}, private=True, owner="bob")
+    hub.add_repo("bob/apt", {"README.md": b"# theirs"}, private=True, owner="bob")
+    since = len(hub.requests)
     with pytest.raises(PublishError) as error:
-        publish(folder, repo_id=REPO)
-    assert "belongs to someone else" in str(error.value)
-    assert hub.repo_files(REPO) == {"README.md": b"# theirs"}
+        publish(folder, repo_id="bob/apt")
+    assert "the namespace 'bob' is not yours or one of your organisations' (you are 'alice'" in str(error.value)
+    assert hub.repo_files("bob/apt") == {"README.md": b"# theirs"}
+    assert not {r["route"] for r in sent(hub, since)} & UPLOAD_ROUTES
 
 
 def test_an_unreachable_endpoint_is_named(folder, monkeypatch, hub):
@@ -222,9 +229,45 @@ def test_an_unreachable_endpoint_is_named(folder, monkeypatch, hub):
     assert WRITE not in str(error.value)
 
 
-def test_repo_id_must_be_org_and_name(folder, token):
-    with pytest.raises(PublishError, match="--repo-id must be ORG/NAME"):
-        publish(folder, repo_id="apt")
+@pytest.mark.parametrize("repo_id", ["apt", "org/a b", "me/..", "a/b/c", "org/-apt", "org/" + "a" * 97])
+def test_an_invalid_repository_name_is_a_usage_error_naming_the_rule(hub, folder, token, capsys, repo_id):
+    assert main(["publish", str(folder), "--repo-id", repo_id, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --repo-id must be ORG/NAME") and repr(repo_id) in err, err
+    assert "letters, digits, '-', '_' and '.'" in err and "HF_ENDPOINT" not in err and err.count("\n") == 1
+    assert hub.requests == []
+
+
+@pytest.mark.parametrize(
+    ("token_value", "repo_id", "missing"),
+    [
+        (READ_ONLY, REPO, "read access only (role 'read'): publishing needs a token with write access"),
+        (READ_ONLY, "alice/apt", "read access only (role 'read')"),
+        ("hf_alice_fine_read", "alice/apt", "fine-grained token lacks repo.write on 'alice'"),
+        ("hf_alice_fine_own", REPO, "fine-grained token lacks repo.write on 'org'"),
+        (WRITE, "readers/apt", "your role in the organization 'readers' is read"),
+        (WRITE, "bob/apt", "namespace 'bob' is not yours or one of your organisations'"),
+    ],
+)
+def test_a_dry_run_refuses_a_token_that_cannot_write_naming_the_permission(
+    hub, folder, monkeypatch, capsys, token_value, repo_id, missing
+):
+    """The dry run checks what the publish would need (whoami-v2: the token's role or fine-grained permissions,
+    the user's organizations) and fails as the publish would, before anything is sent."""
+    monkeypatch.setenv("HF_TOKEN", token_value)
+    for dry_run in (["--dry-run"], []):
+        assert main(["publish", str(folder), "--repo-id", repo_id, *dry_run]) == 1
+        err = capsys.readouterr().err
+        assert missing in err and err.count("\n") == 1 and token_value not in err, err
+    assert not {r["route"] for r in hub.requests} & UPLOAD_ROUTES
+    assert repo_id not in [name for _, name in hub.repos]
+
+
+def test_a_fine_grained_token_with_repo_write_publishes_in_its_namespace(hub, folder, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", "hf_alice_fine_own")
+    assert main(["publish", str(folder), "--repo-id", "alice/apt", "--dry-run"]) == 0
+    assert main(["publish", str(folder), "--repo-id", "alice/apt"]) == 0
+    assert hub.repo_files("alice/apt") == local_tree(folder)
 
 
 def test_a_mistyped_flag_stops_before_anything_is_sent_or_written(hub, folder, token, capsys):
@@ -251,7 +294,11 @@ def test_a_dry_run_writes_nothing_and_plans_what_the_publish_then_sends(hub, fol
     assert plan[0] == "Dry run, nothing sent."
     assert any(line.startswith("  change  data/storm/train-00000-of-00001.parquet") for line in plan)
     assert main(["publish", str(folder), "--repo-id", REPO]) == 0
-    assert capsys.readouterr().out.splitlines()[:-1] == plan[1:]  # the same files and bytes as the dry run said
+    done = capsys.readouterr().out.splitlines()
+    assert done[:-2] == plan[1:-1]  # the same files and bytes as the dry run said
+    assert plan[-1] == "Would commit and tag the commit v2." and re.fullmatch(
+        r"commit [0-9a-f]{40}, tag v2, 32 files checked", done[-1]
+    )
     assert hub.repo_files(REPO) == local_tree(folder)
 
 

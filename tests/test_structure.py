@@ -15,6 +15,7 @@ PACKAGE = ROOT / "apt_hub"
 LAYERS = {
     **dict.fromkeys(["builders", "apt_hub.builders"], 1),
     **dict.fromkeys(["apt_hub.build", "apt_hub.stats", "apt_hub.report", "apt_hub.card", "apt_hub.publish"], 2),
+    **dict.fromkeys(["apt_hub.changes", "apt_hub.release"], 2),
     "apt_hub.measurements": 2,
     **dict.fromkeys(["apt_hub.merge", "apt_hub.export", "apt_hub.loyalty.template"], 3),
     "apt_hub.cli": 4,

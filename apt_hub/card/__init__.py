@@ -21,6 +21,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from huggingface_hub.repocard import REGEX_YAML_BLOCK
 
 from .. import __version__
+from ..changes import card_release, latest_release
 from ..chat.recipes import trainers, training
 from ..clean import checks
 from ..configs import CONFIGS, FLAT
@@ -298,6 +299,7 @@ def card_context(root: str | Path, stats: dict[str, Any], *, repo_id: str) -> di
         "example_chars": EXAMPLE_CHARS,
         "option_names": [name.replace("_", " ") for name in option_defaults()],
         "quality": checks.card_context(configs_record),
+        "release": card_release(latest_release(root)),
     } | sections_context(_built(sources, stats), preference_configs=preference)
 
 

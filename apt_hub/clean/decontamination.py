@@ -85,7 +85,8 @@ def _hub_benchmark(spec: str, upstream) -> Benchmark:
     paths = [p for p in upstream.list_files(source, commit) if _in_split(p, config, split or "test")]
     if not paths:
         raise UpstreamError(f"--decontaminate {spec!r}: no data file of split {split or 'test'!r} in {repo_id}.")
-    files = tuple((upstream.fetch(source, commit, p)[0], f"{repo_id}/{p}") for p in paths)
+    fetched = upstream.fetch_all(source, commit, paths)
+    files = tuple((local, f"{repo_id}/{p}") for (local, _), p in zip(fetched, paths, strict=True))
     return Benchmark(spec, commit, files, column, f"{repo_id}@{commit}:{paths}")
 
 

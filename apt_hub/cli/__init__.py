@@ -33,6 +33,7 @@ COMMANDS = {
     "validate": "apt_hub.cli.commands:validate_command",
     "export": "apt_hub.cli.commands:export_command",
     "merge": "apt_hub.cli.commands:merge_command",
+    "diff": "apt_hub.cli.commands:diff_command",
     "menu": "apt_hub.cli.commands:menu_command",
 }
 
@@ -71,8 +72,9 @@ def overview() -> str:
     return "\n".join(lines)
 
 
-def run(args: list[str]) -> None:
-    """Run a command line: fire finds the command and splits its words and flags, the declaration binds them.
+def run(args: list[str]) -> int:
+    """Run a command line: fire finds the command and splits its words and flags, the declaration binds them;
+    returns the exit status of a command that did its work (`apt-hub diff`: 1 when the sides differ).
 
     Raises:
         UsageError: the command line does not fit the command; nothing ran.
@@ -81,10 +83,10 @@ def run(args: list[str]) -> None:
 
     if not args or args[0] in ("-h", "--help"):
         print(overview())
-        return
+        return 0
     if args[0] == "--version":
         print(f"apt-hub {__version__}")
-        return
+        return 0
     name = args[0]
     if name not in COMMANDS:
         close = difflib.get_close_matches(name, list(COMMANDS), n=1)
@@ -94,9 +96,10 @@ def run(args: list[str]) -> None:
     spec = command_spec(name)
     if "-h" in args[1:] or "--help" in args[1:]:
         print(spec.help())
-        return
+        return 0
     check_words(spec, args[1:])
-    fire.Fire({name: bound(spec)}, command=list(args), name="apt-hub")
+    result = fire.Fire({name: bound(spec)}, command=list(args), name="apt-hub")
+    return int(getattr(result, "exit_status", 0))
 
 
 def bound(spec: Spec) -> Callable[..., Any]:
@@ -107,6 +110,10 @@ def bound(spec: Spec) -> Callable[..., Any]:
     def command(*words: str, **flags: str) -> Any:
         values, given = spec.bind(words, flags)
         result = spec.function(*values, **given)
+        if isinstance(result, str) and hasattr(result, "exit_status"):
+            shown = type(result)(redact(result))
+            shown.exit_status = result.exit_status  # type: ignore[attr-defined]
+            return shown
         return redact(result) if isinstance(result, str) else result
 
     command.__name__ = command.__qualname__ = spec.function.__name__
@@ -159,11 +166,12 @@ def __getattr__(name: str) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input, 2 for a wrong command line."""
+    """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input (or `apt-hub diff`'s sides differ),
+    2 for a wrong command line."""
     from fire.core import FireExit
 
     try:
-        run(sys.argv[1:] if argv is None else list(argv))
+        status = run(sys.argv[1:] if argv is None else list(argv))
     except UsageError as error:
         print(f"error: {redact(str(error))}", file=sys.stderr)
         return 2
@@ -188,4 +196,4 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # a read-only or unwritable folder, a file where a folder should be, a full disk
         print(f"error: {redact(os_error_message(error))}", file=sys.stderr)
         return 1
-    return 0
+    return status

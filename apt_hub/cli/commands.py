@@ -81,21 +81,59 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = 
 
 
 def publish_command(
-    output_dir: str = DEFAULT_OUTPUT_DIR, *, repo_id: str, public: bool = False, dry_run: bool = False
+    output_dir: str = DEFAULT_OUTPUT_DIR,
+    *,
+    repo_id: str,
+    public: bool = False,
+    dry_run: bool = False,
+    tag: str | None = None,
 ) -> str:
-    """Publish a build folder to a Hub dataset repository: one commit, or none when nothing changed.
+    """Publish a build folder to a Hub dataset repository: one commit and its tag, or none when nothing changed.
 
-    Refreshes stats.json, the card and the histograms first. Honours HF_ENDPOINT and HF_TOKEN.
+    Refreshes stats.json, the card and the histograms first, writes the changelog since the previous release
+    (changes/TAG.json and the card's Changes), and after the commit reads the repository back before tagging it.
+    Honours HF_ENDPOINT and HF_TOKEN.
 
     Args:
         output_dir: the build folder (default dist/apt).
         repo_id: the dataset repository, ORG/NAME.
         public: create the repository public (default: private). An existing repository keeps its visibility.
-        dry_run: print the files to add, change and delete, and the bytes; send nothing and write nothing.
+        dry_run: print the files to add, change and delete, the bytes and the tag; send nothing and write nothing.
+        tag: the tag of this release (default: the next vN); a tag that exists is refused, never moved.
     """
     from ..publish import publish
 
-    return str(publish(output_dir, repo_id=repo_id, public=public, dry_run=dry_run))
+    return str(publish(output_dir, repo_id=repo_id, public=public, dry_run=dry_run, tag=tag))
+
+
+def diff_command(old: str, new: str, *, examples: int = 5) -> "DiffReport":
+    """Compare the rows of two builds: per config and split, the ids added, removed and changed.
+
+    Each side is a build folder or ORG/NAME@REVISION (a tag, branch or commit of a Hub dataset repository); only
+    the ids and content hashes are read. Exit status 0 when they hold the same rows, 1 when they differ.
+
+    Args:
+        old: the older side, a build folder or ORG/NAME@REVISION.
+        new: the newer side, a build folder or ORG/NAME@REVISION.
+        examples: how many ids to show per kind of change (default 5).
+    """
+    from ..changes import compare, format_diff, side_hashes
+    from ..options import UsageError
+
+    if examples < 0:
+        raise UsageError(f"--examples must be 0 or more, got {examples}")
+    old_name, before = side_hashes(old)
+    new_name, after = side_hashes(new)
+    changes = compare(before, after)
+    report = DiffReport(format_diff(changes, old_name, new_name, examples=examples))
+    report.exit_status = 1 if any(not change.equal for change in changes.values()) else 0
+    return report
+
+
+class DiffReport(str):
+    """The text of `apt-hub diff`, which the CLI prints, and its exit status (1: the sides differ)."""
+
+    exit_status = 0
 
 
 def export_command(
