@@ -369,6 +369,18 @@ def left_out(name: str) -> list[str]:
     return [field for field in derived.fields if field not in CONFIGS[name].field_names] if derived else []
 
 
+def replaced(name: str) -> list[str]:
+    """The flat config's derived text columns a twin holds under the same name as a message list instead.
+
+    >>> replaced("storm_chat"), replaced("dpo_chat")
+    (['completion'], [])
+    """
+    flat = CONFIGS[name].flat if name in CONFIGS else None
+    derived = CONFIGS[flat].derived if flat else None
+    twin = CONFIGS[name] if flat else None
+    return [f for f in derived.fields if twin and dict(twin.fields).get(f) == MESSAGES] if derived and twin else []
+
+
 def uncurated(root: str | Path) -> bool:
     """Whether a build folder's card still has the placeholder curators line (`CURATORS_PLACEHOLDER`)."""
     path = Path(root) / CARD_FILE
@@ -411,6 +423,7 @@ def config_context(
         "messages": [n for n, kind in declared.fields if kind == MESSAGES] if declared else [],
         "turned": turned_texts(name),
         "left_out": left_out(name),
+        "replaced": replaced(name),
         "text_fields": entry["text_fields"],
         "fields": declared.unified if declared else entry["text_fields"],
         "features": field_docs(_feature_types(root, first, entry), sources=tags, example_id=example.get("id", "")),
