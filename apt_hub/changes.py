@@ -123,12 +123,29 @@ def repo_hashes(repo_id: str, revision: str, *, token: str | None = None) -> dic
     return found
 
 
+class DiffError(AptHubError):
+    """A side of `apt-hub diff` that cannot be read: exit status 2, as `diff` gives for trouble, so that 1 always
+    means that the sides differ."""
+
+    exit_status = 2
+
+
 def side_hashes(side: str, *, token: str | None = None) -> tuple[str, dict[Key, pa.Table]]:
     """A side of `apt-hub diff` as it is named, and its hashes: a build folder, or `REPO@REVISION`.
 
     Raises:
         UsageError: `side` is neither a build folder nor `ORG/NAME@REVISION`.
+        DiffError: the side cannot be read (a damaged folder, a revision or repository the Hub does not have).
     """
+    try:
+        return _side_hashes(side, token=token)
+    except UsageError:
+        raise
+    except AptHubError as error:
+        raise DiffError(str(error)) from None
+
+
+def _side_hashes(side: str, *, token: str | None) -> tuple[str, dict[Key, pa.Table]]:
     if Path(side).is_dir():
         if not splits_on_disk(side):
             raise UsageError(f"{side} is a folder without a build (no data/<config>/<split>-*.parquet)")
@@ -147,8 +164,26 @@ def side_hashes(side: str, *, token: str | None = None) -> tuple[str, dict[Key, 
     check_repo_id(repo_id)
     token = token or get_token()  # HF_TOKEN or the saved token: a private repository is read as the user
     use_timeouts()
+    from huggingface_hub.errors import RevisionNotFoundError
+
     with hub_errors(repo_id, token or "", constants.ENDPOINT):
-        return side, repo_hashes(repo_id, revision, token=token)
+        try:
+            return side, repo_hashes(repo_id, revision, token=token)
+        except RevisionNotFoundError:
+            raise DiffError(_no_revision(repo_id, revision, token)) from None
+
+
+def _no_revision(repo_id: str, revision: str, token: str | None) -> str:
+    """What to say of a revision a repository lacks: its tags and branches, and the closest one."""
+    import difflib
+
+    from huggingface_hub import HfApi, constants
+
+    refs = HfApi(endpoint=constants.ENDPOINT, token=token).list_repo_refs(repo_id, repo_type="dataset")
+    names = [ref.name for ref in (*refs.tags, *refs.branches)]
+    closest = difflib.get_close_matches(revision, names, n=1)
+    hint = f" (did you mean {closest[0]!r}?)" if closest else ""
+    return f"{repo_id} has no revision {revision!r}: its tags and branches are {', '.join(names)}{hint}"
 
 
 def format_diff(changes: dict[Key, SplitChange], old: str, new: str, examples: int = EXAMPLES) -> str:

@@ -23,6 +23,8 @@ class AptHubError(Exception):
     their own arguments: they pickle their message and attributes, not their constructor's arguments.
     """
 
+    exit_status = 1  # the CLI's exit status for it: the work failed
+
     def __reduce__(self) -> tuple:
         return _restored, (type(self), self.args, self.__dict__)
 
@@ -47,6 +49,8 @@ class UsageError(ConfigError):
 
     The CLI reports it in one line with exit status 2; from Python it is a `ConfigError` like any other.
     """
+
+    exit_status = 2
 
 
 def check_choice(value: str, choices: Iterable[str], flag: str) -> str:

@@ -68,12 +68,24 @@ def write_hashes(root: str | Path, config: str, split: str, tables: Iterable[pa.
 
 def read_hashes(root: str | Path, config: str, split: str, shards: list[str]) -> pa.Table:
     """The hashes of one split of a build folder: its hashes file, else (a folder built before apt-hub wrote them)
-    computed from its shards."""
+    computed from its shards.
+
+    Raises:
+        FolderError: the hashes file is damaged; the message names it and the build that writes it anew.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = hashes_path(root, config, split)
     if path.is_file():
-        return pq.read_table(path)
+        try:
+            return pq.read_table(path)
+        except Exception as error:  # pyarrow raises many unrelated types for a damaged file
+            if isinstance(error, OSError) and error.errno is not None:  # the file system's: a permission
+                raise
+            from .errors import one_line
+            from .layout import FolderError, repair_hint
+
+            raise FolderError(f"{path}: damaged row hashes ({one_line(error)}); {repair_hint(root, config)}") from None
     tables = [content_hashes(pq.read_table(Path(root) / shard)) for shard in shards]
     return pa.concat_tables(tables) if tables else pa.table({ID: pa.array([], pa.string()), "hash": []})

@@ -250,11 +250,11 @@ def damaged_shard(root: str | Path) -> str | None:
                 pq.ParquetFile(Path(root) / path).read().validate(full=True)
                 pl.read_parquet(Path(root) / path)
             except Exception as error:  # pyarrow and polars raise many unrelated types for a damaged file
-                return f"{Path(root) / path}: damaged parquet shard ({one_line(error)}); {_repair(root, config)}"
+                return f"{Path(root) / path}: damaged parquet shard ({one_line(error)}); {repair_hint(root, config)}"
     return None
 
 
-def _repair(root: str | Path, config: str) -> str:
+def repair_hint(root: str | Path, config: str) -> str:
     """How to write a config's shards anew: build it again, or run its merge again."""
     try:
         entry = read_record(root)["configs"].get(config, {})

@@ -180,6 +180,25 @@ def test_a_tag_of_ones_own_is_checked_before_anything_is_sent(hub, samples_build
     assert set(hub.tags(REPO)) == {"2026-12", "v1"}  # the next number: no vN yet
 
 
+def test_diff_says_trouble_with_2_so_that_1_always_means_different(hub, samples_build, tmp_path, token, capsys):
+    """Like `diff`: a side that cannot be read is exit status 2, and a revision the repository lacks is named
+    with the tags and branches it has."""
+    assert main(["publish", str(samples_build), "--repo-id", REPO]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(samples_build), f"{REPO}@v1"]) == 0
+    assert main(["diff", str(samples_build), f"{REPO}@v7"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {REPO} has no revision 'v7': its tags and branches are v1, main\n"
+    assert main(["diff", str(samples_build), f"{REPO}@mian"]) == 2
+    assert capsys.readouterr().err.endswith("its tags and branches are v1, main (did you mean 'main'?)\n")
+    assert main(["diff", str(samples_build), "org/nothere@v1"]) == 2
+    assert "org/nothere" in capsys.readouterr().err
+    damaged = Path(shutil.copytree(samples_build, tmp_path / "apt"))
+    next(damaged.glob("hashes/*/*.parquet")).write_bytes(b"not parquet")
+    assert main(["diff", str(samples_build), str(damaged)]) == 2
+    assert len(capsys.readouterr().err.splitlines()) == 1
+
+
 def test_diff_of_two_build_folders_reads_only_ids_and_hashes(tmp_path, capsys):
     old, new = tmp_path / "old", tmp_path / "new"
     build(["storm"], upstream="samples", output_dir=old)

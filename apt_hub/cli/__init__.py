@@ -167,17 +167,14 @@ def __getattr__(name: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Run `apt-hub`; returns the exit status: 0, 1 for an error of the input (or `apt-hub diff`'s sides differ),
-    2 for a wrong command line."""
+    2 for a wrong command line (or a side `apt-hub diff` cannot read, as `diff` answers trouble)."""
     from fire.core import FireExit
 
     try:
         status = run(sys.argv[1:] if argv is None else list(argv))
-    except UsageError as error:
+    except AptHubError as error:  # 2 for a usage error, 1 for work that failed; `apt-hub diff`'s trouble 2
         print(f"error: {redact(str(error))}", file=sys.stderr)
-        return 2
-    except AptHubError as error:
-        print(f"error: {redact(str(error))}", file=sys.stderr)
-        return 1
+        return error.exit_status
     except FireExit as error:  # fire's own usage errors, which the checks above leave none of
         return int(error.code or 0)
     except KeyboardInterrupt:

@@ -110,7 +110,8 @@ def diff_command(old: str, new: str, *, examples: int = 5) -> "DiffReport":
     """Compare the rows of two builds: per config and split, the ids added, removed and changed.
 
     Each side is a build folder or ORG/NAME@REVISION (a tag, branch or commit of a Hub dataset repository); only
-    the ids and content hashes are read. Exit status 0 when they hold the same rows, 1 when they differ.
+    the ids and content hashes are read. Exit status 0 when they hold the same rows, 1 when they differ, 2 when
+    a side cannot be read.
 
     Args:
         old: the older side, a build folder or ORG/NAME@REVISION.
