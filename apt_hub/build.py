@@ -92,6 +92,8 @@ def build(
     check_build_options(names(configs) or (), flags)
     options = options or BuildOptions.from_flags(**flags)
     num_proc = whole_number(num_proc, "--num-proc")
+    if num_proc is not None and num_proc < 1:
+        raise UsageError(f"--num-proc must be a positive whole number, got {num_proc}")
     report = BuildReport(Path(output_dir))
     chosen = _config_names(configs, options, report.notes)
     conversions = _conversions(chosen, set(read_record(output_dir)["configs"]), report.notes)

@@ -64,8 +64,14 @@ def check_choice(value: str, choices: Iterable[str], flag: str) -> str:
     choices = list(choices)
     if value in choices:
         return value
-    close = difflib.get_close_matches(value, choices, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = ""
+    if isinstance(value, str) and (parts := [p.strip() for p in value.split(",")]) and len(parts) > 1:
+        if all(p in choices for p in parts):  # `sft,dpo`: several values where one is taken
+            hint = f" (give them as separate words: {' '.join(parts)})"
+    if not hint:
+        folded = {choice.casefold(): choice for choice in choices}
+        close = difflib.get_close_matches(value.casefold(), list(folded), n=1) if isinstance(value, str) else []
+        hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
     raise UsageError(f"{flag} must be one of {', '.join(choices)}; got {value!r}{hint}")
 
 

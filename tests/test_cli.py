@@ -11,6 +11,7 @@ import pytest
 
 from apt_hub import __version__
 from apt_hub.cli import COMMANDS, bound, check_words, command_spec, main
+from apt_hub.configs import CONFIGS
 from apt_hub.options import parse_docstring
 
 BUILD_FOLDER_COMMANDS = ("build", "stats", "card", "publish", "export", "merge")
@@ -33,6 +34,10 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["build", "--max-samples", "x"], "--max-samples expects a whole number, got 'x'"),
         (["build", "--max-samples"], "--max-samples needs a value (N)"),
         (["build", "--max-samples", "0"], "--max-samples must be a positive whole number, got 0"),
+        (["build", "--num-proc", "0"], "--num-proc must be a positive whole number, got 0"),
+        (["build", "--num-proc=-1"], "--num-proc must be a positive whole number, got -1"),
+        (["build", "SFT"], f"config must be one of {', '.join(CONFIGS)}; got 'SFT' (did you mean 'sft'?)"),
+        (["build", "sft,dpo"], f"config must be one of {', '.join(CONFIGS)}; got 'sft,dpo' (give them as separate"),
         (["build", "--seed", "1", "--max-samples", "2", "--seed", "3"], "--seed is given twice"),
         (["build", "--storm-trace", "gmini"], "--storm-trace must be one of deepseek, gemini; got 'gmini' (did"),
         (["build", "--on-bad-rows=ignore"], "--on-bad-rows must be one of error, skip; got 'ignore'"),
