@@ -20,7 +20,7 @@ install: $(BIN)/apt-hub
 
 # make demo: every config from the bundled samples, its stats and card, and the line that loads it
 demo: install
-	$(BIN)/apt-hub build --upstream=samples --output-dir=$(OUT)
+	$(BIN)/apt-hub build --upstream=samples --build-dir=$(OUT)
 	$(BIN)/apt-hub stats $(OUT)
 	$(BIN)/apt-hub card $(OUT)
 	@echo
@@ -29,7 +29,7 @@ demo: install
 	@echo '    chat = load_dataset("$(OUT)", "sft_chat")  # the same rows as chat messages, for TRL'
 
 build: install
-	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --output-dir=$(OUT)
+	$(BIN)/apt-hub build --upstream=$(UPSTREAM) --build-dir=$(OUT)
 
 stats: install
 	$(BIN)/apt-hub stats $(OUT)
@@ -148,7 +148,7 @@ endef
 
 train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 	rm -rf $(TRAIN)/apt $(TRAIN)/hh $(TRAIN)/hh-upstream $(TRAIN)/tiny $(TRAIN)/runs && mkdir -p $(TRAIN)/runs
-	$(call train_step,build,$(BIN)/apt-hub build --upstream=samples --output-dir=$(TRAIN)/apt)
+	$(call train_step,build,$(BIN)/apt-hub build --upstream=samples --build-dir=$(TRAIN)/apt)
 	$(if $(wildcard $(HH_RLHF)),$(call train_step,build-hh-rlhf,$(MAKE) --no-print-directory train-hh-rlhf))
 	$(call train_step,tiny-model,$(TRAIN)/trl/bin/python training/tiny_model.py --build $(TRAIN)/apt --output $(TRAIN)/tiny)
 	$(call train_step,trl,$(TRAIN)/trl/bin/python training/trl_check.py \
@@ -165,7 +165,7 @@ train-check: install $(TRAIN)/trl/.installed $(TRAIN)/llamafactory/.installed
 train-hh-rlhf: install
 	cp -r apt_hub/samples $(TRAIN)/hh-upstream
 	cp $(HH_RLHF) $(TRAIN)/hh-upstream/Anthropic/hh-rlhf/harmless-base/test.jsonl.gz
-	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --output-dir=$(TRAIN)/hh \
+	$(BIN)/apt-hub build dpo dpo_chat --only=hh-rlhf --upstream=$(TRAIN)/hh-upstream --build-dir=$(TRAIN)/hh \
 		--allow-changed-upstream
 
 clean:

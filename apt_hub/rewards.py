@@ -11,7 +11,7 @@ leaves that completion out of the advantage).
   rows, measured with chrF (character n-grams, so Chinese and English alike) scaled by how much of the shared
   wording keeps its order.
 
-math-verify is an optional dependency: `pip install 'apt-hub[rewards]'`.
+math-verify is an optional dependency: `pip install '.[rewards]'` in an apt-hub checkout.
 """
 
 import re
@@ -25,7 +25,7 @@ try:
     from latex2sympy2_extended import NormalizationConfig
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig, parse, verify
 except ImportError as error:
-    raise ImportError("apt_hub.rewards needs math-verify: pip install 'apt-hub[rewards]'") from error
+    raise ImportError("apt_hub.rewards needs math-verify: pip install '.[rewards]' in an apt-hub checkout") from error
 
 from .sources.s1k import BOX
 

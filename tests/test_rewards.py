@@ -291,5 +291,5 @@ def test_the_import_names_the_extra_when_math_verify_is_missing():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
-        "ImportError: apt_hub.rewards needs math-verify: pip install 'apt-hub[rewards]'"
+        "ImportError: apt_hub.rewards needs math-verify: pip install '.[rewards]' in an apt-hub checkout"
     )

@@ -5,7 +5,7 @@ from .base import BOOL, FLOAT, STRING, STRINGS, Config, Export, TrlRecipe
 LOYALTY_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
 
-from apt_hub.rewards import loyalty_reward  # pip install 'apt-hub[rewards]'
+from apt_hub.rewards import loyalty_reward  # pip install '.[rewards]' in an apt-hub checkout
 
 model = "{model}"
 train = load_dataset("{repo_id}", "loyalty", split="train")

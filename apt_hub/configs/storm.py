@@ -7,7 +7,7 @@ from .sft import SFT_CODE
 GRPO_CODE = """from datasets import load_dataset
 from trl import GRPOConfig, GRPOTrainer
 
-from apt_hub.rewards import storm_reward  # pip install 'apt-hub[rewards]'
+from apt_hub.rewards import storm_reward  # pip install '.[rewards]' in an apt-hub checkout
 
 model = "{model}"
 # GRPO generates the completion: the reference one is left out; `solution`, `answer`, `answer_kind` and `grade`
