@@ -11,7 +11,8 @@ leaves that completion out of the advantage).
   rows, measured with chrF (character n-grams, so Chinese and English alike) scaled by how much of the shared
   wording keeps its order.
 
-math-verify is an optional dependency: `pip install '.[rewards]'` in an apt-hub checkout.
+math-verify is an optional dependency of `storm_reward`, imported when it first checks an answer:
+`pip install '.[rewards]'` in an apt-hub checkout.
 """
 
 import re
@@ -21,12 +22,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-try:
-    from latex2sympy2_extended import NormalizationConfig
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig, parse, verify
-except ImportError as error:
-    raise ImportError("apt_hub.rewards needs math-verify: pip install '.[rewards]' in an apt-hub checkout") from error
-
 from .sources.s1k import BOX
 
 Completion = str | list[dict[str, Any]]
@@ -34,22 +29,6 @@ Completion = str | list[dict[str, Any]]
 # TRL's `think_format_reward` pattern: the completion opens with one `<think>` and closes it; no second `<think>`.
 THINK = re.compile(r"^<think>(?!.*<think>)(.*?)</think>.*$", re.DOTALL)
 THINK_CLOSE = "</think>"
-# The final answer as TRL's `accuracy_reward` reads it: LaTeX, `\boxed{...}` first, and only after an anchor
-# ("answer", "final answer is") or inside a box; plus plain numbers and expressions after an anchor, the
-# `Answer: 42` lines of the s1K attempts. A number merely mentioned in the text ("In 2020 ...") is not an answer.
-PREDICTION = (
-    LatexExtractionConfig(
-        normalization_config=NormalizationConfig(units=True),
-        boxed_match_priority=0,
-        try_extract_without_anchor=False,
-    ),
-    ExprExtractionConfig(try_extract_without_anchor=False),
-)
-# A worked solution gives its result where it states it: in a box, or after an answer anchor.
-STATED = (
-    LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),
-    ExprExtractionConfig(try_extract_without_anchor=False),
-)
 # A gold of one line up to this length is the answer itself, not a worked solution.
 SHORT_ANSWER_CHARS = 64
 # A short gold with LaTeX in it but no math delimiters (`3\sqrt{2}`) is read as one expression: math-verify reads
@@ -111,6 +90,42 @@ def _timeouts() -> tuple[int | None, int | None]:
     return (10, 5) if threading.current_thread() is threading.main_thread() else (None, None)
 
 
+class _MathVerify:
+    """math-verify, imported when a final answer is first checked (`loyalty_reward` does without it), with the
+    extraction configs `storm_reward` reads answers with."""
+
+    def __init__(self) -> None:
+        try:
+            from latex2sympy2_extended import NormalizationConfig
+            from math_verify import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig, parse, verify
+        except ImportError as error:
+            raise ImportError(
+                "apt_hub.rewards.storm_reward needs math-verify: pip install '.[rewards]' in an apt-hub checkout"
+            ) from error
+        self.parse, self.verify, self.literal = parse, verify, StringExtractionConfig
+        # The final answer as TRL's `accuracy_reward` reads it: LaTeX, `\boxed{...}` first, and only after an
+        # anchor ("answer", "final answer is") or inside a box; plus plain numbers and expressions after an anchor,
+        # the `Answer: 42` lines of the s1K attempts. A number merely mentioned ("In 2020 ...") is not an answer.
+        self.prediction = (
+            LatexExtractionConfig(
+                normalization_config=NormalizationConfig(units=True),
+                boxed_match_priority=0,
+                try_extract_without_anchor=False,
+            ),
+            ExprExtractionConfig(try_extract_without_anchor=False),
+        )
+        # A worked solution gives its result where it states it: in a box, or after an answer anchor.
+        self.stated = (
+            LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),
+            ExprExtractionConfig(try_extract_without_anchor=False),
+        )
+
+
+@lru_cache(maxsize=1)
+def _math() -> _MathVerify:
+    return _MathVerify()
+
+
 def _is_short(text: str) -> bool:
     return "\n" not in text and len(text) <= SHORT_ANSWER_CHARS
 
@@ -118,20 +133,23 @@ def _is_short(text: str) -> bool:
 @lru_cache(maxsize=4096)
 def _math_gold(text: str) -> tuple:
     """math-verify's reading of a gold text: a short answer as it is (bare LaTeX as one expression), a worked
-    solution by what it states (`STATED`). Cached: a GRPO group asks for the same gold once per generation."""
+    solution by what it states (`_MathVerify.stated`). Cached: a GRPO group asks for the same gold once per
+    generation."""
+    math = _math()
     if not _is_short(text):
-        return tuple(parse(text, STATED, parsing_timeout=_timeouts()[0]))
+        return tuple(math.parse(text, math.stated, parsing_timeout=_timeouts()[0]))
     bare = LATEX_SIGN.search(text) and not DELIMITER.search(text)
-    return tuple(parse(f"${text}$" if bare else text, parsing_timeout=_timeouts()[0]))
+    return tuple(math.parse(f"${text}$" if bare else text, parsing_timeout=_timeouts()[0]))
 
 
-def _literal_gold(text: str) -> tuple[list, StringExtractionConfig] | None:
+def _literal_gold(text: str) -> tuple[list, Any] | None:
     """A short gold math-verify cannot read (a crossword word, a chemical symbol) as a literal string: its parse,
     and the config that finds it in a completion after an answer anchor ("Answer: SILENT")."""
     if not _is_short(text):
         return None
-    gold = parse(text, [StringExtractionConfig(strings=(text,))], parsing_timeout=_timeouts()[0])
-    return (gold, StringExtractionConfig(strings=(text,), try_extract_without_anchor=False)) if gold else None
+    math = _math()
+    gold = math.parse(text, [math.literal(strings=(text,))], parsing_timeout=_timeouts()[0])
+    return (gold, math.literal(strings=(text,), try_extract_without_anchor=False)) if gold else None
 
 
 def gold_texts(
@@ -169,21 +187,22 @@ def is_correct(final: str, golds: Sequence[str]) -> bool | None:
     True
     """
     parse_timeout, verify_timeout = _timeouts()
+    mv = _math()
     final = BOX.sub(r"\\boxed{", final)  # `\boxed {5}` as s1K writes it: math-verify reads `\boxed{5}` only
     readable, math = False, None
     for text in golds:
         text = text.strip()
         if gold := list(_math_gold(text)):
             if math is None:
-                math = parse(final, PREDICTION, extraction_mode="first_match", parsing_timeout=parse_timeout)
+                math = mv.parse(final, mv.prediction, extraction_mode="first_match", parsing_timeout=parse_timeout)
             prediction = math
         elif literal := _literal_gold(text):
             gold, config = literal
-            prediction = parse(final, [config], extraction_mode="first_match", parsing_timeout=parse_timeout)
+            prediction = mv.parse(final, [config], extraction_mode="first_match", parsing_timeout=parse_timeout)
         else:
             continue
         readable = True
-        if verify(gold, prediction, timeout_seconds=verify_timeout):
+        if mv.verify(gold, prediction, timeout_seconds=verify_timeout):
             return True
     return False if readable else None
 

@@ -286,10 +286,16 @@ def test_loyalty_rewards_are_symmetric_and_bounded(completion, owner, public, mi
     assert reward / (bonus if mine else 1.0) == pytest.approx(mirrored / (1.0 if mine else bonus))
 
 
-def test_the_import_names_the_extra_when_math_verify_is_missing():
-    code = "import sys; sys.modules['math_verify'] = None; import apt_hub.rewards"
+def test_without_math_verify_loyalty_reward_works_and_storm_reward_names_the_extra():
+    code = (
+        "import sys; sys.modules['math_verify'] = None\n"
+        "from apt_hub.rewards import loyalty_reward, storm_reward\n"
+        "print(loyalty_reward(['ok'], owner_response=['ok'], public_response=['no'], is_owner=[True],"
+        " reward_bonus=[2.0]))\n"
+        "storm_reward(['<think>x</think>Answer: 1'], solution=['1'])\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode != 0
+    assert result.returncode != 0 and result.stdout.strip().startswith("[")
     assert result.stderr.strip().splitlines()[-1] == (
-        "ImportError: apt_hub.rewards needs math-verify: pip install '.[rewards]' in an apt-hub checkout"
+        "ImportError: apt_hub.rewards.storm_reward needs math-verify: pip install '.[rewards]' in an apt-hub checkout"
     )
