@@ -52,7 +52,7 @@ from .clean.checks import RowScreen
 from .clean.decontamination import Benchmark, gram_set, read_texts
 from .configs import Config, converted_features, with_derived, with_recorded
 from .convert import Counts, convert_file, sample_rows
-from .errors import AptHubError, ConfigError, check_input_file
+from .errors import AptHubError, UsageError, check_input_file
 from .folder import checkpoint, writing
 from .options import BuildOptions
 from .progress import bar
@@ -152,7 +152,8 @@ def resolve(
             several configs is listed once; opened here when needed and not given.
 
     Raises:
-        ConfigError: a source backed by a local file has none, or the file is not there.
+        UsageError: a source backed by a local file has none given.
+        ConfigError: the file given is not there, or not a file.
         UpstreamError: an upstream file is missing or unreadable.
     """
     flat = config.flat or config.name
@@ -175,7 +176,7 @@ def local_input(source: Source, config: str, options: BuildOptions) -> InputFile
     """The file of a source backed by a local file instead of a Hub repository."""
     path = options.local_file(source, SAMPLES)
     if path is None:
-        raise ConfigError(f"The {config} config needs {missing_file(source)}.")
+        raise UsageError(f"The {config} config needs {missing_file(source)}.")  # an option left out: exit 2
     check_input_file(path, f"{source.name} file")
     split = next(iter(source.feeds[config]))
     return InputFile(source.name, split, Path(path).name, path, file_fingerprint(path))

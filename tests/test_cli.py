@@ -34,6 +34,7 @@ def run(args: list[str], capsys) -> tuple[int, str, str]:
         (["build", "--max-samples", "x"], "--max-samples expects a whole number, got 'x'"),
         (["build", "--max-samples"], "--max-samples needs a value (N)"),
         (["build", "--max-samples", "0"], "--max-samples must be a positive whole number, got 0"),
+        (["build", "loyalty", "--upstream", "hub"], "The loyalty config needs --loyalty-file (make one"),
         (["build", "--num-proc", "0"], "--num-proc must be a positive whole number, got 0"),
         (["build", "--num-proc=-1"], "--num-proc must be a positive whole number, got -1"),
         (["build", "SFT"], f"config must be one of {', '.join(CONFIGS)}; got 'SFT' (did you mean 'sft'?)"),
