@@ -60,9 +60,18 @@ def check_choice(value: str, choices: Iterable[str], flag: str) -> str:
     choices = list(choices)
     if value in choices:
         return value
-    close = difflib.get_close_matches(value, choices, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise UsageError(f"{flag} must be one of {', '.join(choices)}; got {value!r}{hint}")
+    raise UsageError(f"{flag} must be one of {', '.join(choices)}; got {value!r}{did_you_mean(value, choices)}")
+
+
+def did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    """` (did you mean 'X'?)` with the choice closest to `value`, or nothing when none is close (or `value` is not
+    a string).
+
+    >>> did_you_mean("questoin", ["answer", "question"]), did_you_mean("x", ["answer"])
+    (" (did you mean 'question'?)", '')
+    """
+    close = difflib.get_close_matches(value, list(choices), n=1) if isinstance(value, str) else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,10 @@ def entry(**changes) -> str:
     [
         ("sources:\n" + entry(colums="{}"), ":7: source 'my-sft' (entry 1), field 'colums': unknown field"),
         ("sources:\n" + entry(config="sfft"), ":4: source 'my-sft' (entry 1), field 'config': expected one of"),
+        (
+            "sources:\n" + entry(config="sfy"),
+            "expected one of ['sft', 'ruozhiba', 'dpo', 'storm'], got 'sfy' (did you mean 'sft'?)",
+        ),
         ("sources:\n" + entry(config="loyalty"), "field 'config': expected one of ['sft', 'ruozhiba', 'dpo', 'sto"),
         ("sources:\n" + entry(repo_id=None), ":2: source 'my-sft' (entry 1), field 'repo_id': missing"),
         ("sources:\n" + entry(repo_id="no-slash"), "field 'repo_id': expected 'org/name', got 'no-slash'"),

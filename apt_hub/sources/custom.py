@@ -40,7 +40,16 @@ from typing import Any
 import yaml
 
 from ..configs import CONFIGS, FLAT, features_of
-from ..errors import ConfigError, Problem, ProblemsError, RowProblem, check_input_file, one_line, short
+from ..errors import (
+    ConfigError,
+    Problem,
+    ProblemsError,
+    RowProblem,
+    check_input_file,
+    did_you_mean,
+    one_line,
+    short,
+)
 from ..read.jsontext import decode_utf8
 from . import SOURCES, Context, Drop, Row, Source, register
 from .base import ListOf, check_columns
@@ -402,7 +411,10 @@ def _entry_source(
     if config is None:
         problem("config", f"missing; expected one of {list(TARGET_CONFIGS)}")
     elif config not in TARGET_CONFIGS:
-        problem("config", f"expected one of {list(TARGET_CONFIGS)}, got {short(config)}")
+        problem(
+            "config",
+            f"expected one of {list(TARGET_CONFIGS)}, got {short(config)}{did_you_mean(config, TARGET_CONFIGS)}",
+        )
         config = None
     feeds = _feeds(entry, problem)
     where = Problem(lines.get("mapping", lines.get("")), "mapping", "", str(path), label)
