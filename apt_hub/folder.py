@@ -343,8 +343,8 @@ def not_a_build_folder(folder: str | Path, command: str) -> str:
     """
     outer = _build_folder_around(Path(folder))
     if outer is not None:
-        again = {"build": f"apt-hub build --build-dir {outer}", "merge": f"apt-hub merge ... --build-dir {outer}"}
-        again = again.get(command, f"apt-hub {command} {outer}")
+        flagged = {"build": f"apt-hub build --build-dir {outer}", "merge": f"apt-hub merge ... --build-dir {outer}"}
+        again = flagged.get(command, f"apt-hub {command} {outer}")
         return f"{folder} is inside the build folder {outer}: {again}"
     if is_build_folder(folder):
         return f"{folder} holds no data/<config>/<split>-*.parquet: build again: apt-hub build --build-dir {folder}"
