@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from datasets import Features
 
 from .errors import BadRowError, ConfigError, Problem, RowProblem, short
@@ -59,6 +60,7 @@ def convert_file(
     read = counter["rows"]
     check, row_id = ColumnCheck(source.columns), _row_ids(source, item.path)
     settled = _settled_rows(source, item, name, context, row_id, features)
+    first = True
     for line, row in _rows(source, item, name) if settled is None else settled:
         counter["rows"] += 1
         if isinstance(row, _Settled):  # a row the table mapper settled
@@ -67,6 +69,9 @@ def convert_file(
             chars += row.chars
         else:
             unified = _convert(source, check, line, row, context, name)
+            if first and isinstance(unified, Problem) and (error := _unmapped(source, item, name, row, unified)):
+                raise error
+            first = first and not isinstance(row, dict)
             if isinstance(unified, Problem):
                 if not skip_bad_rows:
                     raise BadRowError(
@@ -205,6 +210,15 @@ def _follows(previous: Row | _Settled, row: Row | _Settled) -> bool:
     if not isinstance(row, _Settled):
         return True
     return isinstance(previous, _Settled) and row.table is previous.table and row.index == previous.index + 1
+
+
+def _unmapped(source: Source, item: InputFile, name: str, row: Any, problem: Problem) -> ConfigError | None:
+    """The error of a column a sources file maps that the first row of a file lacks: the mapping is wrong, not
+    every row (a parquet file's rows are read for the mapped columns only, so its own columns are its schema's)."""
+    if not isinstance(row, dict) or problem.field is None or problem.field in row:
+        return None
+    present = pq.read_schema(item.local).names if item.local.endswith(".parquet") else list(row)
+    return source.unmapped(problem.field, present, name)
 
 
 def _convert(

@@ -64,15 +64,25 @@ def check_choice(value: str, choices: Iterable[str], flag: str) -> str:
     choices = list(choices)
     if value in choices:
         return value
-    hint = ""
-    if isinstance(value, str) and (parts := [p.strip() for p in value.split(",")]) and len(parts) > 1:
+    hint = did_you_mean(value, choices)
+    if isinstance(value, str) and len(parts := [p.strip() for p in value.split(",")]) > 1:
         if all(p in choices for p in parts):  # `sft,dpo`: several values where one is taken
             hint = f" (give them as separate words: {' '.join(parts)})"
-    if not hint:
-        folded = {choice.casefold(): choice for choice in choices}
-        close = difflib.get_close_matches(value.casefold(), list(folded), n=1) if isinstance(value, str) else []
-        hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
     raise UsageError(f"{flag} must be one of {', '.join(choices)}; got {value!r}{hint}")
+
+
+def did_you_mean(value: Any, choices: Iterable[str]) -> str:
+    """` (did you mean 'X'?)` with the choice closest to `value` whatever its case, or nothing when none is close
+    (or `value` is not a string).
+
+    >>> did_you_mean("questoin", ["answer", "question"]), did_you_mean("SFT", ["sft"]), did_you_mean("x", ["answer"])
+    (" (did you mean 'question'?)", " (did you mean 'sft'?)", '')
+    """
+    if not isinstance(value, str):
+        return ""
+    folded = {choice.casefold(): choice for choice in choices}
+    close = difflib.get_close_matches(value.casefold(), list(folded), n=1)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from .chat import is_message_list
 from .configs import CONFIGS, Export, of_schema
 from .errors import AptHubError, check_choice
-from .folder import repair, replacing_file, transaction
+from .folder import not_a_build_folder, repair, replacing_file, transaction
 from .layout import (
     DEFAULT_EXPORT_DIR,
     DEFAULT_OUTPUT_DIR,
@@ -141,7 +141,7 @@ def _check_file_names(
 
 def _configs_on_disk(build_dir: str | Path, configs: Iterable[str] | None) -> dict[str, dict[str, list[str]]]:
     if not (Path(build_dir) / RECORD).is_file():
-        raise AptHubError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
+        raise AptHubError(not_a_build_folder(build_dir, "export"))
     # The conversational configs are for other trainers: the old layout holds the flat ones only.
     found = splits_on_disk(build_dir)
     on_disk = {name: splits for name, splits in found.items() if not _conversational(build_dir, splits)}

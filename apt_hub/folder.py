@@ -334,6 +334,39 @@ def is_build_folder(folder: str | Path) -> bool:
     return (Path(folder) / RECORD).is_file()
 
 
+def not_a_build_folder(folder: str | Path, command: str) -> str:
+    """Why `apt-hub COMMAND FOLDER` finds no build in `folder`, and what to run instead: the build folder it is
+    inside, a build into it when it is missing or empty, never a build into a folder that holds other files.
+
+    >>> not_a_build_folder("no/such/folder", "stats")
+    'no/such/folder is not a build folder (no build.json): build one first: apt-hub build --build-dir no/such/folder'
+    """
+    outer = _build_folder_around(Path(folder))
+    if outer is not None:
+        flagged = {"build": f"apt-hub build --build-dir {outer}", "merge": f"apt-hub merge ... --build-dir {outer}"}
+        again = flagged.get(command, f"apt-hub {command} {outer}")
+        return f"{folder} is inside the build folder {outer}: {again}"
+    if is_build_folder(folder):
+        return f"{folder} holds no data/<config>/<split>-*.parquet: build again: apt-hub build --build-dir {folder}"
+    if command == "build":
+        return (
+            f"{folder} is not a build folder (no {RECORD}); apt-hub replaces only folders it built: name a new or "
+            "empty folder"
+        )
+    if os.path.isdir(folder) and any(Path(folder).iterdir()):
+        return f"{folder} is not a build folder (no {RECORD}): give the folder that apt-hub build wrote"
+    return f"{folder} is not a build folder (no {RECORD}): build one first: apt-hub build --build-dir {folder}"
+
+
+def _build_folder_around(folder: Path) -> Path | None:
+    """The nearest folder holding `folder` that is a build folder, named as `folder` is (relative or not)."""
+    absolute = Path(os.path.abspath(folder))
+    for parent in absolute.parents:
+        if is_build_folder(parent):
+            return parent if folder.is_absolute() else Path(os.path.relpath(parent))
+    return None
+
+
 def check_output_dir(folder: str | Path) -> None:
     """Refuse an output path apt-hub would have to replace without having made it, before any work starts.
 
@@ -350,10 +383,7 @@ def check_output_dir(folder: str | Path) -> None:
     if is_build_folder(real):
         read_record(real)  # a damaged record stops here, before any work
     elif any(real.iterdir()):
-        raise FolderError(
-            f"{folder} exists and is not an apt-hub build folder (no {RECORD}); "
-            "apt-hub replaces only folders it built: name a new or empty folder."
-        )
+        raise FolderError(not_a_build_folder(folder, "build"))
 
 
 def check_replaceable(folder: str | Path, what: str = "a folder") -> Path:

@@ -43,7 +43,7 @@ from .chat import is_message_list, message_text
 from .clean.text import combined_key, with_keys
 from .configs import CONFIGS, FLAT, of_schema
 from .errors import ConfigError, UsageError, check_choice
-from .folder import checkpoint, locked, repair, transaction
+from .folder import checkpoint, locked, not_a_build_folder, repair, transaction
 from .hashes import HASHES_DIR
 from .layout import (
     DEFAULT_OUTPUT_DIR,
@@ -152,7 +152,7 @@ def _twice(names: list[str]) -> str:
 def _resolve(build_dir: Path, name: str) -> MergeInput:
     """The config a name reads its rows from."""
     if not (build_dir / RECORD).is_file():
-        raise ConfigError(f"{build_dir} is not a build folder (no {RECORD}); run `apt-hub build` first.")
+        raise ConfigError(not_a_build_folder(build_dir, "merge"))
     on_disk = splits_on_disk(build_dir)
     config, _, source = name.rpartition(":")
     if config:

@@ -20,7 +20,7 @@ from . import __version__
 from .card import CARD_FILE, IMAGES_DIR, CardError, check_card, handwritten, render_card_for, write_card
 from .changes import CHANGES_DIR
 from .errors import AptHubError, Problem, UsageError, redact
-from .folder import atomic_write, locked, repair, transaction
+from .folder import atomic_write, locked, not_a_build_folder, repair, transaction
 from .hashes import HASHES_DIR
 from .layout import DEFAULT_OUTPUT_DIR, read_record, shards_checked, splits_on_disk
 from .network import TIMEOUT_VARIABLE, timeouts, use_timeouts
@@ -208,7 +208,7 @@ def publish(
     tag = check_tag_name(tag)
     repair(root)
     if not splits_on_disk(root):
-        raise PublishError(f"No build in {root}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
+        raise PublishError(not_a_build_folder(root, "publish"))
     check_card(root)
     token = token or get_token()
     if not token:

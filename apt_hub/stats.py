@@ -29,6 +29,7 @@ from .chat.stats import as_text, message_columns, roles_in, turn_exprs
 from .clean.text import text_fields
 from .configs import CONFIGS, of_columns
 from .errors import AptHubError
+from .folder import not_a_build_folder
 from .layout import DEFAULT_OUTPUT_DIR, read_record, splits_on_disk, write_json
 from .measures import (
     SplitMeasures,
@@ -453,8 +454,5 @@ def shards_of(root: Path) -> dict[str, dict[str, list[str]]]:
     """`splits_on_disk(root)`, or an error saying that `root` holds no build."""
     on_disk = splits_on_disk(root)
     if not on_disk:
-        raise AptHubError(
-            f"No parquet shard found under {root / 'data'} (expected data/<config>/<split>-00000-of-00001.parquet). "
-            "Build first: apt-hub build --build-dir " + str(root)
-        )
+        raise AptHubError(not_a_build_folder(root, "stats"))
     return on_disk

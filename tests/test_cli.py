@@ -296,3 +296,36 @@ def test_running_out_of_memory_is_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("error: out of memory: ") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["card"],
+        ["publish", "--repo-id=org/apt", "--dry-run"],
+        ["export", "--output-dir=legacy"],
+        ["build", "sft", "--upstream=samples"],
+    ],
+)
+def test_a_folder_inside_a_build_folder_names_the_build_folder(samples_build, capsys, monkeypatch, args):
+    monkeypatch.chdir(samples_build.parent)
+    command, *options = args
+    build_dir = ["--build-dir=apt/data"] if command == "build" else ["apt/data"]
+    assert main([command, *build_dir, *options]) != 0
+    again = "apt-hub build --build-dir apt" if command == "build" else f"apt-hub {command} apt"
+    assert capsys.readouterr().err == f"error: apt/data is inside the build folder apt: {again}\n"
+
+
+@pytest.mark.parametrize("command", ["stats", "card", "export"])
+def test_a_folder_that_is_no_build_is_not_offered_to_build_into_unless_empty(tmp_path, capsys, command):
+    assert main([command, str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path} is not a build folder (no build.json): build one first: apt-hub build --build-dir "
+        f"{tmp_path}\n"
+    )
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    assert main([command, str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path} is not a build folder (no build.json): give the folder that apt-hub build wrote\n"
+    )

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import datasets
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from test_fuzz import MISBEHAVIOURS, build_with_a_mapping_that
@@ -181,6 +182,10 @@ def entry(**changes) -> str:
     [
         ("sources:\n" + entry(colums="{}"), ":7: source 'my-sft' (entry 1), field 'colums': unknown field"),
         ("sources:\n" + entry(config="sfft"), ":4: source 'my-sft' (entry 1), field 'config': expected one of"),
+        (
+            "sources:\n" + entry(config="sfy"),
+            "expected one of ['sft', 'ruozhiba', 'dpo', 'storm'], got 'sfy' (did you mean 'sft'?)",
+        ),
         ("sources:\n" + entry(config="loyalty"), "field 'config': expected one of ['sft', 'ruozhiba', 'dpo', 'sto"),
         ("sources:\n" + entry(repo_id=None), ":2: source 'my-sft' (entry 1), field 'repo_id': missing"),
         ("sources:\n" + entry(repo_id="no-slash"), "field 'repo_id': expected 'org/name', got 'no-slash'"),
@@ -445,3 +450,59 @@ def test_every_misbehaviour_of_a_mapping_at_every_row_fails_in_one_line_or_is_co
     for at in range(6):
         for skip in (False, True):
             build_with_a_mapping_that(misbehaviour, at=at, files=2, num_proc=num_proc, skip=skip)
+
+
+def build_qa(tmp_path, capsys, columns: str, *options: str) -> tuple[int, str, Path]:
+    """Run `apt-hub build sft --only my-sft` over the `me/my-instructions` repo with the entry's `columns`."""
+    text = "sources:\n" + entry(revision=f'"{SHA}"', files='["data/train.jsonl"]', columns=columns)
+    sources_file = write(tmp_path / "apt-sources.yaml", text)
+    args = ["build", "sft", "--only=my-sft", f"--output-dir={tmp_path / 'apt'}", f"--sources-file={sources_file}"]
+    return main([*args, *options]), capsys.readouterr().err, sources_file
+
+
+def parquet_bytes(rows: list[dict]) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(rows), sink)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.mark.parametrize("options", [(), ("--on-bad-rows=skip",)])
+def test_a_mapped_column_the_data_lacks_is_a_mistake_of_the_sources_file(instructions, tmp_path, capsys, options):
+    status, err, sources_file = build_qa(tmp_path, capsys, "{prompt: questoin, response: answer}", *options)
+    assert status == 1
+    assert err == (
+        f"error: {sources_file}:6: source 'my-sft' (entry 1), field 'columns.prompt': column 'questoin' is not in "
+        "me/my-instructions/data/train.jsonl, whose columns are 'answer', 'kind', 'question' "
+        "(did you mean 'question'?)\n"
+    )
+    assert not (tmp_path / "apt").exists()
+
+
+def test_the_line_of_a_column_mapping_is_found_in_block_yaml_and_in_toml_tables(hub, tmp_path):
+    hub.add_repo("me/qa", {"qa.parquet": parquet_bytes([{"question": "Hi?", "answer": "Hello!"}])}, sha=SHA)
+    head = f"sources:\n  - name: qa\n    repo_id: me/qa\n    revision: '{SHA}'\n    config: sft\n"
+    head += "    files: [qa.parquet]\n"
+    yaml_file = write(tmp_path / "s.yaml", head + "    columns:\n      prompt: question\n      response: answre\n")
+    toml_file = write(
+        tmp_path / "s.toml",
+        f'[[sources]]\nname = "qa"\nrepo_id = "me/qa"\nrevision = "{SHA}"\nconfig = "sft"\nfiles = ["qa.parquet"]\n'
+        '\n[sources.columns]\nprompt = "question"\nresponse = "answre"\n',
+    )
+    for sources_file, line in [(yaml_file, 9), (toml_file, 10)]:
+        with pytest.raises(ConfigError) as caught:
+            build(["sft"], only="qa", output_dir=tmp_path / "apt", sources_file=str(sources_file))
+        assert str(caught.value) == (
+            f"{sources_file}:{line}: source 'qa' (entry 1), field 'columns.response': column 'answre' is not in "
+            "me/qa/qa.parquet, whose columns are 'answer', 'question' (did you mean 'answer'?)"
+        )
+
+
+def test_a_later_row_without_a_mapped_column_stays_a_bad_row(hub, tmp_path):
+    lines = [{"question": "Hi?", "answer": "Hello!"}, {"question": "Bye?"}, {"question": "Why?", "answer": "So."}]
+    hub.add_repo("me/my-instructions", {"data/train.jsonl": "\n".join(map(json.dumps, lines)).encode()}, sha=SHA)
+    sources_file = write(tmp_path / "s.yaml", "sources:\n" + entry(revision=f'"{SHA}"'))
+    options = {"only": "my-sft", "output_dir": tmp_path / "apt", "sources_file": str(sources_file)}
+    with pytest.raises(BadRowError, match=r"data/train\.jsonl:2: field 'answer': missing field .* --on-bad-rows skip"):
+        build(["sft"], **options)
+    report = build(["sft"], on_bad_rows="skip", **options)
+    assert report.configs["sft"]["counts"]["train"]["my-sft"]["dropped_bad_row"] == 1

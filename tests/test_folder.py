@@ -322,7 +322,7 @@ def test_build_refuses_an_output_path_it_did_not_make_before_any_work(tmp_path, 
     before = snapshot(tmp_path)
     # --upstream=hub would reach the network if any work began: the refusal comes first.
     err = refused(capsys, "build", "--upstream=hub", f"--output-dir={path}")
-    assert "refusing" in err or "not an apt-hub build folder" in err or "is a file" in err
+    assert "refusing" in err or "is not a build folder" in err or "is a file" in err
     assert snapshot(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "folder", "work"]
 

@@ -54,7 +54,7 @@ def test_errors_of_an_action_are_shown_and_the_menu_goes_on(tmp_path):
     assert status == 0
     assert f"error: {bad}: 3 problem(s) in the loyalty file:" in text
     assert f"{bad}:4: field 'owner_response': equal to public_response" in text
-    assert "error: No parquet shard found" in text
+    assert f"error: {tmp_path / 'empty'} is not a build folder (no build.json): build one first" in text
     assert text.count("apt-hub menu  (") == 4
 
 

@@ -228,7 +228,7 @@ def test_cli_prints_a_table_and_writes_stats_json(fixture_build, capsys):
 
 def test_cli_on_a_folder_without_a_build_says_so(tmp_path, capsys):
     assert main(["stats", str(tmp_path)]) == 1
-    assert "No parquet shard found under" in capsys.readouterr().err
+    assert f"{tmp_path} is not a build folder (no build.json): build one first" in capsys.readouterr().err
 
 
 def test_unchanged_configs_keep_their_stats_and_a_rebuilt_one_is_measured_again(tmp_path):

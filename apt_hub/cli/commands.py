@@ -66,13 +66,13 @@ def card_command(output_dir: str = DEFAULT_OUTPUT_DIR, *, repo_id: str | None = 
     """
     from ..card import CARD_FILE, IMAGES_DIR, check_card, write_card
     from ..errors import AptHubError
-    from ..folder import repair, transaction
+    from ..folder import not_a_build_folder, repair, transaction
     from ..layout import shards_checked, splits_on_disk
     from ..stats import write_stats
 
     repair(output_dir)
     if not splits_on_disk(output_dir):
-        raise AptHubError(f"No build in {output_dir}: no data/<config>/<split>-*.parquet. Run apt-hub build first.")
+        raise AptHubError(not_a_build_folder(output_dir, "card"))
     check_card(output_dir)
     with shards_checked(output_dir), transaction(output_dir, existing=True) as staging:
         write_card(staging, write_stats(staging), repo_id=repo_id)

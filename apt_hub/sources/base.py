@@ -1,11 +1,13 @@
 """What a source is: an upstream Hub repository, the files it reads, and a pure row-mapping function."""
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
 import pyarrow as pa
+
+from ..errors import ConfigError, Problem, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,9 @@ class Source:
         personal: what its rows may say of real people, and what must never be published.
         manifest: a JSON file of the repository's files at `revision` (`apt_hub.read.manifest`), which a build
             checks an upstream against; a built-in source's is `apt_hub/sources/manifests/<name>.json`.
+        extra: what else a source records (a custom source: the file it is defined in, a fingerprint).
+        mapped_at: for a source of a sources file, where each upstream column is mapped (file, line, entry and
+            field of the mapping): a file that lacks such a column is a mistake of the mapping (`unmapped`).
     """
 
     name: str
@@ -173,6 +178,27 @@ class Source:
     personal: str = ""
     manifest: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    mapped_at: Mapping[str, Problem] = field(default_factory=dict)
+
+    def unmapped(self, column: str, present: Iterable[str], file: str) -> ConfigError | None:
+        """The error for a `column` that `file` lacks (its columns are `present`), located at the mapping that asks
+        for it; `None` when no sources file maps `column` (the file is then at fault, row by row).
+
+        >>> where = Problem(6, "columns.prompt", "", "s.yaml", "source 'qa' (entry 1)")
+        >>> source = Source(name="qa", repo_id="me/qa", revision="main", feeds={}, columns={}, convert=dict,
+        ...                 mapped_at={"questoin": where})
+        >>> error = source.unmapped("questoin", ["question", "answer"], "me/a.jsonl")
+        >>> str(error).split(": ")  # doctest: +NORMALIZE_WHITESPACE
+        ['s.yaml:6', "source 'qa' (entry 1), field 'columns.prompt'",
+         "column 'questoin' is not in me/a.jsonl, whose columns are 'answer', 'question' (did you mean 'question'?)"]
+        """
+        where = self.mapped_at.get(column)
+        if where is None:
+            return None
+        present = sorted(present)
+        has = f"whose columns are {', '.join(map(repr, present))}" if present else "which has no columns"
+        message = f"column {column!r} is not in {file}, {has}{did_you_mean(column, present)}"
+        return ConfigError(replace(where, message=message).format())
 
     def tag_for(self, path: str) -> str:
         return self.tag(path) if self.tag else self.name

@@ -40,7 +40,16 @@ from typing import Any
 import yaml
 
 from ..configs import CONFIGS, FLAT, features_of
-from ..errors import ConfigError, Problem, ProblemsError, RowProblem, check_input_file, one_line, short
+from ..errors import (
+    ConfigError,
+    Problem,
+    ProblemsError,
+    RowProblem,
+    check_input_file,
+    did_you_mean,
+    one_line,
+    short,
+)
 from ..read.jsontext import decode_utf8
 from . import SOURCES, Context, Drop, Row, Source, register
 from .base import ListOf, check_columns
@@ -358,6 +367,9 @@ def _yaml_lines(root: yaml.Node | None) -> list[dict[str, int]]:
         found = {"": node.start_mark.line + 1}
         if isinstance(node, yaml.MappingNode):
             found |= {key.value: key.start_mark.line + 1 for key, _ in node.value}
+            for key, value in node.value:  # the line of each field of `columns`, where a column is mapped
+                if key.value == "columns" and isinstance(value, yaml.MappingNode):
+                    found |= {f"columns.{k.value}": k.start_mark.line + 1 for k, _ in value.value}
         lines.append(found)
     return lines
 
@@ -365,14 +377,17 @@ def _yaml_lines(root: yaml.Node | None) -> list[dict[str, int]]:
 def _toml_lines(text: str) -> list[dict[str, int]]:
     """Like `_yaml_lines` for `[[sources]]` tables, found by their headers and `key =` lines."""
     lines: list[dict[str, int]] = []
+    table = ""  # the `[sources.X]` table the keys belong to: `columns.prompt`
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if re.fullmatch(r"\[\[\s*sources\s*\]\]", stripped):
             lines.append({"": number})
+            table = ""
         elif lines and (match := re.fullmatch(r"\[\s*sources\.([A-Za-z_][\w-]*)\s*\]", stripped)):
             lines[-1].setdefault(match[1], number)
+            table = f"{match[1]}."
         elif lines and (match := re.match(r"([A-Za-z_][\w-]*)\s*=", stripped)):
-            lines[-1].setdefault(match[1], number)
+            lines[-1].setdefault(table + match[1], number)
     return lines
 
 
@@ -402,11 +417,18 @@ def _entry_source(
     if config is None:
         problem("config", f"missing; expected one of {list(TARGET_CONFIGS)}")
     elif config not in TARGET_CONFIGS:
-        problem("config", f"expected one of {list(TARGET_CONFIGS)}, got {short(config)}")
+        problem(
+            "config",
+            f"expected one of {list(TARGET_CONFIGS)}, got {short(config)}{did_you_mean(config, TARGET_CONFIGS)}",
+        )
         config = None
     feeds = _feeds(entry, problem)
-    where = Problem(lines.get("mapping", lines.get("")), "mapping", "", str(path), label)
-    convert, columns = _converter(entry, config, path.parent, problem, where)
+
+    def at(field: str) -> Problem:
+        line = lines.get(field, lines.get(field.partition(".")[0], lines.get("")))
+        return Problem(line, field, "", str(path), label)
+
+    convert, columns = _converter(entry, config, path.parent, problem, at)
     if len(problems.found) > count or config is None or convert is None:
         return None
     return Source(
@@ -421,7 +443,15 @@ def _entry_source(
         homepage=entry.get("homepage", f"https://huggingface.co/datasets/{entry['repo_id']}"),
         description=entry.get("description", ""),
         extra={"defined_in": str(path), "fingerprint": _fingerprint(entry, convert)},
+        mapped_at=_mapped_at(convert, at),
     )
+
+
+def _mapped_at(convert: Callable, at: Callable[[str], Problem]) -> dict[str, Problem]:
+    """Where each upstream column of a column mapping is mapped; the first field wins a column mapped twice."""
+    if not isinstance(convert, ColumnMapper):
+        return {}
+    return {column: at(f"columns.{target}") for target, column in reversed(convert.columns)}
 
 
 def _check_strings(entry: dict, problem: Callable[[str | None, str], None]) -> None:
@@ -476,7 +506,7 @@ def _feeds(entry: dict, problem: Callable[[str | None, str], None]) -> dict[str,
     return feeds
 
 
-def _converter(entry: dict, config: str | None, base: Path, problem, where: Problem) -> tuple[Callable | None, dict]:
+def _converter(entry: dict, config: str | None, base: Path, problem, at) -> tuple[Callable | None, dict]:
     """The row mapper and the upstream columns to check, from `columns` or `mapping` (checked, not imported)."""
     if ("columns" in entry) == ("mapping" in entry):
         problem("columns", "give exactly one of 'columns' (a column mapping) and 'mapping' (a function)")
@@ -491,7 +521,7 @@ def _converter(entry: dict, config: str | None, base: Path, problem, where: Prob
         except ConfigError as error:
             problem("mapping", str(error))
             return None, {}
-        return FunctionMapper(entry["mapping"], base, config, where), {}
+        return FunctionMapper(entry["mapping"], base, config, at("mapping")), {}
     return _column_mapper(entry["columns"], config, problem)
 
 
