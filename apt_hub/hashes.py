@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .folder import atomic_write
+from .errors import one_line
+from .folder import FolderError, atomic_write
+from .layout import repair_hint
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -83,9 +85,6 @@ def read_hashes(root: str | Path, config: str, split: str, shards: list[str]) ->
         except Exception as error:  # pyarrow raises many unrelated types for a damaged file
             if isinstance(error, OSError) and error.errno is not None:  # the file system's: a permission
                 raise
-            from .errors import one_line
-            from .layout import FolderError, repair_hint
-
             raise FolderError(f"{path}: damaged row hashes ({one_line(error)}); {repair_hint(root, config)}") from None
     tables = [content_hashes(pq.read_table(Path(root) / shard)) for shard in shards]
     return pa.concat_tables(tables) if tables else pa.table({ID: pa.array([], pa.string()), "hash": []})
