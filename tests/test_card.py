@@ -250,8 +250,13 @@ def test_templates_are_found_beside_the_package_and_as_package_data():
 def test_cli_card_sets_the_repository_and_reports_a_missing_build(folder, tmp_path, capsys):
     assert main(["card", str(folder), "--repo-id", "team/apt-v2"]) == 0
     assert 'load_dataset("team/apt-v2", "dpo")' in card_of(folder).text
+    capsys.readouterr()
     assert main(["card", str(tmp_path / "nothing")]) == 1
-    assert "Run apt-hub build first" in capsys.readouterr().err
+    nothing = tmp_path / "nothing"
+    assert capsys.readouterr().err == (
+        f"error: {nothing} is not a build folder (no build.json): build one first: "
+        f"apt-hub build --build-dir {nothing}\n"
+    )
 
 
 def field_tables(text: str) -> dict[str, dict[str, tuple[str, str]]]:
