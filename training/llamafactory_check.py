@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+from steps import STEPS, step_arguments  # beside this file: run as training/<name>.py
 
 from apt_hub.chat.recipes import training
 from apt_hub.configs import CONFIGS
 
-STEPS = 2
 CUTOFF = 512
 # Long enough that no prepared row is cut: the rendering checks see every token.
 WHOLE = 1 << 20
@@ -71,17 +71,8 @@ def arguments(stage: str, dataset: str, model: Path, data_dir: Path, output: Pat
         "dataset": dataset,
         "dataset_dir": str(data_dir),
         "cutoff_len": CUTOFF,
-        "output_dir": str(output),
         "overwrite_output_dir": True,
-        "per_device_train_batch_size": 2,
-        "max_steps": STEPS,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": "none",
-        "use_cpu": True,
-        "seed": 0,
-        "disable_tqdm": True,
-        "dataloader_num_workers": 0,
+        **step_arguments(output),
     }
 
 

@@ -16,31 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+from steps import STEPS, step_arguments  # beside this file: run as training/<name>.py
 from transformers import AutoTokenizer
 from trl import DPOConfig, DPOTrainer, GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
 from apt_hub.configs import CONFIGS
 from apt_hub.rewards import loyalty_reward, storm_reward
 
-STEPS = 2
 # Long enough for every sample prompt; the storm traces are cut, which the mask check allows for.
 MAX_LENGTH = 512
-
-
-def common(output: Path) -> dict[str, Any]:
-    """The training arguments every run shares: two CPU steps of two rows, every step logged, nothing saved."""
-    return {
-        "output_dir": str(output),
-        "max_steps": STEPS,
-        "per_device_train_batch_size": 2,
-        "logging_steps": 1,
-        "save_strategy": "no",
-        "report_to": "none",
-        "use_cpu": True,
-        "seed": 0,
-        "disable_tqdm": True,
-        "dataloader_num_workers": 0,
-    }
 
 
 def losses(trainer) -> list[float]:
@@ -73,7 +57,7 @@ def check_sft_labels(trainer, rows: datasets.Dataset, tokenizer) -> str:
 def sft(config: str, build: Path, model: Path, output: Path) -> dict[str, Any]:
     rows = datasets.load_dataset(str(build), config, split="train")
     tokenizer = AutoTokenizer.from_pretrained(model)
-    args = SFTConfig(**common(output / f"sft-{config}"), max_length=MAX_LENGTH)
+    args = SFTConfig(**step_arguments(output / f"sft-{config}"), max_length=MAX_LENGTH)
     trainer = SFTTrainer(model=str(model), args=args, train_dataset=rows, processing_class=tokenizer)
     check = check_sft_labels(trainer, rows, tokenizer)
     trainer.train()
@@ -83,7 +67,7 @@ def sft(config: str, build: Path, model: Path, output: Path) -> dict[str, Any]:
 def dpo(build: Path, model: Path, output: Path) -> dict[str, Any]:
     data = datasets.load_dataset(str(build), "dpo_chat")
     tokenizer = AutoTokenizer.from_pretrained(model)
-    args = DPOConfig(**common(output / "dpo"), max_length=MAX_LENGTH, per_device_eval_batch_size=2)
+    args = DPOConfig(**step_arguments(output / "dpo"), max_length=MAX_LENGTH, per_device_eval_batch_size=2)
     trainer = DPOTrainer(
         model=str(model), args=args, train_dataset=data["train"], eval_dataset=data["test"], processing_class=tokenizer
     )
@@ -117,7 +101,7 @@ def grpo(config: str, build: Path, model: Path, output: Path) -> dict[str, Any]:
         rows = rows.map(lambda row: {"prompt": [{"role": "user", "content": row["prompt"]}]})
         reward, scale = loyalty_reward, "batch"
     args = GRPOConfig(
-        **common(output / f"grpo-{config}"), num_generations=2, max_completion_length=32, scale_rewards=scale
+        **step_arguments(output / f"grpo-{config}"), num_generations=2, max_completion_length=32, scale_rewards=scale
     )
     trainer = GRPOTrainer(
         model=str(model), reward_funcs=reward, args=args, train_dataset=rows, processing_class=tokenizer
